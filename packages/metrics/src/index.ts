@@ -1,1 +1,14 @@
-export {};
+export {
+  DEFAULT_HTTP_BUCKETS,
+  type HttpMetricsOptions,
+  httpMetrics,
+  UNMATCHED_ROUTE,
+} from './http-metrics.js';
+export {
+  DEFAULT_INFERENCE_BUCKETS,
+  type InferenceMetrics,
+  type InferenceMetricsOptions,
+  inferenceMetrics,
+} from './inference-metrics.js';
+export { type MetricsHandlerOptions, metricsHandler } from './metrics-handler.js';
+export { checkConstLabels, getOrCreateMetric, type MetricKind } from './registry-metric.js';
