@@ -1,1 +1,8 @@
-export {};
+export { type QueueGaugeOptions, queueGauge } from './queue-gauge.js';
+export { DEFAULT_WAIT_BUCKETS, type RejectReason } from './queue-metrics.js';
+export {
+  QueueFullError,
+  type QueueTicket,
+  RequestQueue,
+  type RequestQueueOptions,
+} from './request-queue.js';

@@ -1,0 +1,191 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { stream } from 'hono/streaming';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { queueGauge } from './queue-gauge.js';
+import { RequestQueue } from './request-queue.js';
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { open, opened };
+}
+
+function appWith(queue: RequestQueue, held = gate()) {
+  const app = new Hono();
+  app.onError((error, c) => c.json({ error: error.message }, 500));
+  app.use('/work/*', queueGauge({ queue }));
+  app.post('/work/ok', async (c) => c.json(await c.req.json()));
+  app.post('/work/throws', () => {
+    throw new Error('model crashed');
+  });
+  app.post('/work/held', async (c) => {
+    await held.opened;
+    return c.json({ done: true });
+  });
+  app.get('/work/stream', (c) =>
+    stream(c, async (s) => {
+      await s.write('first;');
+      await held.opened;
+      await s.write('last');
+    }),
+  );
+  return { app, held };
+}
+
+async function listen(app: Hono): Promise<string> {
+  const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe('queueGauge', () => {
+  it('counts a request while it runs and returns to 0 after it', async () => {
+    const queue = new RequestQueue({ registry: new Registry() });
+    const { app, held } = appWith(queue);
+    const pending = app.request('/work/held', { method: 'POST' });
+    await until(() => queue.depth === 1);
+    held.open();
+    expect((await pending).status).toBe(200);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('returns to 0 when the handler throws', async () => {
+    const queue = new RequestQueue({ registry: new Registry() });
+    const res = await appWith(queue).app.request('/work/throws', { method: 'POST' });
+    expect(res.status).toBe(500);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('sheds past the bound with 503, Retry-After and a JSON error, and counts it', async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({
+      registry,
+      concurrency: 1,
+      maxWaiting: 0,
+      retryAfterSeconds: 3,
+    });
+    const { app, held } = appWith(queue);
+    const first = app.request('/work/held', { method: 'POST' });
+    await until(() => queue.inFlight === 1);
+    const shed = await app.request('/work/ok', { method: 'POST', body: '{}' });
+    expect(shed.status).toBe(503);
+    expect(shed.headers.get('retry-after')).toBe('3');
+    expect(await shed.json()).toEqual({
+      error: 'server is at capacity: 1 requests in flight and 0 waiting; retry later',
+    });
+    held.open();
+    await first;
+    expect(queue.depth).toBe(0);
+    expect(await registry.metrics()).toContain('requests_rejected_total{reason="queue_full"} 1');
+  });
+
+  it('returns to 0 when the client goes away mid-request (real server)', async () => {
+    const queue = new RequestQueue({ registry: new Registry() });
+    const { app, held } = appWith(queue);
+    const base = await listen(app);
+    const req = httpRequest(`${base}/work/held`, { method: 'POST' });
+    req.on('error', () => {});
+    req.end();
+    await until(() => queue.depth === 1);
+    req.destroy();
+    // The handler is still working; the request stays counted until it is done.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(queue.depth).toBe(1);
+    held.open();
+    await until(() => queue.depth === 0);
+  });
+
+  it('returns to 0 when the client goes away while waiting for a slot (real server)', async () => {
+    const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
+    const { app, held } = appWith(queue);
+    const base = await listen(app);
+    const first = fetch(`${base}/work/held`, { method: 'POST' });
+    await until(() => queue.inFlight === 1);
+    const req = httpRequest(`${base}/work/ok`, { method: 'POST' });
+    req.on('error', () => {});
+    req.end('{}');
+    await until(() => queue.waiting === 1);
+    req.destroy();
+    await until(() => queue.waiting === 0);
+    expect(queue.depth).toBe(1);
+    held.open();
+    expect((await first).status).toBe(200);
+    await until(() => queue.depth === 0);
+  });
+
+  it('holds the slot until a streamed response is written (real server)', async () => {
+    const queue = new RequestQueue({ registry: new Registry() });
+    const { app, held } = appWith(queue);
+    const base = await listen(app);
+    const res = await fetch(`${base}/work/stream`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    expect(decoder.decode((await reader.read()).value)).toBe('first;');
+    expect(queue.depth).toBe(1);
+    held.open();
+    let rest = '';
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      rest += decoder.decode(chunk.value);
+    }
+    expect(rest).toBe('last');
+    await until(() => queue.depth === 0);
+  });
+
+  it('returns to 0 when a streamed response is cut off by the client (real server)', async () => {
+    const queue = new RequestQueue({ registry: new Registry() });
+    const { app, held } = appWith(queue);
+    const base = await listen(app);
+    const controller = new AbortController();
+    const res = await fetch(`${base}/work/stream`, { signal: controller.signal });
+    await (res.body as ReadableStream<Uint8Array>).getReader().read();
+    controller.abort();
+    await until(() => queue.depth === 0);
+    held.open();
+  });
+
+  it('serves many concurrent requests and ends at exactly 0 (real server)', async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry, concurrency: 4 });
+    const base = await listen(appWith(queue).app);
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(`${base}/work/ok`, { method: 'POST', body: JSON.stringify({ i }) }).then((r) =>
+          r.json(),
+        ),
+      ),
+    );
+    expect(results).toHaveLength(40);
+    await until(() => queue.depth === 0);
+    expect(await registry.metrics()).toContain('request_queue_depth 0');
+  });
+});
