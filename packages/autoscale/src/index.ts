@@ -2,3 +2,4 @@ export * from './adapter/index.js';
 export * from './chain/index.js';
 export * from './hpa/index.js';
 export * from './prometheus/index.js';
+export * from './promql/index.js';

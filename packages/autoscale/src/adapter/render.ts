@@ -1,0 +1,207 @@
+import { fail, ok, type Result } from './result.js';
+import type { AdapterRule } from './rules.js';
+
+/** The fields a prometheus-adapter `metricsQuery` template can use (`queryTemplateArgs` upstream). */
+export interface MetricsQueryArgs {
+  /** `<<.Series>>`: the discovered series name. */
+  readonly Series: string;
+  /** `<<.LabelMatchers>>`: e.g. `namespace="default",pod=~"a|b"`. */
+  readonly LabelMatchers: string;
+  /** `<<.LabelValuesByName>>`: label to value (`a|b` for several). */
+  readonly LabelValuesByName: Readonly<Record<string, string>>;
+  /** `<<.GroupBy>>`: e.g. `pod`. */
+  readonly GroupBy: string;
+  /** `<<.GroupBySlice>>`. */
+  readonly GroupBySlice: readonly string[];
+}
+
+/** What the HPA asks the adapter for: a metric of some pods (or other objects) in a namespace. */
+export interface MetricsQueryRequest {
+  /** The series name, as discovered (`<<.Series>>`). */
+  readonly series: string;
+  /** The namespace; empty for cluster-scoped resources. */
+  readonly namespace: string;
+  /** Names of the objects (pods), at least one. */
+  readonly names: readonly string[];
+  /** The resource asked about; default `pods`. */
+  readonly resource?: string;
+}
+
+/**
+ * Quotes a string as Go's `%q` does (which the adapter uses for label values): backslash, double
+ * quote and control characters escaped, printable characters kept.
+ *
+ * @param value - a label value
+ * @example
+ * goQuote('a|b'); // '"a|b"'
+ */
+export function goQuote(value: string): string {
+  let out = '"';
+  for (const char of value) {
+    const code = char.codePointAt(0) ?? 0;
+    if (char === '"' || char === '\\') out += `\\${char}`;
+    else if (char === '\n') out += '\\n';
+    else if (char === '\t') out += '\\t';
+    else if (char === '\r') out += '\\r';
+    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += char;
+  }
+  return `${out}"`;
+}
+
+function singular(resource: string): string {
+  const lower = resource.toLowerCase();
+  return lower.endsWith('s') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * The Prometheus label that names a resource under a rule, as the adapter's resource converter finds
+ * it: an `overrides` entry whose resource is that resource (singular or plural), else the
+ * `template` with `<<.Resource>>` and `<<.Group>>` filled in.
+ *
+ * @param rule - the rule
+ * @param resource - `pods`, `pod`, `namespaces`...
+ * @example
+ * labelForResource(guideRule, 'pods'); // ok('pod')
+ */
+export function labelForResource(rule: AdapterRule, resource: string): Result<string> {
+  const wanted = singular(resource);
+  for (const [label, target] of Object.entries(rule.resources.overrides)) {
+    if (singular(target.resource) === wanted && !target.group) return ok(label);
+  }
+  const { template } = rule.resources;
+  if (template !== undefined) {
+    return ok(template.replace(/<<\s*\.Resource\s*>>/g, wanted).replace(/<<\s*\.Group\s*>>/g, ''));
+  }
+  return fail(
+    `${rule.path}: no label maps to the "${wanted}" resource (add resources.overrides.${wanted}: {resource: "${wanted}"} or a resources.template)`,
+  );
+}
+
+/**
+ * Builds the template arguments the adapter passes for a request, as its `metricsQuery.Build` does:
+ * the namespace matcher first, then the resource label (`=` for one name, `=~"a|b"` for several);
+ * `GroupBy` is the resource label.
+ *
+ * @param rule - the rule serving the metric
+ * @param request - series, namespace and object names
+ */
+export function metricsQueryArgs(
+  rule: AdapterRule,
+  request: MetricsQueryRequest,
+): Result<MetricsQueryArgs> {
+  if (request.names.length === 0)
+    return fail('at least one object name is needed to render a query');
+  const matchers: string[] = [];
+  const values: Record<string, string> = {};
+  if (request.namespace !== '') {
+    const namespaceLabel = labelForResource(rule, 'namespaces');
+    if (!namespaceLabel.ok) return namespaceLabel;
+    matchers.push(`${namespaceLabel.value}=${goQuote(request.namespace)}`);
+    values[namespaceLabel.value] = request.namespace;
+  }
+  const resourceLabel = labelForResource(rule, request.resource ?? 'pods');
+  if (!resourceLabel.ok) return resourceLabel;
+  const target = request.names.join('|');
+  matchers.push(`${resourceLabel.value}${request.names.length > 1 ? '=~' : '='}${goQuote(target)}`);
+  values[resourceLabel.value] = target;
+  return ok({
+    Series: request.series,
+    LabelMatchers: matchers.join(','),
+    LabelValuesByName: values,
+    GroupBy: resourceLabel.value,
+    GroupBySlice: [resourceLabel.value],
+  });
+}
+
+function goValue(value: string | readonly string[] | Readonly<Record<string, string>>): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.join(' ')}]`;
+  const record = value as Readonly<Record<string, string>>;
+  const entries = Object.keys(record)
+    .sort()
+    .map((key) => `${key}:${record[key]}`);
+  return `map[${entries.join(' ')}]`;
+}
+
+const fieldAction = /^\.(Series|LabelMatchers|LabelValuesByName|GroupBy|GroupBySlice)$/;
+const indexAction = /^index\s+\.LabelValuesByName\s+"((?:[^"\\]|\\.)*)"$/;
+
+/**
+ * Fills a `metricsQuery` template the way Go's text/template does with the adapter's `<<`/`>>`
+ * delimiters, for the actions adapter configs use: `.Series`, `.LabelMatchers`, `.GroupBy`,
+ * `.GroupBySlice`, `.LabelValuesByName` and `index .LabelValuesByName "label"`, with `<<-`/`->>`
+ * trimming. Anything else is reported rather than guessed.
+ *
+ * @param template - the rule's metricsQuery
+ * @param args - from {@link metricsQueryArgs}
+ * @example
+ * renderMetricsTemplate('sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)', args);
+ */
+export function renderMetricsTemplate(template: string, args: MetricsQueryArgs): Result<string> {
+  let out = '';
+  let rest = template;
+  while (rest.length > 0) {
+    const open = rest.indexOf('<<');
+    if (open === -1) {
+      out += rest;
+      break;
+    }
+    let text = rest.slice(0, open);
+    let action = rest.slice(open + 2);
+    if (action.startsWith('- ')) {
+      text = text.trimEnd();
+      action = action.slice(1);
+    }
+    const close = action.indexOf('>>');
+    if (close === -1)
+      return fail(
+        `unclosed "<<" in metricsQuery template at offset ${template.length - rest.length + open}`,
+      );
+    let body = action.slice(0, close);
+    rest = action.slice(close + 2);
+    if (body.endsWith(' -')) {
+      body = body.slice(0, -1);
+      rest = rest.trimStart();
+    }
+    out += text;
+    const trimmed = body.trim();
+    const field = fieldAction.exec(trimmed);
+    if (field?.[1]) {
+      out += goValue(args[field[1] as keyof MetricsQueryArgs]);
+      continue;
+    }
+    const index = indexAction.exec(trimmed);
+    if (index) {
+      const key = JSON.parse(`"${index[1]}"`) as string;
+      out += args.LabelValuesByName[key] ?? '';
+      continue;
+    }
+    return fail(
+      `metricsQuery template action "<<${body}>>" is not one the adapter supports (use <<.Series>>, <<.LabelMatchers>>, <<.GroupBy>>)`,
+    );
+  }
+  if (out.length === 0) return fail('empty query produced by metrics query template');
+  return ok(out);
+}
+
+/**
+ * Renders a rule's `metricsQuery` for a request exactly as prometheus-adapter would send it to
+ * Prometheus.
+ *
+ * @param rule - the rule serving the metric
+ * @param request - series, namespace and pod names
+ * @example
+ * renderMetricsQuery(rule, { series: 'request_queue_depth', namespace: 'default', names: ['a', 'b'] });
+ * // ok('request_queue_depth{namespace="default",pod=~"a|b"}')
+ */
+export function renderMetricsQuery(
+  rule: AdapterRule,
+  request: MetricsQueryRequest,
+): Result<string> {
+  const args = metricsQueryArgs(rule, request);
+  if (!args.ok) return args;
+  const rendered = renderMetricsTemplate(rule.metricsQuery, args.value);
+  if (!rendered.ok) return fail(`${rule.path}: ${rendered.error}`);
+  return rendered;
+}

@@ -1,0 +1,45 @@
+import { parser } from '@prometheus-io/lezer-promql';
+
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
+
+function unquote(literal: string): string {
+  const body = literal.slice(1, -1);
+  if (literal.startsWith('`')) return body;
+  return body.replace(/\\(.)/g, '$1');
+}
+
+/**
+ * Lists the metric names an expression selects, in order of appearance and without repeats: the
+ * identifier of each series selector, or its `__name__="..."` matcher. Regex name matchers are left out.
+ *
+ * @param query - PromQL text (it need not be valid; what parses is read)
+ * @example
+ * metricNamesInQuery('rate(a_sum[2m]) / rate(a_count[2m])'); // ['a_sum', 'a_count']
+ */
+export function metricNamesInQuery(query: string): string[] {
+  const names: string[] = [];
+  const add = (name: string) => {
+    if (name && !names.includes(name)) names.push(name);
+  };
+  const cursor = parser.parse(query).cursor();
+  do {
+    if (cursor.name !== 'VectorSelector') continue;
+    const node: SyntaxNode = cursor.node;
+    const identifier = node.getChild('Identifier');
+    if (identifier) {
+      add(query.slice(identifier.from, identifier.to));
+      continue;
+    }
+    const matchers = node.getChild('LabelMatchers');
+    for (const matcher of matchers?.getChildren('UnquotedLabelMatcher') ?? []) {
+      const label = matcher.getChild('LabelName');
+      const op = matcher.getChild('MatchOp');
+      const value = matcher.getChild('StringLiteral');
+      if (!label || !op || !value) continue;
+      if (query.slice(label.from, label.to) !== '__name__') continue;
+      if (query.slice(op.from, op.to) !== '=') continue;
+      add(unquote(query.slice(value.from, value.to)));
+    }
+  } while (cursor.next());
+  return names;
+}
