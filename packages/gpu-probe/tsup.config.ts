@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url (to find koffi lazily and the testing folder) in the CommonJS build too.
+  shims: true,
 });

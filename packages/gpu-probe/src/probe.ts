@@ -1,0 +1,335 @@
+import type { Registry } from 'prom-client';
+import { BusyTimeIntegrator } from './busy-time.js';
+import { NvmlError, NvmlLoadError } from './errors.js';
+import { loadNvml } from './library.js';
+import { attachGpuMetrics, type GpuMetrics } from './metrics.js';
+import { NvmlBinding, type NvmlDeviceHandle } from './nvml.js';
+import type { GpuDeviceReading, GpuReadResult } from './probe-types.js';
+
+// At scrape time all six metrics are collected one after the other: a reading younger than this
+// is reused, so that they come from one read of NVML (whose utilization moves at most every 1/6 s).
+const SCRAPE_COALESCE_MS = 1000;
+
+/** Options of {@link createGpuProbe} and {@link openGpuProbe}. */
+export interface GpuProbeOptions {
+  /** Registry to publish the `gpu_*` metrics on. Without one the probe only reads (`probe.read()`). */
+  registry?: Registry | undefined;
+  /** Path to `libnvidia-ml.so.1`; overrides `NVML_LIBRARY_PATH` and the usual driver locations. */
+  libraryPath?: string | undefined;
+  /**
+   * Read every `intervalMs` milliseconds in the background and publish the latest reading at scrape
+   * time. Default: read at scrape time (at most once per second).
+   */
+  intervalMs?: number | undefined;
+  /**
+   * GPUs to read: NVML indices or UUIDs (`GPU-…`, `MIG-…`). Default: the UUIDs that
+   * `NVIDIA_VISIBLE_DEVICES` names, else every GPU that NVML sees.
+   */
+  devices?: ReadonlyArray<number | string> | undefined;
+  /** Environment for `NVML_LIBRARY_PATH` and `NVIDIA_VISIBLE_DEVICES`. Default: `process.env`. */
+  env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Monotonic clock in milliseconds (tests). Default: `performance.now()`. */
+  now?: (() => number) | undefined;
+}
+
+/** A running GPU probe. */
+export interface GpuProbe {
+  /** The NVML library that was loaded. */
+  readonly libraryPath: string;
+  /**
+   * Reads every GPU now. Never throws for NVML failures: they come back as `ok: false`, count in
+   * `gpu_probe_read_errors_total`, and the next read tries again (initialising NVML again when the
+   * driver or the GPU went away).
+   */
+  read(): GpuReadResult;
+  /** Stops the interval, detaches the metrics' source and calls `nvmlShutdown`. Idempotent. */
+  close(): void;
+}
+
+interface DeviceState {
+  readonly gpu: string;
+  readonly handle: NvmlDeviceHandle;
+  readonly uuid: string;
+  readonly name: string;
+  readonly mig: boolean;
+  readonly busy: BusyTimeIntegrator;
+}
+
+type DeviceSelector = { kind: 'index'; index: number } | { kind: 'uuid'; uuid: string };
+
+const UUID_PATTERN = /^(GPU|MIG)-/i;
+
+function selectors(
+  devices: ReadonlyArray<number | string> | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): DeviceSelector[] | 'all' {
+  if (devices) {
+    return devices.map((d) => {
+      if (typeof d === 'number') return { kind: 'index', index: d };
+      const trimmed = d.trim();
+      if (/^\d+$/.test(trimmed)) return { kind: 'index', index: Number(trimmed) };
+      return { kind: 'uuid', uuid: trimmed };
+    });
+  }
+  // NVML ignores CUDA_VISIBLE_DEVICES and, outside a container, NVIDIA_VISIBLE_DEVICES too: where the
+  // latter names UUIDs (as the Kubernetes device plugin does), select exactly those.
+  const visible = env.NVIDIA_VISIBLE_DEVICES?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (visible && visible.length > 0 && visible.every((v) => UUID_PATTERN.test(v))) {
+    return visible.map((uuid) => ({ kind: 'uuid', uuid }));
+  }
+  return 'all';
+}
+
+function validate(options: GpuProbeOptions): void {
+  const { intervalMs, devices } = options;
+  if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs > 0)) {
+    throw new TypeError(
+      `gpu-probe: intervalMs must be a positive number of milliseconds, got ${intervalMs}`,
+    );
+  }
+  for (const d of devices ?? []) {
+    const ok =
+      typeof d === 'number'
+        ? Number.isInteger(d) && d >= 0
+        : /^\d+$/.test(d.trim()) || UUID_PATTERN.test(d.trim());
+    if (!ok) {
+      throw new TypeError(
+        `gpu-probe: devices must hold NVML indices (0, 1, …) or UUIDs (GPU-…, MIG-…), got ${JSON.stringify(d)}`,
+      );
+    }
+  }
+}
+
+class Probe implements GpuProbe {
+  readonly libraryPath: string;
+  readonly #nvml: NvmlBinding;
+  readonly #selectors: DeviceSelector[] | 'all';
+  readonly #now: () => number;
+  readonly #busyTotals = new Map<string, number>();
+  readonly #metrics: GpuMetrics | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #interval: boolean;
+  #initialised = false;
+  #devices: DeviceState[] | null = null;
+  #last: { result: GpuReadResult; at: number } | null = null;
+  #closed = false;
+
+  constructor(nvml: NvmlBinding, options: GpuProbeOptions) {
+    this.libraryPath = nvml.path;
+    this.#nvml = nvml;
+    this.#selectors = selectors(options.devices, options.env ?? process.env);
+    this.#now = options.now ?? (() => performance.now());
+    this.#interval = options.intervalMs !== undefined;
+    // Start: NVML must initialise and the devices must be found once, or the probe is not opened.
+    try {
+      this.#ready();
+      if (options.registry) this.#metrics = attachGpuMetrics(options.registry, this);
+    } catch (error) {
+      this.#reset();
+      throw error;
+    }
+    if (options.intervalMs !== undefined) {
+      this.read();
+      this.#timer = setInterval(() => this.read(), options.intervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Initialises NVML and finds the devices where that is not done yet. Throws NvmlError. */
+  #ready(): DeviceState[] {
+    if (!this.#initialised) {
+      this.#nvml.init();
+      this.#initialised = true;
+    }
+    if (this.#devices) return this.#devices;
+    const handles: NvmlDeviceHandle[] =
+      this.#selectors === 'all'
+        ? Array.from({ length: this.#nvml.deviceCount() }, (_, i) => this.#nvml.handleByIndex(i))
+        : this.#selectors.map((s) =>
+            s.kind === 'index'
+              ? this.#nvml.handleByIndex(s.index)
+              : this.#nvml.handleByUuid(s.uuid),
+          );
+    this.#devices = handles.map((handle, i) => {
+      const gpu = String(i);
+      return {
+        gpu,
+        handle,
+        uuid: this.#nvml.uuid(handle),
+        name: this.#nvml.name(handle),
+        mig: this.#nvml.isMigDevice(handle, `GPU ${gpu}`),
+        busy: new BusyTimeIntegrator(),
+      };
+    });
+    return this.#devices;
+  }
+
+  /** Drops handles and NVML state so the next read starts from nvmlInit_v2 again. */
+  #reset(): void {
+    this.#devices = null;
+    if (this.#initialised) {
+      this.#initialised = false;
+      try {
+        this.#nvml.shutdown();
+      } catch {
+        // The driver is already gone; nothing to release.
+      }
+    }
+  }
+
+  #optional<T>(read: () => T | null): T | null {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof NvmlError && error.needsReinit) throw error;
+      return null; // power and temperature are extras: a failure there does not fail the read
+    }
+  }
+
+  #readDevice(d: DeviceState, now: number): GpuDeviceReading {
+    const nvml = this.#nvml;
+    const context = `GPU ${d.gpu} ${d.uuid}`;
+    const utilization = d.mig ? null : nvml.utilization(d.handle, context);
+    const memory = nvml.memory(d.handle, context);
+    const powerWatts = this.#optional(() => nvml.powerWatts(d.handle, context));
+    const temperatureCelsius = this.#optional(() => nvml.temperatureCelsius(d.handle, context));
+    let busySource: GpuDeviceReading['busySource'] = null;
+    let busySecondsTotal: number | null = null;
+    if (utilization) {
+      const samples = nvml.utilizationSamples(d.handle, d.busy.lastSampleUs, context);
+      busySource = samples ? 'samples' : 'utilization';
+      const added = samples
+        ? d.busy.fromSamples(samples, now)
+        : d.busy.fromUtilization(utilization.gpu, now);
+      busySecondsTotal = (this.#busyTotals.get(d.uuid) ?? 0) + added;
+      this.#busyTotals.set(d.uuid, busySecondsTotal);
+    }
+    return {
+      gpu: d.gpu,
+      uuid: d.uuid,
+      name: d.name,
+      mig: d.mig,
+      utilization,
+      memory,
+      powerWatts,
+      temperatureCelsius,
+      busySecondsTotal,
+      busySource,
+    };
+  }
+
+  read(): GpuReadResult {
+    const now = this.#now();
+    const result = this.#read(now);
+    this.#last = { result, at: now };
+    if (!result.ok) this.#metrics?.readError();
+    return result;
+  }
+
+  #read(now: number): GpuReadResult {
+    if (this.#closed) {
+      return { ok: false, error: new Error('gpu-probe: the probe is closed'), devices: [] };
+    }
+    let devices: DeviceState[];
+    try {
+      devices = this.#ready();
+    } catch (error) {
+      this.#reset();
+      return { ok: false, error: asError(error), devices: [] };
+    }
+    const readings: GpuDeviceReading[] = [];
+    let failure: Error | undefined;
+    let reinit = false;
+    for (const d of devices) {
+      try {
+        readings.push(this.#readDevice(d, now));
+      } catch (error) {
+        d.busy.interrupt();
+        failure ??= asError(error);
+        if (error instanceof NvmlError && error.needsReinit) reinit = true;
+      }
+    }
+    if (reinit) this.#reset();
+    return failure
+      ? { ok: false, error: failure, devices: readings }
+      : { ok: true, devices: readings };
+  }
+
+  /** The reading to publish at scrape time. */
+  snapshot(): GpuReadResult {
+    const last = this.#last;
+    if (this.#interval && last) return last.result;
+    if (last && this.#now() - last.at < SCRAPE_COALESCE_MS) return last.result;
+    return this.read();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#metrics?.detach();
+    this.#reset();
+  }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Opens the GPU probe: loads NVML (lazily, on this call), initialises it once, finds the GPUs, and
+ * publishes the `gpu_*` metrics on `registry`. Expected failures (no NVML library, no driver, no
+ * GPU) are values, not exceptions.
+ *
+ * @param options registry, `libraryPath`, `intervalMs` (default: read at scrape time), `devices`, `env`
+ * @returns `{ ok: true, probe }`, or `{ ok: false, error }` with an {@link NvmlLoadError} (library
+ *   not found: lists every attempt and what to do) or an {@link NvmlError} (e.g. `nvmlInit_v2` failed)
+ * @example
+ * const opened = openGpuProbe({ registry });
+ * if (opened.ok) process.on('SIGTERM', () => opened.probe.close());
+ * else logger.info({ err: opened.error }, 'GPU metrics off');
+ */
+export function openGpuProbe(
+  options: GpuProbeOptions = {},
+): { ok: true; probe: GpuProbe } | { ok: false; error: NvmlLoadError | NvmlError } {
+  validate(options);
+  const loaded = loadNvml(options);
+  if (!loaded.ok) return loaded;
+  let binding: NvmlBinding;
+  try {
+    binding = new NvmlBinding(loaded.value);
+  } catch (error) {
+    return {
+      ok: false,
+      error: new NvmlLoadError(
+        [{ path: loaded.value.path, source: 'default', error: asError(error).message }],
+        `${loaded.value.path} loaded but is not a usable NVML library (an entry point is missing).`,
+      ),
+    };
+  }
+  try {
+    return { ok: true, probe: new Probe(binding, options) };
+  } catch (error) {
+    if (error instanceof NvmlError) return { ok: false, error };
+    throw error;
+  }
+}
+
+/**
+ * Like {@link openGpuProbe}, but throws the error instead of returning it: for programs that
+ * cannot go on without GPU metrics.
+ *
+ * @param options see {@link GpuProbeOptions}
+ * @example
+ * const registry = new Registry();
+ * const probe = createGpuProbe({ registry, intervalMs: 5000 });
+ * // … later
+ * probe.close();
+ */
+export function createGpuProbe(options: GpuProbeOptions = {}): GpuProbe {
+  const opened = openGpuProbe(options);
+  if (!opened.ok) throw opened.error;
+  return opened.probe;
+}
