@@ -13,15 +13,16 @@ afterEach(async () => {
 async function serve(
   handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
 ): Promise<string> {
-  server = createServer((req, res) => {
+  const created = createServer((req, res) => {
     let body = '';
     req.on('data', (chunk) => {
       body += chunk;
     });
     req.on('end', () => handler(req, body, res));
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server?.address() as AddressInfo).port}`;
+  server = created;
+  await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
