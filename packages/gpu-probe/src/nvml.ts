@@ -30,7 +30,7 @@ const NVML_TEMPERATURE_GPU = 0; // nvmlTemperatureSensors_t
 const STRING_BUFFER_SIZE = 96;
 // sizeof(nvmlSample_t): unsigned long long timeStamp + an 8-byte nvmlValue_t union.
 const SAMPLE_SIZE = 16;
-// The driver keeps about 100 utilization samples; 128 leaves room.
+// The driver keeps about 100 utilization samples (more on some products: the buffer grows on demand).
 const SAMPLE_CAPACITY = 128;
 // nvmlValueType_t
 const VALUE_TYPE = { DOUBLE: 0, UINT: 1, ULONG: 2, ULONGLONG: 3, SLONGLONG: 4, SINT: 5 } as const;
@@ -82,7 +82,7 @@ export class NvmlBinding {
   readonly #string = Buffer.alloc(STRING_BUFFER_SIZE);
   readonly #utilization = Buffer.alloc(8);
   readonly #memory = Buffer.alloc(24);
-  readonly #samples = Buffer.alloc(SAMPLE_SIZE * SAMPLE_CAPACITY);
+  #samples = Buffer.alloc(SAMPLE_SIZE * SAMPLE_CAPACITY);
 
   /**
    * Binds the entry points of a loaded library. Throws (a plain `Error` naming the symbol) when a
@@ -237,21 +237,35 @@ export class NvmlBinding {
     lastSeenUs: number,
     context?: string,
   ): NvmlSample[] | null {
-    if (!this.#getSamples) return null;
-    this.#u32b.writeUInt32LE(SAMPLE_CAPACITY, 0);
-    const code = this.#getSamples(
-      device,
-      NVML_GPU_UTILIZATION_SAMPLES,
-      Math.max(0, Math.floor(lastSeenUs)),
-      this.#u32,
-      this.#u32b,
-      this.#samples,
-    );
+    const getSamples = this.#getSamples;
+    if (!getSamples) return null;
+    const lastSeen = Math.max(0, Math.floor(lastSeenUs));
+    const call = (buffer: Buffer | null): number => {
+      this.#u32b.writeUInt32LE(buffer ? buffer.length / SAMPLE_SIZE : 0, 0);
+      return getSamples(
+        device,
+        NVML_GPU_UTILIZATION_SAMPLES,
+        lastSeen,
+        this.#u32,
+        this.#u32b,
+        buffer,
+      );
+    };
+    let code = call(this.#samples);
+    if (code === NvmlReturn.ERROR_INSUFFICIENT_SIZE) {
+      // The driver keeps more samples than the buffer holds: ask how many (samples = NULL), grow, retry.
+      this.#check('nvmlDeviceGetSamples', call(null), context);
+      const needed = this.#u32b.readUInt32LE(0);
+      this.#samples = Buffer.alloc(
+        SAMPLE_SIZE * Math.max(needed, (this.#samples.length / SAMPLE_SIZE) * 2),
+      );
+      code = call(this.#samples);
+    }
     if (code === NvmlReturn.ERROR_NOT_FOUND) return [];
     if (code === NvmlReturn.ERROR_NOT_SUPPORTED) return null;
     this.#check('nvmlDeviceGetSamples', code, context);
     const type = this.#u32.readUInt32LE(0);
-    const count = Math.min(this.#u32b.readUInt32LE(0), SAMPLE_CAPACITY);
+    const count = Math.min(this.#u32b.readUInt32LE(0), this.#samples.length / SAMPLE_SIZE);
     const out: NvmlSample[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const offset = i * SAMPLE_SIZE;

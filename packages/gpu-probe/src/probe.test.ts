@@ -305,6 +305,18 @@ describe('busy time', () => {
     expect(p.read().devices[0]?.busySecondsTotal).toBeCloseTo(0.85, 9);
   });
 
+  it('grows its sample buffer when the driver holds more samples than it fits', () => {
+    const t0 = 1e12;
+    nvml.pushSample(0, t0, 0);
+    const p = probe();
+    p.read();
+    // 180 samples 100 ms apart at 50 %: 18 s × 50 % = 9 busy seconds
+    for (let i = 1; i <= 180; i++) nvml.pushSample(0, t0 + i * 100_000, 50);
+    const result = p.read();
+    expect(result.ok).toBe(true);
+    expect(result.devices[0]?.busySecondsTotal).toBeCloseTo(9, 9);
+  });
+
   it('fills a gap longer than one sample period with the mean of the returned samples', () => {
     const t0 = 1e12;
     nvml.pushSample(0, t0, 0);

@@ -55,7 +55,7 @@ typedef struct {
 #define NVML_VALUE_TYPE_UNSIGNED_INT 1
 
 #define MAX_DEVICES 8
-#define MAX_SAMPLES 100 /* the driver keeps about 100 utilization samples */
+#define MAX_SAMPLES 200 /* drivers keep about 100 utilization samples; more here to test big buffers */
 #define MAX_FAILURES 32
 
 struct fake_device {
@@ -272,7 +272,8 @@ nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigned int *isMi
 }
 
 /* As NVML documents it: samples newer than lastSeenTimeStamp, oldest first; with samples == NULL
- * the count the buffer needs; NVML_ERROR_NOT_FOUND when there is no newer sample. */
+ * the count the buffer needs; NVML_ERROR_INSUFFICIENT_SIZE when the caller's buffer is too small;
+ * NVML_ERROR_NOT_FOUND when there is no newer sample. */
 nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t device, int type, unsigned long long lastSeenTimeStamp,
                                   int *sampleValType, unsigned int *sampleCount,
                                   nvmlSample_t *samples) {
@@ -284,9 +285,16 @@ nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t device, int type, unsigned long l
     *sampleCount = MAX_SAMPLES;
     return NVML_SUCCESS;
   }
-  unsigned int capacity = *sampleCount;
+  unsigned int needed = 0;
+  for (unsigned int i = 0; i < d->sample_count; i++) {
+    if (d->samples[i].timeStamp > lastSeenTimeStamp) needed++;
+  }
+  if (*sampleCount < needed) {
+    *sampleCount = MAX_SAMPLES;
+    return NVML_ERROR_INSUFFICIENT_SIZE;
+  }
   unsigned int n = 0;
-  for (unsigned int i = 0; i < d->sample_count && n < capacity; i++) {
+  for (unsigned int i = 0; i < d->sample_count; i++) {
     if (d->samples[i].timeStamp > lastSeenTimeStamp) samples[n++] = d->samples[i];
   }
   *sampleCount = n;
