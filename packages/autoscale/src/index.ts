@@ -3,3 +3,4 @@ export * from './chain/index.js';
 export * from './hpa/index.js';
 export * from './prometheus/index.js';
 export * from './promql/index.js';
+export * from './simulate/index.js';

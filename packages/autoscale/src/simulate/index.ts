@@ -1,0 +1,3 @@
+export * from './report.js';
+export * from './simulate.js';
+export * from './trace.js';

@@ -1,0 +1,297 @@
+/**
+ * Replays a metric trace through one or more HPA definitions, with a simple model of the pods.
+ *
+ * The pod model:
+ * - The trace holds per-pod means recorded with `replicas` pods. An extensive metric (queue
+ *   depth, in-flight requests, and - for a saturated server whose per-pod service rate is fixed -
+ *   latency, which grows with the per-pod backlog) is conserved in total: at a sync, each ready
+ *   pod reports `mean × recordedReplicas / readyPods`. An `each:` metric is reported unchanged.
+ * - A pod added by a scale-up is `Pending` for `startupDelaySeconds` and then ready: pending pods
+ *   take no load and report no metric (the HPA counts them as 0 on a scale-up, as upstream).
+ * - A scale-down removes pods at once (pending ones first).
+ * - Syncs happen every `syncPeriodSeconds` (the controller's 15 s); each sync sees the latest trace
+ *   point at or before it.
+ */
+import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
+import { describeDecision } from '../hpa/describe.js';
+import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
+import type { Trace, TracePoint } from './trace.js';
+
+/** One HPA definition to simulate. */
+export interface SimulationConfig {
+  /** Label in tables and charts. */
+  name: string;
+  /** The parsed HorizontalPodAutoscaler. */
+  hpa: HorizontalPodAutoscaler;
+}
+
+/** Simulation options. */
+export interface SimulationOptions {
+  /** Seconds between HPA syncs (default 15, the controller's `--horizontal-pod-autoscaler-sync-period`). */
+  syncPeriodSeconds?: number;
+  /** Seconds from a scale-up until the new pods are ready (default 30). */
+  startupDelaySeconds?: number;
+  /** Replicas at the start (default: the trace's first recorded count, clamped to min/max). */
+  initialReplicas?: number;
+  /** Time of the load step in trace seconds (default: detected from the `load` column or the first metric). */
+  stepAt?: number;
+  /** Metric used for "time above the latency target" (default: the first trace metric whose name has "latency" or "duration"). */
+  latencyMetric?: string;
+  /** Latency target in the metric's unit (default 0.2, the guide's 200m). */
+  latencyTarget?: number;
+  /** Controller flags. */
+  controller?: HpaControllerOptions;
+}
+
+/** One sync of one config. */
+export interface TimelineEntry {
+  /** Trace seconds. */
+  time: number;
+  /** Replicas after the sync (`spec.replicas`). */
+  replicas: number;
+  /** Ready pods at the sync. */
+  ready: number;
+  /** Per-pod value of each trace metric as the ready pods reported it. */
+  perPod: Record<string, number>;
+  /** The HPA's decision. */
+  decision: HpaDecision;
+  /** `describeDecision` of the decision. */
+  explanation: string;
+}
+
+/** Figures for one config. */
+export interface SimulationSummary {
+  /** Config label. */
+  name: string;
+  /** Seconds from the load step to the first scale-up (undefined: never scaled up). */
+  timeToFirstScaleUp?: number;
+  /** Sum over time of the pods that exist (pending included), in pod-seconds. */
+  replicaSeconds: number;
+  /** Number of syncs that changed the replica count. */
+  scaleEvents: number;
+  /** Seconds during which the latency metric was above the target (undefined without a latency metric). */
+  timeAboveLatencyTarget?: number;
+  /** Highest replica count reached. */
+  maxReplicas: number;
+  /** Replicas at the end. */
+  finalReplicas: number;
+}
+
+/** The result of a simulation. */
+export interface SimulationReport {
+  /** The detected or given load step time. */
+  stepAt: number;
+  /** The latency metric and target used. */
+  latency?: { metric: string; target: number };
+  /** Sync period used. */
+  syncPeriodSeconds: number;
+  /** Per config: summary and timeline. */
+  results: { summary: SimulationSummary; timeline: TimelineEntry[] }[];
+}
+
+/**
+ * Finds the load step: the first time the `load` column (or the first metric's total) rises above
+ * 1.5 × its starting value (and above 0).
+ *
+ * @param trace - the trace
+ * @returns trace seconds of the step (the first point's time when nothing rises)
+ * @example
+ * detectLoadStep(trace); // 60
+ */
+export function detectLoadStep(trace: Trace): number {
+  const first = trace.points[0];
+  if (!first) return 0;
+  const hasLoad = trace.points.some((p) => p.load !== undefined);
+  const metric = trace.metrics[0];
+  const level = (p: TracePoint): number | undefined => {
+    if (hasLoad) return p.load;
+    if (metric === undefined) return undefined;
+    const v = p.values[metric];
+    return v === undefined ? undefined : trace.intensive.has(metric) ? v : v * p.replicas;
+  };
+  const base = level(first) ?? 0;
+  for (const point of trace.points) {
+    const v = level(point);
+    if (v !== undefined && v > 0 && v > base * 1.5) return point.time;
+  }
+  return first.time;
+}
+
+function pickLatencyMetric(trace: Trace, wanted: string | undefined): string | undefined {
+  if (wanted !== undefined) {
+    if (!trace.metrics.includes(wanted)) {
+      throw new Error(
+        `latency metric "${wanted}" is not in the trace (columns: ${trace.metrics.join(', ') || 'none'})`,
+      );
+    }
+    return wanted;
+  }
+  return trace.metrics.find((m) => /latency|duration/.test(m));
+}
+
+function hpaMetricNames(hpa: HorizontalPodAutoscaler): { name: string; perPod: boolean }[] {
+  return (hpa.spec.metrics ?? []).flatMap((m) => {
+    const source = m.pods ?? m.object ?? m.external;
+    return source ? [{ name: source.metric.name, perPod: m.type === 'Pods' }] : [];
+  });
+}
+
+/**
+ * Checks that the trace has every metric each config scales on.
+ *
+ * @param trace - the trace
+ * @param configs - the configs
+ * @returns one message per missing metric (empty when all are there)
+ * @example
+ * missingMetrics(trace, configs); // ['guide: request_queue_depth is not in the trace']
+ */
+export function missingMetrics(trace: Trace, configs: readonly SimulationConfig[]): string[] {
+  const messages: string[] = [];
+  for (const config of configs) {
+    for (const { name } of hpaMetricNames(config.hpa)) {
+      if (!trace.metrics.includes(name)) {
+        messages.push(
+          `${config.name}: the HPA scales on "${name}" but the trace has no such column (columns: ${trace.metrics.join(', ')})`,
+        );
+      }
+    }
+  }
+  return messages;
+}
+
+/**
+ * Runs the simulation.
+ *
+ * @param trace - the recorded trace
+ * @param configs - HPA definitions to compare on the same trace
+ * @param options - sync period (15 s), start-up delay (30 s), load step, latency target (0.2)
+ * @returns per-config timelines and figures
+ * @throws Error when a config scales on a metric the trace lacks
+ * @example
+ * const report = simulate(parseTraceCsv(csv), [{ name: 'guide', hpa }]);
+ */
+export function simulate(
+  trace: Trace,
+  configs: readonly SimulationConfig[],
+  options: SimulationOptions = {},
+): SimulationReport {
+  const missing = missingMetrics(trace, configs);
+  if (missing.length > 0) throw new Error(missing.join('\n'));
+  const syncPeriod = options.syncPeriodSeconds ?? 15;
+  const startupDelay = options.startupDelaySeconds ?? 30;
+  if (!(syncPeriod > 0)) throw new Error('sync period must be > 0 seconds');
+  if (!(startupDelay >= 0)) throw new Error('start-up delay must be >= 0 seconds');
+  const stepAt = options.stepAt ?? detectLoadStep(trace);
+  const latencyMetric = pickLatencyMetric(trace, options.latencyMetric);
+  const latencyTarget = options.latencyTarget ?? 0.2;
+  const start = trace.points[0]?.time ?? 0;
+  const end = trace.points[trace.points.length - 1]?.time ?? 0;
+
+  const results = configs.map((config) => {
+    const hpa = new HpaController(config.hpa, options.controller);
+    const min = hpa.spec.minReplicas ?? 1;
+    const initial = Math.min(
+      hpa.spec.maxReplicas,
+      Math.max(min, options.initialReplicas ?? trace.points[0]?.replicas ?? min),
+    );
+    let serial = 0;
+    let pods: { name: string; readyAt: number }[] = Array.from({ length: initial }, () => ({
+      name: `pod-${serial++}`,
+      readyAt: start,
+    }));
+    let replicas = initial;
+    let pointIndex = 0;
+    const timeline: TimelineEntry[] = [];
+    const summary: SimulationSummary = {
+      name: config.name,
+      replicaSeconds: 0,
+      scaleEvents: 0,
+      maxReplicas: initial,
+      finalReplicas: initial,
+    };
+    if (latencyMetric) summary.timeAboveLatencyTarget = 0;
+    const metrics = hpaMetricNames(config.hpa);
+
+    for (let t = start; t <= end; t += syncPeriod) {
+      while (
+        pointIndex + 1 < trace.points.length &&
+        (trace.points[pointIndex + 1]?.time ?? Infinity) <= t
+      ) {
+        pointIndex++;
+      }
+      const point = trace.points[pointIndex] as TracePoint;
+      const readyPods = pods.filter((p) => p.readyAt <= t);
+      const podInfos: PodInfo[] = pods.map((p) => ({
+        name: p.name,
+        phase: p.readyAt <= t ? 'Running' : 'Pending',
+      }));
+      const perPod: Record<string, number> = {};
+      for (const name of trace.metrics) {
+        const mean = point.values[name];
+        if (mean === undefined || readyPods.length === 0) continue;
+        perPod[name] = trace.intensive.has(name)
+          ? mean
+          : (mean * point.replicas) / readyPods.length;
+      }
+      const input: Record<string, Record<string, number> | number> = {};
+      for (const { name, perPod: isPods } of metrics) {
+        const value = perPod[name];
+        if (value === undefined) continue;
+        if (isPods) input[name] = Object.fromEntries(readyPods.map((p) => [p.name, value]));
+        else {
+          const mean = point.values[name] as number;
+          input[name] = trace.intensive.has(name) ? mean : mean * point.replicas;
+        }
+      }
+      const decision = hpa.sync({
+        time: t,
+        currentReplicas: replicas,
+        statusReplicas: pods.length,
+        pods: podInfos,
+        metrics: input,
+      });
+      if (decision.scaled) {
+        summary.scaleEvents++;
+        if (
+          decision.desiredReplicas > replicas &&
+          summary.timeToFirstScaleUp === undefined &&
+          t >= stepAt
+        ) {
+          summary.timeToFirstScaleUp = t - stepAt;
+        }
+        if (decision.desiredReplicas > pods.length) {
+          for (let i = pods.length; i < decision.desiredReplicas; i++) {
+            pods.push({ name: `pod-${serial++}`, readyAt: t + startupDelay });
+          }
+        } else if (decision.desiredReplicas < pods.length) {
+          const pending = pods.filter((p) => p.readyAt > t);
+          const running = pods.filter((p) => p.readyAt <= t);
+          pods = [...running, ...pending].slice(0, decision.desiredReplicas);
+        }
+        replicas = decision.desiredReplicas;
+      }
+      summary.maxReplicas = Math.max(summary.maxReplicas, replicas);
+      const interval = Math.min(syncPeriod, end - t) || 0;
+      summary.replicaSeconds += pods.length * interval;
+      if (latencyMetric && summary.timeAboveLatencyTarget !== undefined) {
+        const latency = perPod[latencyMetric];
+        if (latency !== undefined && latency > latencyTarget)
+          summary.timeAboveLatencyTarget += interval;
+      }
+      timeline.push({
+        time: t,
+        replicas,
+        ready: readyPods.length,
+        perPod,
+        decision,
+        explanation: describeDecision(decision),
+      });
+    }
+    summary.finalReplicas = replicas;
+    return { summary, timeline };
+  });
+
+  const report: SimulationReport = { stepAt, syncPeriodSeconds: syncPeriod, results };
+  if (latencyMetric) report.latency = { metric: latencyMetric, target: latencyTarget };
+  return report;
+}
