@@ -86,7 +86,7 @@ describe('httpMetrics', () => {
     httpMetrics({ registry });
     expect(() => httpMetrics({ registry })).not.toThrow();
     expect(() => httpMetrics({ registry, constLabels: { model: 'x' } })).toThrow(
-      /http_requests_total is already registered with labels \[method,route,status\]/,
+      /http_request_duration_seconds is already registered with labels \[method,route,status\]/,
     );
   });
 

@@ -1,7 +1,13 @@
 import type { MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { checkConstLabels, getOrCreateMetric } from './registry-metric.js';
+import type { Registry, RegistryContentType } from 'prom-client';
+import { checkConstLabels } from './registry-metric.js';
+import {
+  CountsCounter,
+  type HistogramSeries,
+  registerSeriesMetric,
+  SeriesHistogram,
+} from './series-histogram.js';
 
 /** prom-client's default buckets (Prometheus clients' usual 5 ms … 10 s layout). */
 export const DEFAULT_HTTP_BUCKETS = [
@@ -16,7 +22,7 @@ const httpLabelNames = ['method', 'route', 'status'] as const;
 /** Options of {@link httpMetrics}. */
 export interface HttpMetricsOptions {
   /** Where the metrics are registered. Never prom-client's global registry. */
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
   /** Buckets of `http_request_duration_seconds`. Default: {@link DEFAULT_HTTP_BUCKETS}. */
   buckets?: readonly number[];
   /** Labels whose values are fixed for the process, such as `{ model: 'resnet50' }`. */
@@ -47,51 +53,37 @@ export function httpMetrics({
   ignorePaths = ['/metrics'],
 }: HttpMetricsOptions): MiddlewareHandler {
   const labelNames = [...httpLabelNames, ...checkConstLabels(constLabels, httpLabelNames)];
-  const requests = getOrCreateMetric(
+  const durations = registerSeriesMetric(
     registry,
-    'counter',
-    'http_requests_total',
-    labelNames,
-    () =>
-      new Counter({
-        name: 'http_requests_total',
-        help: 'HTTP requests answered, by method, route pattern and status',
-        labelNames,
-        registers: [registry],
-      }),
+    new SeriesHistogram(
+      'http_request_duration_seconds',
+      'Time from the request reaching the server until its response, in seconds',
+      labelNames,
+      buckets,
+    ),
+    SeriesHistogram.is,
   );
-  const durations = getOrCreateMetric(
+  registerSeriesMetric(
     registry,
-    'histogram',
-    'http_request_duration_seconds',
-    labelNames,
-    () =>
-      new Histogram({
-        name: 'http_request_duration_seconds',
-        help: 'Time from the request reaching the server until its response, in seconds',
-        labelNames,
-        buckets: [...buckets],
-        registers: [registry],
-      }),
+    durations.countsAsCounter(
+      'http_requests_total',
+      'HTTP requests answered, by method, route pattern and status',
+    ),
+    CountsCounter.is,
   );
   const ignored = new Set(ignorePaths);
-  // One pair of children per (method, route, status): skips prom-client's label hashing on the hot
-  // path. The set is bounded by the app's routes, not by its traffic.
-  const children = new Map<
-    string,
-    { count: Counter.Internal; duration: Histogram.Internal<string> }
-  >();
+  // The series of each (method, route, status), looked up once: the set is bounded by the app's
+  // routes, not by its traffic.
+  const seriesByKey = new Map<string, HistogramSeries>();
 
   function record(method: string, route: string, status: number, seconds: number): void {
     const key = `${method} ${status} ${route}`;
-    let child = children.get(key);
-    if (child === undefined) {
-      const labels = { method, route, status: String(status), ...constLabels };
-      child = { count: requests.labels(labels), duration: durations.labels(labels) };
-      children.set(key, child);
+    let series = seriesByKey.get(key);
+    if (series === undefined) {
+      series = durations.series({ method, route, status: String(status), ...constLabels });
+      seriesByKey.set(key, series);
     }
-    child.count.inc();
-    child.duration.observe(seconds);
+    series.observe(seconds);
   }
 
   return async function httpMetrics(c, next) {

@@ -12,3 +12,9 @@ export {
 } from './inference-metrics.js';
 export { type MetricsHandlerOptions, metricsHandler } from './metrics-handler.js';
 export { checkConstLabels, getOrCreateMetric, type MetricKind } from './registry-metric.js';
+export {
+  CountsCounter,
+  type HistogramSeries,
+  registerSeriesMetric,
+  SeriesHistogram,
+} from './series-histogram.js';

@@ -1,4 +1,4 @@
-import { Histogram, type Registry } from 'prom-client';
+import { Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import { checkConstLabels, getOrCreateMetric } from './registry-metric.js';
 
 /**
@@ -10,7 +10,7 @@ export const DEFAULT_INFERENCE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 
 /** Options of {@link inferenceMetrics}. */
 export interface InferenceMetricsOptions {
   /** Where `inference_latency_seconds` is registered. Never prom-client's global registry. */
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
   /** Histogram buckets in seconds. Default: {@link DEFAULT_INFERENCE_BUCKETS}. */
   buckets?: readonly number[];
   /** Labels whose values are fixed for the process, such as `{ model: 'resnet50' }`. */

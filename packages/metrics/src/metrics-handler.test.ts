@@ -1,9 +1,20 @@
 import { Hono } from 'hono';
-import { Counter, Registry } from 'prom-client';
+import {
+  Counter,
+  type OpenMetricsContentType,
+  Registry,
+  type RegistryContentType,
+} from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { metricsHandler } from './metrics-handler.js';
 
-function serve(registry: Registry) {
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  return registry;
+}
+
+function serve(registry: Registry<RegistryContentType>) {
   const app = new Hono();
   app.get('/metrics', metricsHandler({ registry }));
   return app;
@@ -24,7 +35,7 @@ describe('metricsHandler', () => {
   });
 
   it('serves OpenMetrics from an OpenMetrics registry when the scraper accepts it', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = openMetricsRegistry();
     new Counter({ name: 'jobs_total', help: 'Jobs', registers: [registry] }).inc();
     const app = serve(registry);
     for (const accept of [
@@ -42,7 +53,7 @@ describe('metricsHandler', () => {
   });
 
   it('answers 406 when the scraper rules OpenMetrics out', async () => {
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = openMetricsRegistry();
     const res = await serve(registry).request('/metrics', {
       headers: { Accept: 'text/plain;version=0.0.4, application/openmetrics-text;q=0' },
     });

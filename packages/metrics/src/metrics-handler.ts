@@ -1,5 +1,5 @@
 import type { Context, Handler } from 'hono';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 // prom-client's Registry.OPENMETRICS_CONTENT_TYPE and PROMETHEUS_CONTENT_TYPE, without importing
 // the value (the registry may come from another copy of prom-client).
@@ -8,7 +8,7 @@ const OPENMETRICS = 'application/openmetrics-text';
 /** Options of {@link metricsHandler}. */
 export interface MetricsHandlerOptions {
   /** The registry to serve. */
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry, RegistryContentType } from 'prom-client';
 
 type AnyMetric = Counter<string> | Gauge<string> | Histogram<string>;
 
@@ -23,7 +23,7 @@ export type MetricKind = 'counter' | 'gauge' | 'histogram';
  *   new Histogram({ name: 'job_seconds', help: 'Job time', labelNames: ['job'], registers: [registry] }));
  */
 export function getOrCreateMetric<M extends AnyMetric>(
-  registry: Registry,
+  registry: Registry<RegistryContentType>,
   kind: MetricKind,
   name: string,
   labelNames: readonly string[],

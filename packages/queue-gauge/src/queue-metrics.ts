@@ -1,5 +1,11 @@
-import { checkConstLabels, getOrCreateMetric } from '@mlscale/metrics';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import {
+  checkConstLabels,
+  getOrCreateMetric,
+  type HistogramSeries,
+  registerSeriesMetric,
+  SeriesHistogram,
+} from '@mlscale/metrics';
+import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 
 /**
  * Buckets of `request_queue_wait_seconds`: 1 ms … 10 s, finer at the low end than latency buckets
@@ -28,36 +34,33 @@ const metricNames = {
 } as const;
 
 /**
- * The depth and its time integral for one label set. The integral is brought up to date at every
+ * The depth of one label set and its time integral. The integral is brought up to date at every
  * change of the depth and at every scrape, so `rate(request_queue_depth_seconds_total[w])` is the
- * exact mean depth over any window `w`, with nothing lost between scrapes.
+ * exact mean depth over any window `w`, with nothing lost between scrapes. Both are plain numbers
+ * on the request path and reach prom-client in `collect()`, at scrape time.
  */
 class DepthIntegral {
   depth = 0;
+  seconds = 0;
   private since = performance.now();
 
-  constructor(
-    private readonly gauge: Gauge.Internal<string>,
-    private readonly seconds: Counter.Internal,
-  ) {}
+  constructor(readonly labels: Readonly<Record<string, string>>) {}
 
   accrue(): void {
     const now = performance.now();
-    if (this.depth > 0 && now > this.since)
-      this.seconds.inc((this.depth * (now - this.since)) / 1000);
+    if (this.depth > 0) this.seconds += (this.depth * (now - this.since)) / 1000;
     this.since = now;
   }
 
   change(delta: number): void {
     this.accrue();
     this.depth += delta;
-    this.gauge.set(this.depth);
   }
 }
 
-// Per depth-seconds counter, the integrals of its label sets, so that a second queue set up on the
-// same registry shares them and the counter's collect() brings all of them up to date.
-const integralsByCounter = new WeakMap<object, Map<string, DepthIntegral>>();
+// Per depth gauge, the integrals of its label sets, so that a second queue set up on the same
+// registry shares them and the metrics' collect() reads all of them.
+const integralsByGauge = new WeakMap<object, Map<string, DepthIntegral>>();
 
 /**
  * Gets or creates the queue metrics on `registry` and returns a recorder for one label set.
@@ -67,58 +70,51 @@ const integralsByCounter = new WeakMap<object, Map<string, DepthIntegral>>();
  * @param waitBuckets - default {@link DEFAULT_WAIT_BUCKETS}
  */
 export function queueRecorder(
-  registry: Registry,
+  registry: Registry<RegistryContentType>,
   constLabels: Readonly<Record<string, string>> | undefined,
   waitBuckets: readonly number[] = DEFAULT_WAIT_BUCKETS,
 ): QueueRecorder {
   const labelNames = checkConstLabels(constLabels, ['reason']);
   const labels = { ...constLabels };
-  const gauge = getOrCreateMetric(
-    registry,
-    'gauge',
-    metricNames.depth,
-    labelNames,
-    () =>
-      new Gauge({
-        name: metricNames.depth,
-        help: 'Requests currently waiting or in flight',
-        labelNames,
-        registers: [registry],
-      }),
-  );
-  const counter = getOrCreateMetric(
-    registry,
-    'counter',
-    metricNames.depthSeconds,
-    labelNames,
-    () => {
-      const integrals = new Map<string, DepthIntegral>();
-      const created = new Counter({
+  const gauge = getOrCreateMetric(registry, 'gauge', metricNames.depth, labelNames, () => {
+    const integrals = new Map<string, DepthIntegral>();
+    const created = new Gauge({
+      name: metricNames.depth,
+      help: 'Requests currently waiting or in flight',
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const integral of integrals.values()) created.set(integral.labels, integral.depth);
+      },
+    });
+    getOrCreateMetric(registry, 'counter', metricNames.depthSeconds, labelNames, () => {
+      const counter: Counter<string> = new Counter({
         name: metricNames.depthSeconds,
         help: 'Time integral of request_queue_depth in request-seconds; rate() is the mean depth',
         labelNames,
         registers: [registry],
         collect() {
-          for (const integral of integrals.values()) integral.accrue();
+          counter.reset();
+          for (const integral of integrals.values()) {
+            integral.accrue();
+            counter.inc(integral.labels, integral.seconds);
+          }
         },
       });
-      integralsByCounter.set(created, integrals);
-      return created;
-    },
-  );
-  const wait = getOrCreateMetric(
+      return counter;
+    });
+    integralsByGauge.set(created, integrals);
+    return created;
+  });
+  const wait = registerSeriesMetric(
     registry,
-    'histogram',
-    metricNames.wait,
-    labelNames,
-    () =>
-      new Histogram({
-        name: metricNames.wait,
-        help: 'Time from a request arriving until work on it starts, in seconds',
-        labelNames,
-        buckets: [...waitBuckets],
-        registers: [registry],
-      }),
+    new SeriesHistogram(
+      metricNames.wait,
+      'Time from a request arriving until work on it starts, in seconds',
+      labelNames,
+      waitBuckets,
+    ),
+    SeriesHistogram.is,
   );
   const rejected = getOrCreateMetric(
     registry,
@@ -134,26 +130,23 @@ export function queueRecorder(
       }),
   );
 
-  const integrals = integralsByCounter.get(counter);
+  const integrals = integralsByGauge.get(gauge);
   if (integrals === undefined) {
     throw new Error(
-      `${metricNames.depthSeconds} on this registry was not created by @mlscale/queue-gauge`,
+      `${metricNames.depth} on this registry was not created by @mlscale/queue-gauge`,
     );
   }
   const key = JSON.stringify(labels);
   let integral = integrals.get(key);
   if (integral === undefined) {
-    const gaugeChild = gauge.labels(labels);
-    gaugeChild.set(0);
-    integral = new DepthIntegral(gaugeChild, counter.labels(labels));
-    counter.labels(labels).inc(0);
+    integral = new DepthIntegral(labels);
     integrals.set(key, integral);
   }
   const depth = integral;
-  const waitChild = wait.labels(labels);
+  const waitSeries: HistogramSeries = wait.series(labels);
   return {
     changeDepth: (delta) => depth.change(delta),
-    observeWait: (seconds) => waitChild.observe(seconds),
-    reject: (reason) => rejected.labels({ ...labels, reason }).inc(),
+    observeWait: (seconds) => waitSeries.observe(seconds),
+    reject: (reason) => rejected.inc({ ...labels, reason }),
   };
 }

@@ -1,10 +1,10 @@
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { type QueueRecorder, queueRecorder, type RejectReason } from './queue-metrics.js';
 
 /** Options of {@link RequestQueue}. */
 export interface RequestQueueOptions {
   /** Where the queue metrics are registered. Never prom-client's global registry. */
-  registry: Registry;
+  registry: Registry<RegistryContentType>;
   /**
    * How many requests may be worked on at once. Default `Infinity`: the queue only measures, and
    * every request starts at once.
