@@ -224,6 +224,33 @@ describe('reading', () => {
     expect(nvml.initCalls).toBe(3);
   });
 
+  it('keeps reading the other GPUs while one is lost, and picks the lost one up again', () => {
+    nvml.setDeviceCount(2);
+    nvml.setIdentity(1, { uuid: 'GPU-b' });
+    nvml.setUtilization(0, 100);
+    const p = probe();
+    p.read();
+    nvml.loseDevice(1);
+    clock += 1000;
+    const lost = p.read();
+    expect(!lost.ok && (lost.error as NvmlError).codeName).toBe('ERROR_GPU_IS_LOST');
+    expect(lost.devices.map((d) => [d.uuid, d.busySecondsTotal])).toEqual([[UUID0, 1]]);
+    clock += 1000;
+    const still = p.read(); // the lookup of GPU 1 fails again; GPU 0 keeps its busy-time baseline
+    expect(!still.ok && still.error.message).toBe(
+      'nvmlDeviceGetHandleByIndex_v2 (GPU 1) failed: GPU is lost (NVML_ERROR_GPU_IS_LOST, 15)',
+    );
+    expect(still.devices.map((d) => [d.uuid, d.busySecondsTotal])).toEqual([[UUID0, 2]]);
+    nvml.restoreDevice(1);
+    const back = p.read();
+    expect(back.ok).toBe(true);
+    expect(back.devices.map((d) => [d.gpu, d.uuid])).toEqual([
+      ['0', UUID0],
+      ['1', 'GPU-b'],
+    ]);
+    expect(nvml.initCalls).toBe(1); // no re-initialisation while a GPU still answered
+  });
+
   it('recovers when the driver comes back after failing init', () => {
     const p = probe();
     nvml.fail('*', NvmlReturn.ERROR_UNINITIALIZED);

@@ -112,7 +112,9 @@ class Probe implements GpuProbe {
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #interval: boolean;
   #initialised = false;
-  #devices: DeviceState[] | null = null;
+  /** What to read (resolved once per NVML initialisation) and the device found for each, if any. */
+  #targets: DeviceSelector[] | null = null;
+  #slots: Array<DeviceState | null> = [];
   #last: { result: GpuReadResult; at: number } | null = null;
   #closed = false;
 
@@ -124,7 +126,8 @@ class Probe implements GpuProbe {
     this.#interval = options.intervalMs !== undefined;
     // Start: NVML must initialise and the devices must be found once, or the probe is not opened.
     try {
-      this.#ready();
+      const { missing } = this.#ready();
+      if (missing) throw missing;
       if (options.registry) this.#metrics = attachGpuMetrics(options.registry, this);
     } catch (error) {
       this.#reset();
@@ -137,38 +140,56 @@ class Probe implements GpuProbe {
     }
   }
 
-  /** Initialises NVML and finds the devices where that is not done yet. Throws NvmlError. */
-  #ready(): DeviceState[] {
+  /**
+   * Initialises NVML and resolves the devices where that is not done yet. Throws NvmlError when
+   * NVML itself fails; a device that cannot be found is left empty and tried again on the next read.
+   */
+  #ready(): { slots: Array<DeviceState | null>; missing: Error | undefined } {
     if (!this.#initialised) {
       this.#nvml.init();
       this.#initialised = true;
     }
-    if (this.#devices) return this.#devices;
-    const handles: NvmlDeviceHandle[] =
-      this.#selectors === 'all'
-        ? Array.from({ length: this.#nvml.deviceCount() }, (_, i) => this.#nvml.handleByIndex(i))
-        : this.#selectors.map((s) =>
-            s.kind === 'index'
-              ? this.#nvml.handleByIndex(s.index)
-              : this.#nvml.handleByUuid(s.uuid),
-          );
-    this.#devices = handles.map((handle, i) => {
-      const gpu = String(i);
-      return {
-        gpu,
-        handle,
-        uuid: this.#nvml.uuid(handle),
-        name: this.#nvml.name(handle),
-        mig: this.#nvml.isMigDevice(handle, `GPU ${gpu}`),
-        busy: new BusyTimeIntegrator(),
-      };
+    if (!this.#targets) {
+      const targets: DeviceSelector[] =
+        this.#selectors === 'all'
+          ? Array.from({ length: this.#nvml.deviceCount() }, (_, index) => ({
+              kind: 'index' as const,
+              index,
+            }))
+          : this.#selectors;
+      this.#targets = targets;
+      this.#slots = targets.map(() => null);
+    }
+    let missing: Error | undefined;
+    this.#targets.forEach((target, i) => {
+      if (this.#slots[i]) return;
+      try {
+        this.#slots[i] = this.#open(String(i), target);
+      } catch (error) {
+        missing ??= asError(error);
+      }
     });
-    return this.#devices;
+    return { slots: this.#slots, missing };
+  }
+
+  #open(gpu: string, target: DeviceSelector): DeviceState {
+    const nvml = this.#nvml;
+    const handle =
+      target.kind === 'index' ? nvml.handleByIndex(target.index) : nvml.handleByUuid(target.uuid);
+    return {
+      gpu,
+      handle,
+      uuid: nvml.uuid(handle),
+      name: nvml.name(handle),
+      mig: nvml.isMigDevice(handle, `GPU ${gpu}`),
+      busy: new BusyTimeIntegrator(),
+    };
   }
 
   /** Drops handles and NVML state so the next read starts from nvmlInit_v2 again. */
   #reset(): void {
-    this.#devices = null;
+    this.#targets = null;
+    this.#slots = [];
     if (this.#initialised) {
       this.#initialised = false;
       try {
@@ -232,26 +253,35 @@ class Probe implements GpuProbe {
     if (this.#closed) {
       return { ok: false, error: new Error('gpu-probe: the probe is closed'), devices: [] };
     }
-    let devices: DeviceState[];
+    let ready: { slots: Array<DeviceState | null>; missing: Error | undefined };
     try {
-      devices = this.#ready();
+      ready = this.#ready();
     } catch (error) {
       this.#reset();
       return { ok: false, error: asError(error), devices: [] };
     }
+    const { slots } = ready;
     const readings: GpuDeviceReading[] = [];
-    let failure: Error | undefined;
-    let reinit = false;
-    for (const d of devices) {
+    let failure = ready.missing;
+    let lost = 0;
+    slots.forEach((d, i) => {
+      if (!d) return;
       try {
         readings.push(this.#readDevice(d, now));
       } catch (error) {
-        d.busy.interrupt();
         failure ??= asError(error);
-        if (error instanceof NvmlError && error.needsReinit) reinit = true;
+        if (error instanceof NvmlError && error.needsReinit) {
+          slots[i] = null; // look it up again on the next read
+          lost++;
+        } else {
+          d.busy.interrupt();
+        }
       }
-    }
-    if (reinit) this.#reset();
+    });
+    // Nothing answers (the driver went away, or the only GPU fell off the bus): start NVML afresh.
+    // Otherwise keep the GPUs that still answer, and their busy-time baselines.
+    const missingNeedsReinit = ready.missing instanceof NvmlError && ready.missing.needsReinit;
+    if (readings.length === 0 && (lost > 0 || missingNeedsReinit)) this.#reset();
     return failure
       ? { ok: false, error: failure, devices: readings }
       : { ok: true, devices: readings };
