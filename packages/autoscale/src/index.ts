@@ -4,3 +4,4 @@ export * from './hpa/index.js';
 export * from './prometheus/index.js';
 export * from './promql/index.js';
 export * from './simulate/index.js';
+export * from './watch/index.js';

@@ -1,0 +1,166 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseAdapterValues } from '../adapter/rules.js';
+import type { HorizontalPodAutoscaler } from '../hpa/types.js';
+import { PrometheusClient } from '../prometheus/client.js';
+import { formatWatchLine, hpaFromScaledObject, Watcher } from './watcher.js';
+
+const rulesYaml = `
+rules:
+  custom:
+    - seriesQuery: 'request_queue_depth{namespace!="",pod!=""}'
+      resources:
+        overrides:
+          namespace: {resource: "namespace"}
+          pod: {resource: "pod"}
+      name:
+        matches: "^(.*)$"
+        as: "\${1}"
+      metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+`;
+
+const hpa: HorizontalPodAutoscaler = {
+  metadata: { name: 'model-server' },
+  spec: {
+    scaleTargetRef: { kind: 'Deployment', name: 'model-server' },
+    minReplicas: 1,
+    maxReplicas: 10,
+    metrics: [
+      {
+        type: 'Pods',
+        pods: {
+          metric: { name: 'request_queue_depth' },
+          target: { type: 'AverageValue', averageValue: '10' },
+        },
+      },
+    ],
+  },
+};
+
+let server: Server | undefined;
+afterEach(
+  () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+);
+
+/** A fake Prometheus: two pods in namespace e2e, one in another namespace. */
+async function fakePrometheus(queries: string[]): Promise<string> {
+  const created = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      const params = new URLSearchParams(body);
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/api/v1/series') {
+        res.end(
+          JSON.stringify({
+            status: 'success',
+            data: [
+              { __name__: 'request_queue_depth', namespace: 'e2e', pod: 'model-server-a' },
+              { __name__: 'request_queue_depth', namespace: 'e2e', pod: 'model-server-b' },
+              { __name__: 'request_queue_depth', namespace: 'other', pod: 'x' },
+            ],
+          }),
+        );
+        return;
+      }
+      queries.push(params.get('query') ?? '');
+      res.end(
+        JSON.stringify({
+          status: 'success',
+          data: {
+            resultType: 'vector',
+            result: [
+              { metric: { pod: 'model-server-a' }, value: [1, '30'] },
+              { metric: { pod: 'model-server-b' }, value: [1, '20'] },
+            ],
+          },
+        }),
+      );
+    });
+  });
+  server = created;
+  await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
+}
+
+describe('Watcher', () => {
+  it('renders the adapter query for the pods of the namespace and runs the HPA on the values', async () => {
+    const queries: string[] = [];
+    const url = await fakePrometheus(queries);
+    const values = parseAdapterValues(rulesYaml);
+    if (!values.ok) throw new Error(values.error);
+    const watcher = new Watcher({
+      client: new PrometheusClient({ url }),
+      hpa,
+      rules: values.value.custom,
+      namespace: 'e2e',
+    });
+    const tick = await watcher.tick(1000);
+    expect(queries).toEqual([
+      'sum(request_queue_depth{namespace="e2e",pod=~"model-server-a|model-server-b"}) by (pod)',
+    ]);
+    expect(tick.pods).toEqual(['model-server-a', 'model-server-b']);
+    expect(tick.decision.proposal).toBe(5);
+    expect(tick.decision.desiredReplicas).toBe(4); // legacy limit: max(2 × 2, 4)
+    const line = formatWatchLine(hpa, tick);
+    expect(line).toMatch(
+      /model-server {3}Deployment\/model-server {3}25\/10 {3}1 {3}10 {3}2 {3}4\n/,
+    );
+    expect(line).toContain('proposal 5 (pods metric request_queue_depth above target)');
+  });
+
+  it('says when no rule serves a metric', async () => {
+    const url = await fakePrometheus([]);
+    const values = parseAdapterValues(rulesYaml);
+    if (!values.ok) throw new Error(values.error);
+    const other = structuredClone(hpa);
+    if (other.spec.metrics?.[0]?.pods) other.spec.metrics[0].pods.metric.name = 'nope';
+    const tick = await new Watcher({
+      client: new PrometheusClient({ url }),
+      hpa: other,
+      rules: values.value.custom,
+      namespace: 'e2e',
+    }).tick();
+    expect(tick.decision.scaled).toBe(false);
+    expect(tick.decision.metrics[0]?.error).toMatch(/no adapter rule serves "nope"/);
+  });
+});
+
+describe('hpaFromScaledObject', () => {
+  it('maps each Prometheus trigger to an External metric', () => {
+    const so = hpaFromScaledObject({
+      name: 'model-server',
+      scaleTargetRef: { kind: 'Deployment', name: 'model-server', apiVersion: 'apps/v1' },
+      minReplicaCount: 2,
+      maxReplicaCount: 10,
+      pollingInterval: 15,
+      cooldownPeriod: 300,
+      prometheusTriggers: [
+        {
+          index: 0,
+          metricName: 's0-prometheus',
+          serverAddress: 'http://prom:9090',
+          query: 'sum(x)',
+          threshold: 10,
+          activationThreshold: 0,
+          ignoreNullValues: true,
+          metricType: 'AverageValue',
+          unsafeSsl: false,
+        },
+      ],
+      otherTriggers: [],
+    });
+    expect(so.spec.metrics).toEqual([
+      {
+        type: 'External',
+        external: {
+          metric: { name: 's0-prometheus' },
+          target: { type: 'AverageValue', averageValue: 10 },
+        },
+      },
+    ]);
+  });
+});

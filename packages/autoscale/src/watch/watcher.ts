@@ -1,0 +1,201 @@
+/**
+ * `mlscale watch`: every sync period, what the HPA would do with the values the metrics
+ * pipeline serves now.
+ */
+import type { KedaScaledObject } from '../adapter/keda.js';
+import type { AdapterRule } from '../adapter/rules.js';
+import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
+import { describeDecision, formatTargets } from '../hpa/describe.js';
+import type { HorizontalPodAutoscaler, MetricSpec } from '../hpa/types.js';
+import type { PrometheusClient } from '../prometheus/client.js';
+import { type CollectedMetric, collectAdapterMetrics, collectKedaMetrics } from './collect.js';
+
+/**
+ * The HPA that KEDA creates for a ScaledObject: one `External` metric per trigger
+ * (`s<index>-prometheus`, target = threshold), the replica bounds and the behavior.
+ *
+ * @param scaledObject - from `readScaledObject`
+ * @returns an `autoscaling/v2` HorizontalPodAutoscaler
+ * @example
+ * new HpaController(hpaFromScaledObject(scaledObject));
+ */
+export function hpaFromScaledObject(scaledObject: KedaScaledObject): HorizontalPodAutoscaler {
+  const metrics: MetricSpec[] = scaledObject.prometheusTriggers.map((trigger) => ({
+    type: 'External',
+    external: {
+      metric: { name: trigger.metricName },
+      target:
+        trigger.metricType === 'Value'
+          ? { type: 'Value', value: trigger.threshold }
+          : { type: 'AverageValue', averageValue: trigger.threshold },
+    },
+  }));
+  const hpa: HorizontalPodAutoscaler = {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: `keda-hpa-${scaledObject.name}` },
+    spec: {
+      scaleTargetRef: scaledObject.scaleTargetRef,
+      minReplicas: scaledObject.minReplicaCount,
+      maxReplicas: scaledObject.maxReplicaCount,
+      metrics,
+    },
+  };
+  if (scaledObject.behavior)
+    hpa.spec.behavior = scaledObject.behavior as HorizontalPodAutoscaler['spec']['behavior'];
+  return hpa;
+}
+
+/** One sync of the watcher. */
+export interface WatchTick {
+  /** Seconds since the epoch. */
+  time: number;
+  /** Pods found. */
+  pods: string[];
+  /** Replicas the HPA saw as current. */
+  currentReplicas: number;
+  /** Per metric: query and values. */
+  collected: Record<string, CollectedMetric>;
+  /** The HPA's decision. */
+  decision: HpaDecision;
+}
+
+/** Options of {@link Watcher}. */
+export interface WatcherOptions {
+  /** Prometheus client. */
+  client: PrometheusClient;
+  /** The HPA to evaluate (for KEDA: {@link hpaFromScaledObject}). */
+  hpa: HorizontalPodAutoscaler;
+  /** prometheus-adapter `rules.custom` (for an HPA on custom metrics). */
+  rules?: readonly AdapterRule[];
+  /** A KEDA ScaledObject (its triggers give the External metrics). */
+  keda?: KedaScaledObject;
+  /** Namespace of the pods. */
+  namespace: string;
+  /**
+   * Current replicas. Default `'pods'`: the number of pods found (a real cluster). `'follow'`:
+   * the HPA's own last decision, starting from the pods found (what the deployment would become).
+   * A number fixes it.
+   */
+  replicas?: 'pods' | 'follow' | number;
+  /** Controller flags. */
+  controller?: HpaControllerOptions;
+}
+
+/**
+ * Evaluates an HPA against live Prometheus data, keeping the controller's state between ticks.
+ *
+ * @example
+ * const w = new Watcher({ client, hpa, rules: values.custom, namespace: 'default' });
+ * const tick = await w.tick();
+ * console.log(formatWatchLine(hpa, tick));
+ */
+export class Watcher {
+  readonly #options: WatcherOptions;
+  readonly #controller: HpaController;
+  #last: number | undefined;
+
+  /** @param options - client, HPA, adapter rules or KEDA ScaledObject, namespace, replica mode */
+  constructor(options: WatcherOptions) {
+    this.#options = options;
+    this.#controller = new HpaController(options.hpa, options.controller);
+  }
+
+  /**
+   * Collects the metrics and runs one HPA sync.
+   *
+   * @param time - seconds since the epoch (default now)
+   * @returns what was found and decided
+   * @throws PrometheusError when Prometheus cannot be reached
+   */
+  async tick(time = Date.now() / 1000): Promise<WatchTick> {
+    const { hpa, client, namespace } = this.#options;
+    const specs = hpa.spec.metrics ?? [];
+    const podMetricNames = specs.flatMap((m) =>
+      m.type === 'Pods' && m.pods ? [m.pods.metric.name] : [],
+    );
+    const objectMetricNames = specs.flatMap((m) =>
+      m.type === 'Object' && m.object ? [m.object.metric.name] : [],
+    );
+    let collected: Record<string, CollectedMetric> = {};
+    let pods: string[] = [];
+    if (this.#options.rules && (podMetricNames.length > 0 || objectMetricNames.length > 0)) {
+      const collection = await collectAdapterMetrics({
+        client,
+        rules: this.#options.rules,
+        namespace,
+        metrics: [...podMetricNames, ...objectMetricNames],
+      });
+      collected = collection.metrics;
+      pods = collection.pods;
+    }
+    if (this.#options.keda) {
+      Object.assign(collected, await collectKedaMetrics(client, this.#options.keda));
+    }
+    const mode = this.#options.replicas ?? 'pods';
+    const found = Math.max(pods.length, 1);
+    const currentReplicas =
+      typeof mode === 'number' ? mode : mode === 'follow' ? (this.#last ?? found) : found;
+    const metrics: Record<string, number | Record<string, number>> = {};
+    for (const spec of specs) {
+      const name = spec.pods?.metric.name ?? spec.object?.metric.name ?? spec.external?.metric.name;
+      const entry = name === undefined ? undefined : collected[name];
+      if (!name || !entry || entry.error || Object.keys(entry.values).length === 0) continue;
+      metrics[name] =
+        spec.type === 'Pods'
+          ? entry.values
+          : Object.values(entry.values).reduce((a, b) => a + b, 0);
+    }
+    const decision = this.#controller.sync({
+      time,
+      currentReplicas,
+      pods: (pods.length > 0
+        ? pods
+        : Array.from({ length: currentReplicas }, (_, i) => `pod-${i}`)
+      ).map((name) => ({ name })),
+      metrics,
+    });
+    for (const metric of decision.metrics) {
+      const entry = collected[metric.name];
+      if (entry?.error && metric.error) metric.error = entry.error;
+    }
+    this.#last = decision.desiredReplicas;
+    return { time, pods, currentReplicas, collected, decision };
+  }
+}
+
+/** Column header matching {@link formatWatchLine}. */
+export const WATCH_HEADER = [
+  'TIME',
+  'NAME',
+  'REFERENCE',
+  'TARGETS',
+  'MINPODS',
+  'MAXPODS',
+  'REPLICAS',
+  'DESIRED',
+];
+
+/**
+ * A line like `kubectl get hpa -w`, plus the desired replicas and, on the next line, the reason.
+ *
+ * @param hpa - the HPA
+ * @param tick - a tick from {@link Watcher.tick}
+ * @returns two lines: the columns and the indented reason
+ * @example
+ * console.log(formatWatchLine(hpa, await watcher.tick()));
+ */
+export function formatWatchLine(hpa: HorizontalPodAutoscaler, tick: WatchTick): string {
+  const ref = hpa.spec.scaleTargetRef;
+  const cells = [
+    new Date(tick.time * 1000).toISOString().slice(11, 19),
+    hpa.metadata?.name ?? 'hpa',
+    ref ? `${ref.kind}/${ref.name}` : '-',
+    formatTargets(tick.decision.metrics),
+    String(hpa.spec.minReplicas ?? 1),
+    String(hpa.spec.maxReplicas),
+    String(tick.currentReplicas),
+    String(tick.decision.desiredReplicas),
+  ];
+  return `${cells.join('   ')}\n    ${describeDecision(tick.decision)}`;
+}
