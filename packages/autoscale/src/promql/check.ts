@@ -71,18 +71,13 @@ function describeUnexpected(query: string, offset: number): string {
 }
 
 function syntaxErrors(query: string, top: SyntaxNode): PromqlIssue[] {
-  const errors: PromqlIssue[] = [];
+  // Lezer recovers and reports every step after the first mistake; like Prometheus, keep the first.
   const cursor = top.cursor();
   do {
-    if (cursor.type.isError) {
-      const last = errors.at(-1);
-      // Lezer reports one error per recovery step; keep the first at each place.
-      if (!last || last.offset !== cursor.from) {
-        errors.push(issue(query, cursor.from, describeUnexpected(query, cursor.from)));
-      }
-    }
+    if (cursor.type.isError)
+      return [issue(query, cursor.from, describeUnexpected(query, cursor.from))];
   } while (cursor.next());
-  return errors;
+  return [];
 }
 
 class TypeChecker {

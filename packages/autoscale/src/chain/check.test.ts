@@ -1,0 +1,319 @@
+import { describe, expect, it } from 'vitest';
+import { type ChainInput, type ChainLink, checkChain, formatChainReport } from './check.js';
+import { parseExposition } from './exposition.js';
+
+const deployment = {
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'model-server' },
+  spec: {
+    selector: { matchLabels: { app: 'model-server' } },
+    template: {
+      metadata: { labels: { app: 'model-server' } },
+      spec: {
+        terminationGracePeriodSeconds: 30,
+        containers: [
+          {
+            name: 'model-server',
+            ports: [{ name: 'http', containerPort: 8080 }],
+            env: [
+              { name: 'SHUTDOWN_DELAY_SECONDS', value: '5' },
+              { name: 'SHUTDOWN_DRAIN_SECONDS', value: '20' },
+            ],
+            readinessProbe: { httpGet: { path: '/readyz', port: 'http' } },
+            livenessProbe: { httpGet: { path: '/livez', port: 'http' } },
+          },
+        ],
+      },
+    },
+  },
+};
+const service = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 'model-server', labels: { app: 'model-server' } },
+  spec: {
+    selector: { app: 'model-server' },
+    ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+  },
+};
+const monitor = {
+  apiVersion: 'monitoring.coreos.com/v1',
+  kind: 'ServiceMonitor',
+  metadata: { name: 'model-server', labels: { release: 'prometheus' } },
+  spec: {
+    selector: { matchLabels: { app: 'model-server' } },
+    endpoints: [{ port: 'http', path: '/metrics' }],
+  },
+};
+const hpa = {
+  apiVersion: 'autoscaling/v2',
+  kind: 'HorizontalPodAutoscaler',
+  metadata: { name: 'model-server' },
+  spec: {
+    scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'model-server' },
+    metrics: [
+      {
+        type: 'Pods',
+        pods: {
+          metric: { name: 'request_queue_depth_avg' },
+          target: { type: 'AverageValue', averageValue: '10' },
+        },
+      },
+    ],
+  },
+};
+const adapterValues = {
+  prometheus: { url: 'http://prometheus-kube-prometheus-prometheus.monitoring.svc', port: 9090 },
+  rules: {
+    custom: [
+      {
+        seriesQuery: 'request_queue_depth_seconds_total{namespace!="",pod!=""}',
+        resources: {
+          overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } },
+        },
+        name: { matches: '^request_queue_depth_seconds_total$', as: 'request_queue_depth_avg' },
+        metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)',
+      },
+    ],
+  },
+};
+const exposition = [
+  '# HELP request_queue_depth_seconds_total Integral of the queue depth.',
+  '# TYPE request_queue_depth_seconds_total counter',
+  'request_queue_depth_seconds_total 1.5',
+  '# TYPE inference_latency_seconds histogram',
+  'inference_latency_seconds_bucket{le="0.01"} 1',
+  'inference_latency_seconds_sum 0.002',
+  'inference_latency_seconds_count 1',
+].join('\n');
+const stack = {
+  prometheus: {
+    prometheusSpec: { serviceMonitorSelector: { matchLabels: { release: 'prometheus' } } },
+  },
+};
+
+function input(overrides: Partial<ChainInput> = {}): ChainInput {
+  return {
+    manifests: [deployment, service, monitor, hpa],
+    adapterValues,
+    prometheusStackValues: stack,
+    exposition,
+    probeStatus: { '/readyz': 200, '/livez': 200 },
+    ...overrides,
+  };
+}
+
+function broken(links: readonly ChainLink[]): ChainLink[] {
+  return links.filter((link) => link.status === 'broken');
+}
+
+describe('checkChain', () => {
+  it('passes a consistent chain', () => {
+    const report = checkChain(input());
+    expect(broken(report.links)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.links.map((link) => link.link)).toEqual(
+      expect.arrayContaining([
+        'service-selects-pods',
+        'service-port',
+        'probe',
+        'shutdown-budget',
+        'servicemonitor-selects-service',
+        'servicemonitor-port',
+        'servicemonitor-release',
+        'prometheus-address',
+        'rule-series',
+        'promql',
+        'hpa-target',
+        'hpa-metric',
+      ]),
+    );
+  });
+
+  it('names the HPA metric no rule serves, and the likely intended one', () => {
+    const renamed = structuredClone(hpa);
+    const metric = renamed.spec.metrics[0];
+    if (!metric) throw new Error('fixture');
+    metric.pods.metric.name = 'request_queue_depth_average';
+    const report = checkChain(input({ manifests: [deployment, service, monitor, renamed] }));
+    expect(report.ok).toBe(false);
+    expect(broken(report.links)).toEqual([
+      expect.objectContaining({
+        link: 'hpa-metric',
+        subject: 'HorizontalPodAutoscaler/model-server → request_queue_depth_average',
+        detail: expect.stringContaining('no adapter rule serves request_queue_depth_average'),
+        fix: expect.stringContaining('did you mean request_queue_depth_avg?'),
+      }),
+    ]);
+  });
+
+  it('names the series the server stopped exposing', () => {
+    const report = checkChain(
+      input({
+        exposition: exposition.replaceAll(
+          'request_queue_depth_seconds_total',
+          'queue_depth_seconds_total',
+        ),
+      }),
+    );
+    const links = broken(report.links);
+    expect(links[0]).toMatchObject({
+      link: 'rule-series',
+      detail: expect.stringContaining('the server exposes no request_queue_depth_seconds_total'),
+      fix: 'did you mean queue_depth_seconds_total? (rename one side so they agree)',
+    });
+    expect(links.map((link) => link.link)).toContain('hpa-metric');
+  });
+
+  it('names a ServiceMonitor port that the Service does not have', () => {
+    const wrong = structuredClone(monitor);
+    const endpoint = wrong.spec.endpoints[0];
+    if (!endpoint) throw new Error('fixture');
+    endpoint.port = 'metrics';
+    const report = checkChain(input({ manifests: [deployment, service, wrong, hpa] }));
+    expect(broken(report.links)).toEqual([
+      expect.objectContaining({
+        link: 'servicemonitor-port',
+        detail: expect.stringContaining(
+          'no selected Service has a port named "metrics" (names: http)',
+        ),
+      }),
+    ]);
+  });
+
+  it('finds a Service that selects no pods and a targetPort that is no container port', () => {
+    const wrong = structuredClone(service);
+    wrong.spec.selector = { app: 'model-serve' };
+    expect(
+      broken(checkChain(input({ manifests: [deployment, wrong, monitor, hpa] })).links)[0],
+    ).toMatchObject({
+      link: 'service-selects-pods',
+    });
+    const port = structuredClone(service);
+    const first = port.spec.ports[0];
+    if (!first) throw new Error('fixture');
+    first.targetPort = 'web';
+    expect(
+      broken(checkChain(input({ manifests: [deployment, port, monitor, hpa] })).links)[0],
+    ).toMatchObject({
+      link: 'service-port',
+      detail: expect.stringContaining('targetPort "web" is no container port'),
+    });
+  });
+
+  it('finds a ServiceMonitor without the release label Prometheus selects', () => {
+    const unlabelled = structuredClone(monitor);
+    unlabelled.metadata.labels = { release: 'kube-prom' };
+    const links = broken(
+      checkChain(input({ manifests: [deployment, service, unlabelled, hpa] })).links,
+    );
+    expect(links[0]).toMatchObject({
+      link: 'servicemonitor-release',
+      fix: expect.stringContaining('release: prometheus'),
+    });
+  });
+
+  it('uses the release label when the selector is left to the chart', () => {
+    const report = checkChain(input({ prometheusStackValues: {}, prometheus: { release: 'kps' } }));
+    expect(broken(report.links).map((link) => link.link)).toEqual([
+      'servicemonitor-release',
+      'prometheus-address',
+    ]);
+  });
+
+  it('checks that the shutdown sequence fits the grace period', () => {
+    const slow = structuredClone(deployment);
+    slow.spec.template.spec.terminationGracePeriodSeconds = 25;
+    const links = broken(checkChain(input({ manifests: [slow, service, monitor, hpa] })).links);
+    expect(links).toEqual([
+      expect.objectContaining({
+        link: 'shutdown-budget',
+        detail:
+          'preStop 0 s + SHUTDOWN_DELAY_SECONDS 5 s + SHUTDOWN_DRAIN_SECONDS 20 s = 25 s, grace period 25 s',
+      }),
+    ]);
+    const hooked = structuredClone(deployment);
+    const container = hooked.spec.template.spec.containers[0] as Record<string, unknown>;
+    container.lifecycle = { preStop: { exec: { command: ['sh', '-c', 'sleep 10'] } } };
+    expect(
+      broken(checkChain(input({ manifests: [hooked, service, monitor, hpa] })).links)[0]?.detail,
+    ).toContain('preStop 10 s');
+  });
+
+  it('reports a probe path the app does not answer', () => {
+    const links = broken(
+      checkChain(input({ probeStatus: { '/readyz': 404, '/livez': 200 } })).links,
+    );
+    expect(links).toEqual([
+      expect.objectContaining({ link: 'probe', detail: 'GET /readyz answered 404 on the app' }),
+    ]);
+  });
+
+  it('reports invalid PromQL with the rendered query and position', () => {
+    const values = structuredClone(adapterValues);
+    const rule = values.rules.custom[0];
+    if (!rule) throw new Error('fixture');
+    rule.metricsQuery = 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m]) by (<<.GroupBy>>)';
+    const links = broken(checkChain(input({ adapterValues: values })).links);
+    expect(links[0]).toMatchObject({
+      link: 'promql',
+      detail: expect.stringContaining('1:107: unexpected "by"'),
+    });
+  });
+
+  it('flags a KEDA trigger whose empty result would read as 0', () => {
+    const scaledObject = {
+      apiVersion: 'keda.sh/v1alpha1',
+      kind: 'ScaledObject',
+      metadata: { name: 'model-server' },
+      spec: {
+        scaleTargetRef: { name: 'model-server' },
+        fallback: { failureThreshold: 3, replicas: 6 },
+        triggers: [
+          {
+            type: 'prometheus',
+            metadata: {
+              serverAddress: 'http://prometheus-kube-prometheus-prometheus.monitoring.svc:9090',
+              query: 'sum(rate(request_queue_depth_seconds_totl[1m]))',
+              threshold: '10',
+            },
+          },
+        ],
+      },
+    };
+    const links = broken(
+      checkChain(input({ manifests: [deployment, service, monitor, scaledObject] })).links,
+    );
+    expect(links.map((link) => link.link)).toEqual(['keda-empty-result', 'query-series']);
+    expect(links[1]?.fix).toContain('did you mean request_queue_depth_seconds_total?');
+  });
+
+  it('skips what needs inputs it was not given, and still checks names', () => {
+    const report = checkChain({ manifests: [deployment, service, monitor, hpa], adapterValues });
+    expect(report.ok).toBe(true);
+    expect(
+      report.links.filter((link) => link.status === 'skipped').map((link) => link.link),
+    ).toEqual(['probe', 'probe', 'servicemonitor-release', 'rule-series']);
+  });
+
+  it('formats a report with details under broken links', () => {
+    const report = checkChain(input({ probeStatus: { '/readyz': 404, '/livez': 200 } }));
+    const text = formatChainReport(report);
+    expect(text).toContain(
+      'BROKEN Deployment/model-server container model-server readinessProbe\n         GET /readyz',
+    );
+    expect(text.endsWith('1 broken link')).toBe(true);
+  });
+});
+
+describe('parseExposition', () => {
+  it('reads families, names and escaped labels', () => {
+    const parsed = parseExposition(
+      '# TYPE a counter\na_total{x="q\\"uote",y="b"} 1\nb 2 1700000000\nnot a sample line\n',
+    );
+    expect([...parsed.families]).toEqual([['a', 'counter']]);
+    expect([...parsed.names]).toEqual(['a_total', 'b', 'not']);
+    expect(parsed.samples[0]?.labels).toEqual({ x: 'q"uote', y: 'b' });
+  });
+});
