@@ -20,7 +20,8 @@ const require = createRequire(import.meta.url);
 const checks = {
   '@mlscale/metrics': ['httpMetrics', 'inferenceMetrics', 'metricsHandler'],
   '@mlscale/queue-gauge': ['RequestQueue', 'queueGauge', 'QueueFullError'],
-  '@mlscale/gpu-probe': ['createGpuProbe'],
+  '@mlscale/gpu-probe': ['createGpuProbe', 'openGpuProbe'],
+  '@mlscale/gpu-probe/testing': ['compileFakeNvml'],
   '@mlscale/autoscale': [],
 };
 let failed = 0;
@@ -44,6 +45,23 @@ await app.request('/predict', { method: 'POST' });
 const text = await (await app.request('/metrics')).text();
 for (const needle of ['http_requests_total{method="POST",route="/predict",status="200"} 1', 'request_queue_depth 0']) {
   if (!text.includes(needle)) { failed++; console.error(`FAIL exposition lacks ${needle}`); }
+}
+// gpu-probe, from both module systems, against the fake NVML its testing helper compiles.
+const missing = (await import('@mlscale/gpu-probe')).openGpuProbe({ libraryPath: '/nonexistent/libnvidia-ml.so.1' });
+if (missing.ok || missing.error.name !== 'NvmlLoadError') { failed++; console.error('FAIL gpu-probe: expected NvmlLoadError'); }
+for (const [how, probeModule, testingModule] of [
+  ['import', await import('@mlscale/gpu-probe'), await import('@mlscale/gpu-probe/testing')],
+  ['require', require('@mlscale/gpu-probe'), require('@mlscale/gpu-probe/testing')],
+]) {
+  const nvml = testingModule.compileFakeNvml();
+  nvml.setUtilization(0, 61);
+  const gpuRegistry = new Registry();
+  const probe = probeModule.createGpuProbe({ registry: gpuRegistry, libraryPath: nvml.libraryPath });
+  const gpuText = await gpuRegistry.metrics();
+  probe.close();
+  nvml.dispose();
+  if (!/gpu_utilization_percent\{[^}]*\} 61\n/.test(gpuText)) { failed++; console.error(`FAIL gpu-probe via ${how}:\n${gpuText}`); }
+  else console.log(`ok   ${how.padEnd(7)} @mlscale/gpu-probe reads the fake NVML`);
 }
 console.log(failed ? `${failed} failed` : 'packed packages install and work from import and require');
 process.exit(failed ? 1 : 0);
