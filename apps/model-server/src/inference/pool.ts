@@ -102,9 +102,19 @@ interface Slot {
   runId: number;
 }
 
+/** Why the pool could not run a request. */
+export type InferenceErrorCode = 'closed' | 'run_failed' | 'worker_failed' | 'no_worker';
+
 /** Raised for requests the pool cannot run (closed, worker died, model error). */
 export class InferenceError extends Error {
   override name = 'InferenceError';
+  constructor(
+    /** Why: the pool is closed, the model refused the run, or a worker died or is missing. */
+    readonly code: InferenceErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 function batchable(signature: ModelSignature): boolean {
@@ -210,7 +220,7 @@ export class InferencePool {
    */
   infer(feeds: Record<string, TensorData>): Promise<InferenceResult> {
     if (this.#closing)
-      return Promise.reject(new InferenceError('the model server is shutting down'));
+      return Promise.reject(new InferenceError('closed', 'the model server is shutting down'));
     const first = this.signature.inputs[0];
     const rows = first ? (feeds[first.name]?.dims[0] ?? 1) : 1;
     let key = '';
@@ -263,7 +273,7 @@ export class InferencePool {
     slot.running = null;
     this.#idle.push(slot);
     if (message.kind === 'error') {
-      const error = new InferenceError(`model run failed: ${message.error}`);
+      const error = new InferenceError('run_failed', `model run failed: ${message.error}`);
       for (const job of jobs) job.reject(error);
     } else {
       this.#options.onBatch?.({
@@ -280,7 +290,10 @@ export class InferencePool {
     if (!this.#slots.delete(slot)) return;
     const at = this.#idle.indexOf(slot);
     if (at >= 0) this.#idle.splice(at, 1);
-    const failure = new InferenceError(`inference worker failed: ${error.message}`);
+    const failure = new InferenceError(
+      'worker_failed',
+      `inference worker failed: ${error.message}`,
+    );
     for (const job of slot.running ?? []) job.reject(failure);
     slot.running = null;
     void slot.worker.terminate();
@@ -297,7 +310,7 @@ export class InferencePool {
       (spawnError: Error) => {
         this.#options.onWorkerError?.(spawnError);
         if (this.#slots.size === 0) {
-          const gone = new InferenceError('no inference worker is running');
+          const gone = new InferenceError('no_worker', 'no inference worker is running');
           for (const job of this.#pending.splice(0)) job.reject(gone);
         }
       },
@@ -313,6 +326,7 @@ export class InferencePool {
     for (const [name, t] of Object.entries(outputs)) {
       if (t.dims[0] !== total) {
         const error = new InferenceError(
+          'run_failed',
           `output '${name}' has ${t.dims[0]} rows for a batch of ${total}; set BATCH_MAX_SIZE=1 for this model`,
         );
         for (const job of jobs) job.reject(error);

@@ -1,0 +1,89 @@
+// The Hono apps: a small one while the model loads, the full one once it is warm.
+import { httpMetrics, metricsHandler } from '@mlscale/metrics';
+import { queueGauge, RequestQueue } from '@mlscale/queue-gauge';
+import { type Context, Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from './config.js';
+import { limitBody, problem } from './http/body.js';
+import { mountHealth, type ServerState } from './http/health.js';
+import { checkModel, inferHandler, modelMetadata } from './http/oip.js';
+import { predictHandler } from './http/predict.js';
+import type { Serving } from './http/serving.js';
+
+/** What {@link createApp} needs. */
+export interface AppOptions {
+  config: Pick<Config, 'predictStrict' | 'maxConcurrency' | 'maxQueue' | 'bodyLimitBytes'>;
+  serving: Serving;
+  state: ServerState;
+  registry: Registry;
+  logger: Logger;
+}
+
+function fallbacks(app: Hono, logger: Logger): void {
+  app.notFound((c) => problem(c, 404, `no route for ${c.req.method} ${c.req.path}`));
+  app.onError((error, c) => {
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+    return problem(c, 500, 'internal server error');
+  });
+}
+
+/**
+ * The app served while the model loads: health and readiness (503 until warm), an empty
+ * `/metrics` (serving metrics appear only once the model is warm, so an autoscaler never averages
+ * in a cold pod's zeros), and 503 for everything else.
+ */
+export function createLoadingApp({
+  state,
+  registry,
+  logger,
+}: Pick<AppOptions, 'state' | 'registry' | 'logger'>): Hono {
+  const app = new Hono();
+  mountHealth(app, state);
+  app.get('/metrics', metricsHandler({ registry }));
+  app.all('*', (c) => problem(c, 503, 'the model is loading; try again shortly'));
+  fallbacks(app, logger);
+  return app;
+}
+
+/**
+ * The full app. The queue gauge wraps the inference routes ahead of the body limit and the
+ * handler, so `request_queue_depth` counts each request from its arrival, body reading included,
+ * until its response is written.
+ */
+export function createApp({ config, serving, state, registry, logger }: AppOptions): Hono {
+  const app = new Hono();
+  app.use(httpMetrics({ registry }));
+  app.use(async function closeWhenDraining(c, next) {
+    await next();
+    if (state.draining) c.header('Connection', 'close');
+  });
+  mountHealth(app, state);
+  app.get('/metrics', metricsHandler({ registry }));
+
+  const queue = new RequestQueue({
+    registry,
+    concurrency: config.maxConcurrency,
+    maxWaiting: config.maxQueue,
+  });
+  const admit = queueGauge({ queue });
+  const limit = limitBody(config.bodyLimitBytes);
+  const { model } = serving;
+
+  app.post('/predict', admit, limit, predictHandler({ serving, strict: config.predictStrict }));
+
+  const metadata = (c: Context) => checkModel(c, model) ?? c.json(modelMetadata(model));
+  const ready = (c: Context) =>
+    checkModel(c, model) ??
+    (state.phase === 'ready'
+      ? c.json({ name: model.name, ready: true })
+      : c.json({ name: model.name, ready: false }, 503));
+  const infer = inferHandler({ serving });
+  for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+    app.get(base, metadata);
+    app.get(`${base}/ready`, ready);
+    app.post(`${base}/infer`, admit, limit, infer);
+  }
+  fallbacks(app, logger);
+  return app;
+}

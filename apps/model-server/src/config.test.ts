@@ -1,0 +1,125 @@
+import { describe, expect, it } from 'vitest';
+import { BUNDLED_MODEL, ConfigError, defaultThreads, loadConfig } from './config.js';
+import { cgroupV1Quota, cgroupV2Quota } from './cpus.js';
+
+describe('loadConfig', () => {
+  it('has defaults that serve the bundled model on 8080', () => {
+    expect(loadConfig({}, 2)).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      modelPath: BUNDLED_MODEL,
+      modelName: 'linear-768x2',
+      modelVersion: '1',
+      predictStrict: false,
+      workers: 1,
+      intraOpThreads: 1,
+      allowSpinning: false,
+      batchMaxSize: 32,
+      batchMaxWaitMs: 0,
+      maxConcurrency: Number.POSITIVE_INFINITY,
+      maxQueue: Number.POSITIVE_INFINITY,
+      bodyLimitBytes: 1048576,
+      shutdownDelaySeconds: 5,
+      shutdownDrainSeconds: 20,
+      gpuProbe: 'auto',
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        PORT: '9000',
+        HOST: '127.0.0.1',
+        MODEL_NAME: 'm',
+        MODEL_VERSION: '3',
+        PREDICT_STRICT: 'true',
+        WORKERS: '2',
+        ORT_INTRA_OP_THREADS: '4',
+        ORT_ALLOW_SPINNING: '1',
+        BATCH_MAX_SIZE: '64',
+        BATCH_MAX_WAIT_MS: '2.5',
+        MAX_CONCURRENCY: '8',
+        MAX_QUEUE: '0',
+        BODY_LIMIT_BYTES: '1000',
+        SHUTDOWN_DELAY_SECONDS: '0',
+        SHUTDOWN_DRAIN_SECONDS: '1.5',
+        GPU_PROBE: 'OFF',
+        LOG_LEVEL: 'warn',
+      },
+      2,
+    );
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      modelName: 'm',
+      modelVersion: '3',
+      predictStrict: true,
+      workers: 2,
+      intraOpThreads: 4,
+      allowSpinning: true,
+      batchMaxSize: 64,
+      batchMaxWaitMs: 2.5,
+      maxConcurrency: 8,
+      maxQueue: 0,
+      bodyLimitBytes: 1000,
+      shutdownDelaySeconds: 0,
+      shutdownDrainSeconds: 1.5,
+      gpuProbe: 'off',
+      logLevel: 'warn',
+    });
+  });
+
+  it('names every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: 'http',
+        MODEL_PATH: '/nope/model.onnx',
+        WORKERS: '0',
+        BATCH_MAX_SIZE: '1.5',
+        BATCH_MAX_WAIT_MS: '-1',
+        PREDICT_STRICT: 'maybe',
+        GPU_PROBE: 'yes',
+        SHUTDOWN_DELAY_SECONDS: 'soon',
+        MAX_QUEUE: '-3',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      "MODEL_PATH names no file: '/nope/model.onnx'",
+      "BATCH_MAX_WAIT_MS must be a number of milliseconds 0…10000, got '-1'",
+      "PORT must be a whole number 0…65535, got 'http'",
+      "PREDICT_STRICT must be true or false, got 'maybe'",
+      "WORKERS must be a whole number 1…256, got '0'",
+      "BATCH_MAX_SIZE must be a whole number 1…65536, got '1.5'",
+      "MAX_QUEUE must be a whole number ≥ 0, got '-3'",
+      "SHUTDOWN_DELAY_SECONDS must be a number of seconds ≥ 0, got 'soon'",
+      "GPU_PROBE must be one of auto, on, off, got 'yes'",
+    ]);
+    expect((error as Error).message).toMatch(/^invalid configuration: MODEL_PATH/);
+  });
+
+  it('refuses a model name that cannot be a URL segment', () => {
+    expect(() => loadConfig({ MODEL_NAME: 'my model/v1' })).toThrow(/MODEL_NAME must be/);
+  });
+});
+
+describe('CPU-derived defaults', () => {
+  it('keeps a core for the HTTP thread and adds workers on big hosts', () => {
+    expect(defaultThreads(1)).toEqual({ workers: 1, intraOpThreads: 1 });
+    expect(defaultThreads(2)).toEqual({ workers: 1, intraOpThreads: 1 });
+    expect(defaultThreads(4)).toEqual({ workers: 1, intraOpThreads: 3 });
+    expect(defaultThreads(16)).toEqual({ workers: 4, intraOpThreads: 3 });
+  });
+
+  it('reads cgroup CPU quotas', () => {
+    expect(cgroupV2Quota('max 100000')).toBeUndefined();
+    expect(cgroupV2Quota('150000 100000')).toBe(1.5);
+    expect(cgroupV2Quota(undefined)).toBeUndefined();
+    expect(cgroupV1Quota('-1', '100000')).toBeUndefined();
+    expect(cgroupV1Quota('200000', '100000')).toBe(2);
+  });
+});

@@ -1,0 +1,156 @@
+// Configuration from the environment, validated once at start. Every problem names its variable.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableCpus } from './cpus.js';
+
+/** Log levels pino knows. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The server's settings (see the README's table for each variable). */
+export interface Config {
+  port: number;
+  host: string;
+  modelPath: string;
+  modelName: string;
+  modelVersion: string;
+  predictStrict: boolean;
+  workers: number;
+  intraOpThreads: number;
+  allowSpinning: boolean;
+  batchMaxSize: number;
+  batchMaxWaitMs: number;
+  /** Requests worked on at once; Infinity: no limit (the queue only measures). */
+  maxConcurrency: number;
+  /** Requests that may wait beyond maxConcurrency; Infinity: no limit. */
+  maxQueue: number;
+  bodyLimitBytes: number;
+  shutdownDelaySeconds: number;
+  shutdownDrainSeconds: number;
+  gpuProbe: 'auto' | 'on' | 'off';
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+/** Thrown by {@link loadConfig} with one line per bad variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+/** The bundled model, beside `src/` and `dist/`. */
+export const BUNDLED_MODEL = fileURLToPath(new URL('../models/linear-768x2.onnx', import.meta.url));
+
+/**
+ * Default worker and thread counts for `cpus` CPUs: one worker per 4 CPUs (batching does better
+ * with fewer, wider workers) and the CPUs but one shared among their ORT threads, leaving one for
+ * the HTTP thread.
+ */
+export function defaultThreads(cpus: number): { workers: number; intraOpThreads: number } {
+  const workers = Math.max(1, Math.floor(cpus / 4));
+  return { workers, intraOpThreads: Math.max(1, Math.floor((cpus - 1) / workers)) };
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads and validates the configuration from `env`.
+ *
+ * @throws {ConfigError} naming every variable that is wrong
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env = process.env, cpus = availableCpus()): Config {
+  const problems: string[] = [];
+  const value = (name: string) => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!/^[+-]?\d+$/.test(raw) || n < min || n > max) {
+      const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `${min}…${max}`;
+      problems.push(`${name} must be a whole number ${range}, got '${raw}'`);
+      return fallback;
+    }
+    return n;
+  };
+  const optionalLimit = (name: string, min: number) => {
+    const raw = value(name);
+    if (raw === undefined || raw === 'unlimited') return Number.POSITIVE_INFINITY;
+    return integer(name, Number.POSITIVE_INFINITY, min);
+  };
+  const seconds = (name: string, fallback: number) => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0) {
+      problems.push(`${name} must be a number of seconds ≥ 0, got '${raw}'`);
+      return fallback;
+    }
+    return n;
+  };
+  const boolean = (name: string, fallback: boolean) => {
+    const raw = value(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    problems.push(`${name} must be true or false, got '${value(name)}'`);
+    return fallback;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = value(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(raw)) return raw as T;
+    problems.push(`${name} must be one of ${allowed.join(', ')}, got '${value(name)}'`);
+    return fallback;
+  };
+
+  const modelPath = path.resolve(value('MODEL_PATH') ?? BUNDLED_MODEL);
+  if (!existsSync(modelPath)) problems.push(`MODEL_PATH names no file: '${modelPath}'`);
+  const modelName = value('MODEL_NAME') ?? path.basename(modelPath).replace(/\.onnx$/i, '');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) {
+    problems.push(
+      `MODEL_NAME must be letters, digits, '_', '.' or '-' (it is a URL path segment), got '${modelName}'`,
+    );
+  }
+  const modelVersion = value('MODEL_VERSION') ?? '1';
+  if (!/^[A-Za-z0-9_.-]+$/.test(modelVersion)) {
+    problems.push(`MODEL_VERSION must be letters, digits, '_', '.' or '-', got '${modelVersion}'`);
+  }
+  const threads = defaultThreads(cpus);
+  const waitRaw = value('BATCH_MAX_WAIT_MS');
+  let batchMaxWaitMs = 0;
+  if (waitRaw !== undefined) {
+    batchMaxWaitMs = Number(waitRaw);
+    if (!Number.isFinite(batchMaxWaitMs) || batchMaxWaitMs < 0 || batchMaxWaitMs > 10_000) {
+      problems.push(`BATCH_MAX_WAIT_MS must be a number of milliseconds 0…10000, got '${waitRaw}'`);
+      batchMaxWaitMs = 0;
+    }
+  }
+  const config: Config = {
+    port: integer('PORT', 8080, 0, 65535),
+    host: value('HOST') ?? '0.0.0.0',
+    modelPath,
+    modelName,
+    modelVersion,
+    predictStrict: boolean('PREDICT_STRICT', false),
+    workers: integer('WORKERS', threads.workers, 1, 256),
+    intraOpThreads: integer('ORT_INTRA_OP_THREADS', threads.intraOpThreads, 1, 1024),
+    allowSpinning: boolean('ORT_ALLOW_SPINNING', false),
+    batchMaxSize: integer('BATCH_MAX_SIZE', 32, 1, 65536),
+    batchMaxWaitMs,
+    maxConcurrency: optionalLimit('MAX_CONCURRENCY', 1),
+    maxQueue: optionalLimit('MAX_QUEUE', 0),
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1024 * 1024, 1),
+    shutdownDelaySeconds: seconds('SHUTDOWN_DELAY_SECONDS', 5),
+    shutdownDrainSeconds: seconds('SHUTDOWN_DRAIN_SECONDS', 20),
+    gpuProbe: oneOf('GPU_PROBE', ['auto', 'on', 'off'] as const, 'auto'),
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

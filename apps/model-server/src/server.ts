@@ -1,0 +1,199 @@
+// Start-up and shutdown: listen at once, load and warm the model, then serve; on SIGTERM go unready,
+// keep serving through the delay, stop accepting, drain, close the workers.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as NetServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createAdaptorServer } from '@hono/node-server';
+import { inferenceMetrics } from '@mlscale/metrics';
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { createApp, createLoadingApp } from './app.js';
+import type { Config } from './config.js';
+import { ConnectionTracker } from './connections.js';
+import { setupGpuProbe } from './gpu.js';
+import type { ServerState } from './http/health.js';
+import { InferencePool, type WorkerEntry } from './inference/pool.js';
+import { predictTarget, type ServedModel } from './model.js';
+
+/** Buckets of `inference_batch_size`: powers of two up to the largest sensible BATCH_MAX_SIZE. */
+export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
+
+/** A started server. */
+export interface RunningServer {
+  /** The port it listens on (useful with PORT=0). */
+  port: number;
+  state: ServerState;
+  registry: Registry;
+  /** Resolves once the model is warm and the server is ready, or rejects with the load error. */
+  ready: Promise<void>;
+  /**
+   * Shuts down gracefully: unready at once, serve through `SHUTDOWN_DELAY_SECONDS`, stop accepting,
+   * drain requests in flight for up to `SHUTDOWN_DRAIN_SECONDS`, close the workers.
+   */
+  shutdown(reason: string): Promise<void>;
+}
+
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  config: Config;
+  logger: Logger;
+  /** Where the inference worker module is (tests run it from source). */
+  worker?: WorkerEntry;
+}
+
+/** The model as the routes present it: name and version from the config, the rest from the pool. */
+export function servedModel(
+  config: Pick<Config, 'modelName' | 'modelVersion'>,
+  pool: Pick<InferencePool, 'signature' | 'batchable'>,
+): ServedModel {
+  return {
+    name: config.modelName,
+    version: config.modelVersion,
+    signature: pool.signature,
+    batchable: pool.batchable,
+    predict: predictTarget(pool.signature, pool.batchable),
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Starts the model server: listens at once (liveness answers, readiness is 503), loads and warms
+ * the model on the worker pool, then serves.
+ *
+ * @example
+ * const server = await startServer({ config: loadConfig(), logger });
+ * await server.ready;
+ * process.once('SIGTERM', () => server.shutdown('SIGTERM').then(() => process.exit(0)));
+ */
+export async function startServer({
+  config,
+  logger,
+  worker,
+}: StartOptions): Promise<RunningServer> {
+  const registry = new Registry();
+  const state: ServerState = { phase: 'loading', draining: false };
+  let app: Hono = createLoadingApp({ state, registry, logger });
+  const server = createAdaptorServer({
+    fetch: (request, env) => app.fetch(request, env),
+    hostname: config.host,
+  }) as Server;
+  const tracker = new ConnectionTracker(server);
+  const port = await listen(server, config.port, config.host);
+  logger.info({ host: config.host, port }, 'listening; loading the model');
+
+  let pool: InferencePool | undefined;
+  let gpu: { close(): void } | undefined;
+  let batchSize: Histogram | undefined;
+
+  const ready = (async () => {
+    pool = await InferencePool.start({
+      modelPath: config.modelPath,
+      workers: config.workers,
+      intraOpThreads: config.intraOpThreads,
+      allowSpinning: config.allowSpinning,
+      batchMaxSize: config.batchMaxSize,
+      batchMaxWaitMs: config.batchMaxWaitMs,
+      ...(worker ? { worker } : {}),
+      onBatch: (event) => batchSize?.observe(event.rows),
+      onWorkerError: (error) =>
+        logger.error({ err: error }, 'inference worker died; starting a replacement'),
+    });
+    if (state.phase !== 'loading') return; // shut down while loading
+    const model = servedModel(config, pool);
+    // Serving metrics exist only from here on: a cold pod exports none.
+    collectDefaultMetrics({ register: registry });
+    batchSize = new Histogram({
+      name: 'inference_batch_size',
+      help: 'Rows per model run: requests merged by dynamic batching',
+      buckets: [...BATCH_SIZE_BUCKETS],
+      registers: [registry],
+    });
+    gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger });
+    app = createApp({
+      config,
+      serving: { model, pool, inference: inferenceMetrics({ registry }) },
+      state,
+      registry,
+      logger,
+    });
+    state.phase = 'ready';
+    logger.info(
+      {
+        model: config.modelPath,
+        name: model.name,
+        version: model.version,
+        inputs: model.signature.inputs,
+        outputs: model.signature.outputs,
+        batchable: model.batchable,
+        predict: model.predict.ok ? 'available' : model.predict.reason,
+        workers: config.workers,
+        intraOpThreads: config.intraOpThreads,
+        batchMaxSize: model.batchable ? config.batchMaxSize : 1,
+        batchMaxWaitMs: config.batchMaxWaitMs,
+        warmupSeconds: pool.warmupSeconds,
+      },
+      'model warm; ready',
+    );
+  })();
+  // The caller awaits `ready`; this keeps an early failure from being an unhandled rejection first.
+  ready.catch(() => {});
+
+  let stopping: Promise<void> | undefined;
+  async function stop(reason: string): Promise<void> {
+    const wasReady = state.phase === 'ready';
+    state.phase = 'shutting-down';
+    logger.info(
+      {
+        reason,
+        delaySeconds: config.shutdownDelaySeconds,
+        drainSeconds: config.shutdownDrainSeconds,
+      },
+      'shutting down: unready now, serving through the delay',
+    );
+    if (wasReady && config.shutdownDelaySeconds > 0)
+      await sleep(config.shutdownDelaySeconds * 1000);
+
+    // Stop accepting. net.Server's close, not http.Server's: the latter also drops idle keep-alive
+    // connections at once, which races a client sending its next request on one.
+    state.draining = true;
+    NetServer.prototype.close.call(server);
+    const deadline = performance.now() + config.shutdownDrainSeconds * 1000;
+    const inFlight = tracker.requests;
+    while (tracker.connections > 0 && performance.now() < deadline) {
+      tracker.closeIdle(250);
+      await sleep(25);
+    }
+    const cut = tracker.requests;
+    tracker.closeAll();
+    await ready.catch(() => {});
+    await pool?.close();
+    gpu?.close();
+    const log = cut > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log(
+      { inFlightAtStop: inFlight, cutOff: cut },
+      cut > 0 ? 'stopped; drain timed out' : 'stopped',
+    );
+  }
+
+  return {
+    port,
+    state,
+    registry,
+    ready,
+    shutdown(reason) {
+      stopping ??= stop(reason);
+      return stopping;
+    },
+  };
+}
