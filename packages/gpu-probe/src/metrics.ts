@@ -1,4 +1,4 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import type { GpuDeviceReading, GpuReadResult } from './probe-types.js';
 
 /** Something that can hand the metrics a reading at scrape time: one probe. */
@@ -93,7 +93,7 @@ export interface GpuMetrics {
 }
 
 function getOrCreate(
-  registry: Registry,
+  registry: Registry<RegistryContentType>,
   key: keyof typeof GPU_METRICS,
   sources: () => Set<ReadingSource>,
 ): Gauge | Counter {
@@ -137,7 +137,10 @@ function getOrCreate(
  * @param registry the prom-client registry (never the global one unless you pass it)
  * @param source the probe
  */
-export function attachGpuMetrics(registry: Registry, source: ReadingSource): GpuMetrics {
+export function attachGpuMetrics(
+  registry: Registry<RegistryContentType>,
+  source: ReadingSource,
+): GpuMetrics {
   // All the metrics of one registry share one set of sources: the first metric found decides it.
   let shared: Set<ReadingSource> | undefined;
   for (const def of Object.values(GPU_METRICS)) {

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 import { BusyTimeIntegrator } from './busy-time.js';
 import { NvmlError, NvmlLoadError } from './errors.js';
 import { loadNvml } from './library.js';
@@ -13,7 +13,7 @@ const SCRAPE_COALESCE_MS = 1000;
 /** Options of {@link createGpuProbe} and {@link openGpuProbe}. */
 export interface GpuProbeOptions {
   /** Registry to publish the `gpu_*` metrics on. Without one the probe only reads (`probe.read()`). */
-  registry?: Registry | undefined;
+  registry?: Registry<RegistryContentType> | undefined;
   /** Path to `libnvidia-ml.so.1`; overrides `NVML_LIBRARY_PATH` and the usual driver locations. */
   libraryPath?: string | undefined;
   /**
