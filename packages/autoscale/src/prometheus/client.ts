@@ -156,6 +156,16 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+function innermostMessage(error: unknown): string {
+  let current = error;
+  let message = String(error);
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    message = current.message;
+    current = current.cause;
+  }
+  return message;
+}
+
 /**
  * Prometheus HTTP API client.
  *
@@ -301,7 +311,7 @@ export class PrometheusClient {
         );
       }
       if (signal?.aborted) throw cause;
-      const code = networkCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+      const code = networkCode(cause) ?? innermostMessage(cause);
       throw new PrometheusError(
         'unreachable',
         `cannot reach Prometheus at ${this.url}: ${code} (is it running? check the URL and port)`,

@@ -1,0 +1,84 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PrometheusError } from '../prometheus/errors.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { buildProgram, exitCodeFor } from './program.js';
+
+const guide = new URL('../../configs/guide-hpa.yaml', import.meta.url).pathname;
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const program = buildProgram();
+  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  for (const c of program.commands)
+    c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  try {
+    await program.parseAsync(['node', 'mlscale', ...args]);
+    return { code: 0, out, err };
+  } catch (error) {
+    const { code, message } = exitCodeFor(error);
+    return { code, out, err: err + message };
+  } finally {
+    stdout.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('mlscale CLI', () => {
+  it('prints help for each command with exit code 0', async () => {
+    for (const command of [[], ['simulate'], ['watch']]) {
+      const result = await run([...command, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.out).toContain('Usage: mlscale');
+    }
+  });
+
+  it('exits 2 on an unknown option and on a missing file', async () => {
+    expect((await run(['simulate', '--nope'])).code).toBe(ExitCode.Usage);
+    const missing = await run(['simulate', '--trace', '/nonexistent.csv', '--hpa', guide]);
+    expect(missing).toMatchObject({ code: ExitCode.Usage });
+    expect(missing.err).toContain('file not found: /nonexistent.csv');
+  });
+
+  it('simulates a trace and prints the table', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-cli-'));
+    const trace = join(dir, 't.csv');
+    const rows = ['time,replicas,load,request_queue_depth,each:inference_latency_seconds_avg'];
+    for (let t = 0; t <= 600; t += 5)
+      rows.push(`${t},2,${t >= 60 ? 40 : 1},${t >= 60 ? 20 : 0.2},0.01`);
+    writeFileSync(trace, rows.join('\n'));
+    const svg = join(dir, 'c.svg');
+    const result = await run([
+      'simulate',
+      '--trace',
+      trace,
+      '--hpa',
+      guide,
+      '--svg',
+      svg,
+      '--timeline',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('load step at t=60s');
+    expect(result.out).toMatch(/model-server-hpa \(guide-hpa\.yaml\)\s+15 s/);
+  });
+
+  it('maps Prometheus errors to exit codes 3 and 4', () => {
+    expect(exitCodeFor(new PrometheusError('unreachable', 'x', { url: 'u' })).code).toBe(3);
+    expect(exitCodeFor(new PrometheusError('timeout', 'x', { url: 'u' })).code).toBe(3);
+    expect(exitCodeFor(new PrometheusError('bad_query', 'x', { url: 'u' })).code).toBe(4);
+    expect(exitCodeFor(new CliError('x', 1)).code).toBe(1);
+    expect(exitCodeFor(new Error('boom'))).toEqual({
+      code: 70,
+      message: 'internal error: boom (please report this)',
+    });
+  });
+});

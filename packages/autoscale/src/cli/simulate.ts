@@ -1,0 +1,266 @@
+/** `mlscale simulate`: replay a trace through HPA definitions. */
+import { writeFileSync } from 'node:fs';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { PrometheusClient } from '../prometheus/client.js';
+import { formatSummaryTable, formatTimeline, renderSvgChart } from '../simulate/report.js';
+import { type SimulationConfig, simulate } from '../simulate/simulate.js';
+import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { defaultFile, loadHpas, readText } from './files.js';
+
+/** Parses a number flag or rejects it with commander's usage error. */
+export function numberArg(name: string, { min = Number.NEGATIVE_INFINITY } = {}) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min) {
+      throw new InvalidArgumentError(
+        `${name} must be a number${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ''}`,
+      );
+    }
+    return n;
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * Parses a time flag: epoch seconds, an ISO date, or relative to now (`-15m`, `-2h`, `-30s`, `now`).
+ *
+ * @param value - the flag value
+ * @param now - current time in seconds
+ * @returns epoch seconds
+ */
+export function parseTimeArg(value: string, now = Date.now() / 1000): number {
+  if (value === 'now') return now;
+  const relative = /^-(\d+(?:\.\d+)?)(s|m|h)$/.exec(value);
+  if (relative)
+    return now - Number(relative[1]) * { s: 1, m: 60, h: 3600 }[relative[2] as 's' | 'm' | 'h'];
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const date = Date.parse(value);
+  if (Number.isNaN(date))
+    throw new InvalidArgumentError(
+      `"${value}" is not a time (epoch seconds, ISO date, "now" or "-15m")`,
+    );
+  return date / 1000;
+}
+
+interface SimulateFlags {
+  trace?: string;
+  prometheus?: string;
+  query?: string[];
+  each?: string[];
+  start?: number;
+  end?: number;
+  step: number;
+  hpa?: string[];
+  syncPeriod: number;
+  startupDelay: number;
+  stepAt?: number;
+  latencyMetric?: string;
+  latencyTarget: number;
+  tolerance?: number;
+  initialReplicas?: number;
+  svg?: string;
+  chartMetric?: string;
+  json?: boolean;
+  timeline?: boolean;
+}
+
+/**
+ * Adds `simulate` to the program.
+ *
+ * @param program - the root command
+ * @param makeClient - builds a Prometheus client for a URL
+ */
+export function registerSimulateCommand(
+  program: Command,
+  makeClient: (url: string) => PrometheusClient,
+): void {
+  program
+    .command('simulate')
+    .description(
+      'replay a recorded metric trace through one or more HPA definitions and compare: time from the load step to the first scale-up, replica-seconds, scale events, time above the latency target',
+    )
+    .option(
+      '-t, --trace <csv>',
+      'trace CSV: time,[replicas],[load],<metric>...,[each:<metric>] (per-pod means; see README)',
+    )
+    .option(
+      '--prometheus <url>',
+      'read the trace from Prometheus instead (range queries, one per --query)',
+    )
+    .option(
+      '--query <name=promql>',
+      'with --prometheus: a metric and the PromQL giving it per pod (repeat)',
+      collect,
+    )
+    .option(
+      '--each <name>',
+      'with --prometheus: a metric every pod reports unchanged (not shared by replicas; repeat)',
+      collect,
+    )
+    .option('--start <time>', 'with --prometheus: range start (epoch s, ISO, or -15m)', (v) =>
+      parseTimeArg(v),
+    )
+    .option('--end <time>', 'with --prometheus: range end (default now)', (v) => parseTimeArg(v))
+    .option(
+      '--step <seconds>',
+      'with --prometheus: resolution',
+      numberArg('--step', { min: 0.001 }),
+      5,
+    )
+    .option(
+      '--hpa <file>',
+      'HPA manifest or KEDA ScaledObject to simulate (repeat to compare; default infra/hpa/guide-hpa.yaml and infra/base/hpa.yaml)',
+      collect,
+    )
+    .option(
+      '--sync-period <seconds>',
+      'HPA sync period',
+      numberArg('--sync-period', { min: 1 }),
+      15,
+    )
+    .option(
+      '--startup-delay <seconds>',
+      'seconds until a new pod is ready and takes load',
+      numberArg('--startup-delay', { min: 0 }),
+      30,
+    )
+    .option(
+      '--step-at <seconds>',
+      'trace time of the load step (default: detected)',
+      numberArg('--step-at'),
+    )
+    .option(
+      '--latency-metric <name>',
+      'trace metric for "time above the latency target" (default: first *latency*/*duration* column)',
+    )
+    .option(
+      '--latency-target <value>',
+      'latency target in the metric unit',
+      numberArg('--latency-target', { min: 0 }),
+      0.2,
+    )
+    .option(
+      '--tolerance <ratio>',
+      'controller tolerance (default 0.1)',
+      numberArg('--tolerance', { min: 0 }),
+    )
+    .option(
+      '--initial-replicas <n>',
+      "replicas at the start (default: the trace's, within min/max)",
+      numberArg('--initial-replicas', { min: 0 }),
+    )
+    .option('--svg <file>', 'write an SVG chart of replicas and the metric over time')
+    .option(
+      '--chart-metric <name>',
+      'metric for the lower panel of the chart (default: the latency metric)',
+    )
+    .option('--timeline', 'print every scale event with its reason')
+    .addOption(new Option('--json', 'print the full report as JSON'))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mlscale simulate --trace traces/step-load.csv
+  mlscale simulate --trace run.csv --hpa infra/hpa/guide-hpa.yaml --hpa infra/base/hpa.yaml --svg sim.svg --timeline
+  mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
+    --query 'request_queue_depth=sum(request_queue_depth{namespace="default"}) by (pod)' --hpa hpa.yaml`,
+    )
+    .action(async (flags: SimulateFlags) => {
+      const trace = await loadTrace(flags, makeClient);
+      const files = flags.hpa?.length
+        ? flags.hpa
+        : [
+            defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
+            defaultFile('infra/base/hpa.yaml', '--hpa'),
+          ];
+      const configs: SimulationConfig[] = files.flatMap((file) =>
+        loadHpas(file).map((h) => ({ name: h.label, hpa: h.hpa })),
+      );
+      let report: ReturnType<typeof simulate>;
+      try {
+        report = simulate(trace, configs, {
+          syncPeriodSeconds: flags.syncPeriod,
+          startupDelaySeconds: flags.startupDelay,
+          latencyTarget: flags.latencyTarget,
+          ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
+          ...(flags.latencyMetric !== undefined ? { latencyMetric: flags.latencyMetric } : {}),
+          ...(flags.initialReplicas !== undefined
+            ? { initialReplicas: flags.initialReplicas }
+            : {}),
+          ...(flags.tolerance !== undefined ? { controller: { tolerance: flags.tolerance } } : {}),
+        });
+      } catch (error) {
+        throw new CliError((error as Error).message, ExitCode.Usage);
+      }
+      if (flags.svg) {
+        writeFileSync(
+          flags.svg,
+          renderSvgChart(report, flags.chartMetric ? { metric: flags.chartMetric } : {}),
+        );
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        return;
+      }
+      const lines = [
+        `load step at t=${report.stepAt}s, sync every ${report.syncPeriodSeconds}s, pods ready ${flags.startupDelay}s after a scale-up`,
+        '',
+        formatSummaryTable(report),
+      ];
+      if (flags.timeline) lines.push('', formatTimeline(report));
+      if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+}
+
+async function loadTrace(
+  flags: SimulateFlags,
+  makeClient: (url: string) => PrometheusClient,
+): Promise<Trace> {
+  if (flags.trace && flags.prometheus)
+    throw new CliError('give either --trace or --prometheus, not both', ExitCode.Usage);
+  if (flags.trace) {
+    try {
+      return parseTraceCsv(readText(flags.trace));
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(`${flags.trace}: ${(error as Error).message}`, ExitCode.Usage);
+    }
+  }
+  if (!flags.prometheus)
+    throw new CliError(
+      'give a trace: --trace <csv> or --prometheus <url> with --query',
+      ExitCode.Usage,
+    );
+  if (!flags.query?.length || flags.start === undefined) {
+    throw new CliError(
+      'with --prometheus, give --start and at least one --query name=promql',
+      ExitCode.Usage,
+    );
+  }
+  const client = makeClient(flags.prometheus);
+  const results: Record<string, import('../prometheus/client.js').MatrixSeries[]> = {};
+  for (const spec of flags.query) {
+    const at = spec.indexOf('=');
+    if (at <= 0) throw new CliError(`--query "${spec}": expected name=promql`, ExitCode.Usage);
+    const name = spec.slice(0, at);
+    const answer = await client.queryRange(spec.slice(at + 1), {
+      start: flags.start,
+      end: flags.end ?? Date.now() / 1000,
+      step: flags.step,
+    });
+    results[name] = answer.resultType === 'matrix' ? answer.result : [];
+  }
+  const trace = traceFromMatrices(results, { intensive: flags.each ?? [] });
+  if (trace.points.length === 0) {
+    throw new CliError(
+      'the range queries returned no samples: check the time range and the queries',
+      ExitCode.Usage,
+    );
+  }
+  return trace;
+}

@@ -1,0 +1,148 @@
+/** `mlscale watch`: what the HPA would do, sync after sync, from live Prometheus data. */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { PrometheusClient } from '../prometheus/client.js';
+import { formatWatchLine, WATCH_HEADER, Watcher } from '../watch/watcher.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { defaultFile, loadAdapterValues, loadHpas } from './files.js';
+import { numberArg } from './simulate.js';
+
+interface WatchFlags {
+  prometheus: string;
+  hpa?: string;
+  adapterValues?: string;
+  namespace: string;
+  syncPeriod: number;
+  count?: number;
+  replicas: string;
+  record?: string;
+  json?: boolean;
+}
+
+/**
+ * Adds `watch` to the program.
+ *
+ * @param program - the root command
+ * @param makeClient - builds a Prometheus client for a URL
+ */
+export function registerWatchCommand(
+  program: Command,
+  makeClient: (url: string) => PrometheusClient,
+): void {
+  program
+    .command('watch')
+    .description(
+      'every sync period, evaluate the adapter rules (or KEDA queries) for the pods found and print what the HPA would do, like `kubectl get hpa -w`, with the reason',
+    )
+    .requiredOption('-p, --prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
+    .option('--hpa <file>', 'HPA manifest or KEDA ScaledObject (default infra/base/hpa.yaml)')
+    .option(
+      '--adapter-values <file>',
+      'prometheus-adapter Helm values (default infra/helm/prometheus-adapter-values.yaml)',
+    )
+    .option(
+      '-n, --namespace <ns>',
+      'namespace of the pods (the namespace label of the series)',
+      'default',
+    )
+    .option(
+      '--sync-period <seconds>',
+      'seconds between evaluations',
+      numberArg('--sync-period', { min: 0.1 }),
+      15,
+    )
+    .option(
+      '--count <n>',
+      'stop after n evaluations (default: until Ctrl-C)',
+      numberArg('--count', { min: 1 }),
+    )
+    .option(
+      '--replicas <mode>',
+      '"pods": current replicas = pods found (a real cluster); "follow": the HPA\'s own last decision; or a number',
+      'pods',
+    )
+    .option(
+      '--record <csv>',
+      "append each evaluation's per-pod means to a trace CSV that `mlscale simulate` reads",
+    )
+    .option('--json', 'print one JSON object per evaluation')
+    .addHelpText(
+      'after',
+      `
+Example:
+  mlscale watch --prometheus http://127.0.0.1:9090 --namespace default --sync-period 15`,
+    )
+    .action(async (flags: WatchFlags) => {
+      const [loaded] = loadHpas(flags.hpa ?? defaultFile('infra/base/hpa.yaml', '--hpa'));
+      if (!loaded) throw new CliError('no HPA to watch', ExitCode.Usage);
+      const needsRules = (loaded.hpa.spec.metrics ?? []).some(
+        (m) => m.type === 'Pods' || m.type === 'Object',
+      );
+      const rules = needsRules
+        ? loadAdapterValues(
+            flags.adapterValues ??
+              defaultFile('infra/helm/prometheus-adapter-values.yaml', '--adapter-values'),
+          ).custom
+        : undefined;
+      const replicas =
+        flags.replicas === 'pods' || flags.replicas === 'follow'
+          ? flags.replicas
+          : Number(flags.replicas);
+      if (typeof replicas === 'number' && !(replicas >= 0)) {
+        throw new CliError('--replicas must be "pods", "follow" or a number >= 0', ExitCode.Usage);
+      }
+      const watcher = new Watcher({
+        client: makeClient(flags.prometheus),
+        hpa: loaded.hpa,
+        namespace: flags.namespace,
+        replicas,
+        ...(rules ? { rules } : {}),
+        ...(loaded.keda ? { keda: loaded.keda } : {}),
+      });
+      const metricNames = (loaded.hpa.spec.metrics ?? []).flatMap((m) => {
+        const name = m.pods?.metric.name ?? m.object?.metric.name ?? m.external?.metric.name;
+        return name ? [name] : [];
+      });
+      if (flags.record) writeFileSync(flags.record, `time,replicas,${metricNames.join(',')}\n`);
+      if (!flags.json) process.stdout.write(`${WATCH_HEADER.join('   ')}\n`);
+
+      let stopped = false;
+      const stop = () => {
+        stopped = true;
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      for (let i = 0; !stopped && (flags.count === undefined || i < flags.count); i++) {
+        const started = Date.now();
+        const tick = await watcher.tick();
+        if (flags.json) process.stdout.write(`${JSON.stringify(tick)}\n`);
+        else process.stdout.write(`${formatWatchLine(loaded.hpa, tick)}\n`);
+        if (flags.record) {
+          const means = metricNames.map((name) => {
+            const values = Object.values(tick.collected[name]?.values ?? {});
+            return values.length ? String(values.reduce((a, b) => a + b, 0) / values.length) : '';
+          });
+          appendFileSync(
+            flags.record,
+            `${Math.round(tick.time)},${Math.max(tick.pods.length, 1)},${means.join(',')}\n`,
+          );
+        }
+        if (flags.count !== undefined && i + 1 >= flags.count) break;
+        const wait = Math.max(0, flags.syncPeriod * 1000 - (Date.now() - started));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          const poll = setInterval(() => {
+            if (stopped) {
+              clearTimeout(timer);
+              clearInterval(poll);
+              resolve();
+            }
+          }, 100);
+          timer.unref?.();
+          setTimeout(() => clearInterval(poll), wait + 10);
+        });
+      }
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
+    });
+}
