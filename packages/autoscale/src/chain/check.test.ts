@@ -317,3 +317,20 @@ describe('parseExposition', () => {
     expect(parsed.samples[0]?.labels).toEqual({ x: 'q"uote', y: 'b' });
   });
 });
+
+describe('a server that has not served a request yet', () => {
+  it('warns, rather than breaks, for a labelled family with no series', () => {
+    const values = structuredClone(adapterValues);
+    const rule = values.rules.custom[0];
+    if (!rule) throw new Error('fixture');
+    rule.seriesQuery = 'inference_latency_seconds_sum{namespace!="",pod!="",route="/predict"}';
+    rule.name = { matches: '^(.*)_sum$', as: 'request_queue_depth_avg' };
+    const declaredOnly = '# TYPE inference_latency_seconds histogram\n';
+    const report = checkChain(input({ adapterValues: values, exposition: declaredOnly }));
+    expect(report.ok).toBe(true);
+    expect(report.links.filter((link) => link.status === 'warn').map((link) => link.link)).toEqual([
+      'rule-series',
+      'hpa-metric',
+    ]);
+  });
+});

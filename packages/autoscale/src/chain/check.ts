@@ -396,6 +396,15 @@ function missingSeriesHint(name: string, exposition: Exposition): string {
     : 'rename it to a series the server exposes';
 }
 
+function declaredFamily(name: string, exposition: Exposition | undefined): boolean {
+  if (!exposition) return false;
+  for (const [family, type] of exposition.families) {
+    if (name === family || (suffixes[type] ?? []).some((suffix) => name === family + suffix))
+      return true;
+  }
+  return false;
+}
+
 function targetedMetrics(manifests: readonly unknown[]): Map<string, string[]> {
   const targeted = new Map<string, string[]>();
   for (const hpa of ofKind(manifests, 'HorizontalPodAutoscaler')) {
@@ -416,6 +425,7 @@ function checkAdapter(
   source: MetricSource,
   input: ChainInput,
   out: Collector,
+  pending: Set<string>,
 ): DiscoveredMetric[] {
   if (!values) return [];
   const namespace = input.namespace ?? 'default';
@@ -454,16 +464,29 @@ function checkAdapter(
         : [];
       const critical = wouldServe.some((metric) => targeted.has(metric));
       const exposedName = names.find((n) => source.exposition?.names.has(n));
-      const why = exposedName
-        ? `${exposedName} is exposed but its labels do not satisfy the selector`
-        : `the server exposes no ${names.join(', ') || 'series matching it'}`;
-      out.add({
-        link: 'rule-series',
-        subject,
-        status: critical ? 'broken' : 'warn',
-        detail: `${why}${critical ? `, so ${wouldServe.join(', ')} (targeted by ${wouldServe.flatMap((m) => targeted.get(m) ?? []).join(', ')}) cannot be served` : ' (no HPA given targets this rule: a GPU-only series on a CPU server?)'}`,
-        fix: names[0] ? missingSeriesHint(names[0], source.exposition) : 'fix the seriesQuery',
-      });
+      const declared = names.find((n) => declaredFamily(n, source.exposition));
+      if (!exposedName && declared) {
+        // A labelled family (route, reason...) has no series until its first observation.
+        out.add({
+          link: 'rule-series',
+          subject,
+          status: 'warn',
+          detail: `${declared} is declared by the server but has no series yet (its labels appear with the first request)`,
+          fix: 'send one request to /predict, then check again',
+        });
+        for (const metric of wouldServe) pending.add(metric);
+      } else {
+        const why = exposedName
+          ? `${exposedName} is exposed but its labels do not satisfy the selector`
+          : `the server exposes no ${names.join(', ') || 'series matching it'}`;
+        out.add({
+          link: 'rule-series',
+          subject,
+          status: critical ? 'broken' : 'warn',
+          detail: `${why}${critical ? `, so ${wouldServe.join(', ')} (targeted by ${wouldServe.flatMap((m) => targeted.get(m) ?? []).join(', ')}) cannot be served` : ' (no HPA given targets this rule: a GPU-only series on a CPU server?)'}`,
+          fix: names[0] ? missingSeriesHint(names[0], source.exposition) : 'fix the seriesQuery',
+        });
+      }
     } else {
       out.add({
         link: 'rule-series',
@@ -536,7 +559,8 @@ function checkQuery(
   const exposition = source.exposition;
   if (!exposition) return;
   for (const name of metricNamesInQuery(query)) {
-    if (exposition.names.has(name) || alreadyReported.has(name)) continue;
+    if (exposition.names.has(name) || alreadyReported.has(name) || declaredFamily(name, exposition))
+      continue;
     out.add({
       link: 'query-series',
       subject: `${subject} → ${name}`,
@@ -552,6 +576,7 @@ function checkHpas(
   discovered: DiscoveredMetric[],
   haveAdapter: boolean,
   out: Collector,
+  pending: ReadonlySet<string>,
 ): void {
   const deployments = ofKind(manifests, 'Deployment').map((d) => field(d, 'metadata', 'name'));
   const served = [...new Set(discovered.map((metric) => metric.metric))];
@@ -585,6 +610,13 @@ function checkHpas(
           subject,
           status: 'skipped',
           detail: 'no prometheus-adapter values given',
+        });
+      } else if (pending.has(name)) {
+        out.add({
+          link: 'hpa-metric',
+          subject,
+          status: 'warn',
+          detail: `${name} will be served once the server has handled an inference request (its series have no labels yet)`,
         });
       } else if (served.includes(name)) {
         const from = discovered.find((m) => m.metric === name);
@@ -723,8 +755,9 @@ export function checkChain(input: ChainInput): ChainReport {
       if (name) series.push({ name, labels });
     }
   }
-  const discovered = checkAdapter(manifests, values, source, input, out);
-  checkHpas(manifests, discovered, values !== undefined, out);
+  const pending = new Set<string>();
+  const discovered = checkAdapter(manifests, values, source, input, out, pending);
+  checkHpas(manifests, discovered, values !== undefined, out, pending);
   checkKeda(manifests, source, input, out);
   return { ok: links.every((link) => link.status !== 'broken'), links };
 }
