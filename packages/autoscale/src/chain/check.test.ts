@@ -334,3 +334,22 @@ describe('a server that has not served a request yet', () => {
     ]);
   });
 });
+
+describe('a route that has not been requested yet', () => {
+  it('warns with the label values seen and what to do', () => {
+    const values = structuredClone(adapterValues);
+    const rule = values.rules.custom[0];
+    if (!rule) throw new Error('fixture');
+    rule.seriesQuery = 'http_request_duration_seconds_sum{namespace!="",pod!="",route=~"/predict"}';
+    rule.name = { matches: '^(.*)$', as: 'request_queue_depth_avg' };
+    const readyzOnly =
+      '# TYPE http_request_duration_seconds histogram\nhttp_request_duration_seconds_sum{route="/readyz"} 0.1\n';
+    const report = checkChain(input({ adapterValues: values, exposition: readyzOnly }));
+    expect(report.ok).toBe(true);
+    expect(report.links.find((link) => link.link === 'rule-series')).toMatchObject({
+      status: 'warn',
+      detail:
+        'http_request_duration_seconds_sum has no series with route=~"/predict" yet (route seen: /readyz)',
+    });
+  });
+});

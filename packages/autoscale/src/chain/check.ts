@@ -5,8 +5,10 @@ import {
   compileRuleNamer,
   type DiscoveredMetric,
   discoverMetrics,
+  type LabelMatcher,
   metricNameForSeries,
   parseSeriesSelector,
+  seriesMatches,
 } from '../adapter/series.js';
 import { checkPromql, formatPromqlIssue } from '../promql/check.js';
 import { metricNamesInQuery } from '../promql/names.js';
@@ -396,6 +398,26 @@ function missingSeriesHint(name: string, exposition: Exposition): string {
     : 'rename it to a series the server exposes';
 }
 
+function labelMismatch(
+  name: string,
+  matchers: readonly LabelMatcher[],
+  exposition: Exposition | undefined,
+): { label: string; matcher: string; seen: string[] } | undefined {
+  const samples = exposition?.samples.filter((sample) => sample.name === name) ?? [];
+  for (const matcher of matchers) {
+    if (matcher.label === '__name__' || targetLabelNames.includes(matcher.label)) continue;
+    const ok = samples.some((sample) => seriesMatches({ name, labels: sample.labels }, [matcher]));
+    if (ok) continue;
+    const seen = [...new Set(samples.map((sample) => sample.labels[matcher.label] ?? '""'))];
+    return {
+      label: matcher.label,
+      matcher: `${matcher.label}${matcher.op}"${matcher.value}"`,
+      seen,
+    };
+  }
+  return undefined;
+}
+
 function declaredFamily(name: string, exposition: Exposition | undefined): boolean {
   if (!exposition) return false;
   for (const [family, type] of exposition.families) {
@@ -465,7 +487,20 @@ function checkAdapter(
       const critical = wouldServe.some((metric) => targeted.has(metric));
       const exposedName = names.find((n) => source.exposition?.names.has(n));
       const declared = names.find((n) => declaredFamily(n, source.exposition));
-      if (!exposedName && declared) {
+      const unmatched = exposedName
+        ? labelMismatch(exposedName, selector.value, source.exposition)
+        : undefined;
+      if (unmatched) {
+        // The series exists with other label values (e.g. only route="/readyz" before any inference).
+        out.add({
+          link: 'rule-series',
+          subject,
+          status: 'warn',
+          detail: `${exposedName} has no series with ${unmatched.matcher} yet (${unmatched.label} seen: ${unmatched.seen.join(', ')})`,
+          fix: `send a request that produces it (POST /predict), then check again; if it still fails, the ${unmatched.label} label changed in the server or the rule`,
+        });
+        for (const metric of wouldServe) pending.add(metric);
+      } else if (!exposedName && declared) {
         // A labelled family (route, reason...) has no series until its first observation.
         out.add({
           link: 'rule-series',
