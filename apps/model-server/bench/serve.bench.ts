@@ -327,7 +327,7 @@ async function main() {
         url: 'http://127.0.0.1:18110/health',
         concurrency: 1,
         seconds: SECONDS - 1,
-        rate: 20,
+        rate: 50,
       }),
     );
     const measured = await phase(`model-server mlp ${label}`, 18110, '768', true);
