@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerCheckCommand, runCheck } from './check.js';
+import { ExitCode } from './exit-codes.js';
 
 const manifests = `
 apiVersion: apps/v1
@@ -74,7 +75,6 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
   await rm(dir, { recursive: true, force: true });
   metricsBody = '# TYPE request_queue_depth gauge\nrequest_queue_depth 0\n';
-  process.exitCode = undefined;
 });
 
 describe('runCheck', () => {
@@ -122,19 +122,38 @@ describe('registerCheckCommand', () => {
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const program = new Command('mlscale').exitOverride();
     registerCheckCommand(program);
-    await program.parseAsync(['check', dir, '--metrics-url', `${base}/metrics`], { from: 'user' });
+    const run = program.parseAsync(['check', dir, '--metrics-url', `${base}/metrics`], {
+      from: 'user',
+    });
+    await expect(run).rejects.toMatchObject({
+      exitCode: ExitCode.Findings,
+      message: 'check: 2 broken links in the autoscaling chain (see above)',
+    });
     const printed = write.mock.calls.map((call) => String(call[0])).join('');
     write.mockRestore();
     expect(printed).toContain('BROKEN HorizontalPodAutoscaler/model-server → request_queue_depth');
-    expect(process.exitCode).toBe(1);
   });
 
   it('sets exit code 2 when the input cannot be read', async () => {
-    const error = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const program = new Command('mlscale').exitOverride();
     registerCheckCommand(program);
-    await program.parseAsync(['check', join(dir, 'missing')], { from: 'user' });
-    error.mockRestore();
-    expect(process.exitCode).toBe(2);
+    await expect(
+      program.parseAsync(['check', join(dir, 'missing')], { from: 'user' }),
+    ).rejects.toMatchObject({
+      exitCode: ExitCode.Usage,
+      message: expect.stringContaining('cannot read'),
+    });
+  });
+
+  it('returns normally when every link holds', async () => {
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    const program = new Command('mlscale').exitOverride();
+    registerCheckCommand(program);
+    await program.parseAsync(['check', dir, '--metrics-url', `${base}/metrics`, '--json'], {
+      from: 'user',
+    });
+    const printed = write.mock.calls.map((call) => String(call[0])).join('');
+    write.mockRestore();
+    expect(JSON.parse(printed)).toMatchObject({ ok: true });
   });
 });

@@ -9,6 +9,7 @@ import {
   formatChainReport,
 } from '../chain/check.js';
 import { field, isRecord } from '../chain/manifests.js';
+import { CliError, ExitCode } from './exit-codes.js';
 
 /** Options of `mlscale check`. */
 export interface CheckOptions {
@@ -32,9 +33,6 @@ export interface CheckOptions {
 export type CheckOutcome =
   | { readonly ok: true; readonly report: ChainReport; readonly files: readonly string[] }
   | { readonly ok: false; readonly error: string };
-
-/** Exit codes of `mlscale check`, for scripts. */
-export const checkExitCodes = { ok: 0, broken: 1, input: 2 } as const;
 
 async function yamlFiles(path: string): Promise<string[]> {
   const info = await stat(path);
@@ -175,8 +173,9 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
 }
 
 /**
- * Adds `mlscale check` to a commander program. Exit code 0 when every link holds (warnings
- * allowed), 1 when a link is broken, 2 when the input could not be read.
+ * Adds `mlscale check` to a commander program. It prints the report, then throws a
+ * {@link CliError}: exit code 1 (`ExitCode.Findings`) when a link is broken, 2 (`ExitCode.Usage`)
+ * when the input could not be read; it returns normally (exit 0) when every link holds.
  *
  * @param program - the `mlscale` program (commander 14)
  * @example
@@ -216,16 +215,18 @@ export function registerCheckCommand(program: Command): Command {
         release: String(flags.release),
         prometheusNamespace: String(flags.prometheusNamespace),
       });
-      if (!outcome.ok) {
-        process.stderr.write(`mlscale check: ${outcome.error}\n`);
-        process.exitCode = checkExitCodes.input;
-        return;
-      }
+      if (!outcome.ok) throw new CliError(`check: ${outcome.error}`, ExitCode.Usage);
       process.stdout.write(
         flags.json
           ? `${JSON.stringify({ ...outcome.report, files: outcome.files }, null, 2)}\n`
           : `${formatChainReport(outcome.report, flags.verbose === true)}\n`,
       );
-      process.exitCode = outcome.report.ok ? checkExitCodes.ok : checkExitCodes.broken;
+      const broken = outcome.report.links.filter((link) => link.status === 'broken').length;
+      if (broken > 0) {
+        throw new CliError(
+          `check: ${broken} broken link${broken === 1 ? '' : 's'} in the autoscaling chain (see above)`,
+          ExitCode.Findings,
+        );
+      }
     });
 }
