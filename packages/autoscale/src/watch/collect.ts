@@ -75,7 +75,7 @@ export async function collectAdapterMetrics(options: {
         error:
           errors.length > 0
             ? `no adapter rule serves ${metric} (${errors.join('; ')})`
-            : `no adapter rule serves "${metric}" for series in namespace "${namespace}" (is the app scraped with namespace/pod labels, and does a rule's name.as produce this name?)`,
+            : `no adapter rule serves "${metric}" for the series in namespace "${namespace}": the adapter lists a metric only once a series its seriesQuery selects exists (no traffic yet?), and only under the name its name.as gives`,
       };
       continue;
     }

@@ -125,7 +125,9 @@ describe('Watcher', () => {
       namespace: 'e2e',
     }).tick();
     expect(tick.decision.scaled).toBe(false);
-    expect(tick.decision.metrics[0]?.error).toMatch(/no adapter rule serves "nope"/);
+    expect(tick.decision.metrics[0]?.error).toMatch(
+      /no adapter rule serves "nope" for the series in namespace "e2e"/,
+    );
   });
 });
 
