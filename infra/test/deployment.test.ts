@@ -51,6 +51,34 @@ describe('the Deployment', () => {
     expect(delay + drain).toBeLessThan(pod.terminationGracePeriodSeconds);
   });
 
+  it('sets only environment variables the server reads (a typo would be silently ignored)', () => {
+    // apps/model-server's configuration (the agreed names).
+    const known = new Set([
+      'PORT',
+      'HOST',
+      'MODEL_PATH',
+      'MODEL_NAME',
+      'MODEL_VERSION',
+      'PREDICT_STRICT',
+      'WORKERS',
+      'ORT_INTRA_OP_THREADS',
+      'BATCH_MAX_SIZE',
+      'BATCH_MAX_WAIT_MS',
+      'MAX_CONCURRENCY',
+      'MAX_QUEUE',
+      'BODY_LIMIT_BYTES',
+      'SHUTDOWN_DELAY_SECONDS',
+      'SHUTDOWN_DRAIN_SECONDS',
+      'GPU_PROBE',
+      'LOG_LEVEL',
+    ]);
+    const gpu = loadYaml('overlays/gpu/deployment-gpu.yaml') as Any;
+    const names = [container, ...gpu.spec.template.spec.containers].flatMap((c: Any) =>
+      c.env.map((e: Any) => e.name),
+    );
+    expect(names.filter((name: string) => !known.has(name))).toEqual([]);
+  });
+
   it('leaves replicas to the HPA and sizes requests and limits', () => {
     expect(deployment.spec.replicas).toBeUndefined();
     expect(container.resources.requests).toMatchObject({ cpu: '2', memory: '1Gi' });
