@@ -252,3 +252,33 @@ describe('parseAdapterValues', () => {
     if (!values.ok) expect(values.error).toMatch(message);
   });
 });
+
+// Cases of prometheus-adapter's pkg/naming/metrics_query_test.go (TestBuildSelector), whose mock
+// resource converter names each resource's label after the resource: here a resources.template.
+describe('upstream TestBuildSelector cases', () => {
+  const upstream = (metricsQuery: string) =>
+    rule({ resources: { overrides: {}, template: '<<.Resource>>' }, metricsQuery });
+  it.each([
+    ['series', 'series <<.Series>>', ['bar'], 'series foo'],
+    ['multiple LabelMatchers values', '<<.LabelMatchers>>', ['bar', 'baz'], 'resource=~"bar|baz"'],
+    ['single LabelMatchers value', '<<.LabelMatchers>>', ['bar'], 'resource="bar"'],
+    ['single LabelValuesByName value', '<<index .LabelValuesByName "resource">>', ['bar'], 'bar'],
+    [
+      'multiple LabelValuesByName values',
+      '<<index .LabelValuesByName "resource">>',
+      ['bar', 'baz'],
+      'bar|baz',
+    ],
+    ['single GroupBy value', '<<.GroupBy>>', ['bar'], 'resource'],
+    ['single GroupBySlice value', '<<.GroupBySlice>>', ['bar'], '[resource]'],
+  ])('%s', (_name, template, names, expected) => {
+    expect(
+      renderMetricsQuery(upstream(template), {
+        series: 'foo',
+        namespace: '',
+        names,
+        resource: 'resource',
+      }),
+    ).toEqual({ ok: true, value: expected });
+  });
+});
