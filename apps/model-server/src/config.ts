@@ -18,6 +18,7 @@ export interface Config {
   workers: number;
   intraOpThreads: number;
   allowSpinning: boolean;
+  workerNice: number;
   batchMaxSize: number;
   batchMaxWaitMs: number;
   /** Requests worked on at once; Infinity: no limit (the queue only measures). */
@@ -141,6 +142,7 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     workers: integer('WORKERS', threads.workers, 1, 256),
     intraOpThreads: integer('ORT_INTRA_OP_THREADS', threads.intraOpThreads, 1, 1024),
     allowSpinning: boolean('ORT_ALLOW_SPINNING', false),
+    workerNice: integer('WORKER_NICE', 10, 0, 19),
     batchMaxSize: integer('BATCH_MAX_SIZE', 32, 1, 65536),
     batchMaxWaitMs,
     maxConcurrency: optionalLimit('MAX_CONCURRENCY', 1),

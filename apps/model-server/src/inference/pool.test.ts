@@ -1,5 +1,6 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,56 @@ describe('InferencePool', () => {
       await pool.close();
     }
   });
+
+  it('hands a batch back one request per macrotask, each continuation running to its end', async () => {
+    const pool = await InferencePool.start({ modelPath: linearPath, batchMaxSize: 8 });
+    try {
+      await outputOf(pool, row(0));
+      const log: string[] = [];
+      // Several awaits per continuation, like a handler that answers and writes its response.
+      const consume = async (i: number) => {
+        await pool.infer({ input: row(i) });
+        log.push(`start ${i}`);
+        for (let k = 0; k < 3; k++) await Promise.resolve();
+        log.push(`end ${i}`);
+      };
+      // The first goes alone to the idle worker; 1–4 wait and come back as one batch.
+      await Promise.all([0, 1, 2, 3, 4].map(consume));
+      expect(log.slice(2)).toEqual([
+        'start 1',
+        'end 1',
+        'start 2',
+        'end 2',
+        'start 3',
+        'end 3',
+        'start 4',
+        'end 4',
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it.runIf(existsSync('/proc/thread-self'))(
+    "lowers the workers' scheduling priority, not the HTTP thread's",
+    async () => {
+      const nices = () =>
+        readdirSync('/proc/self/task').map((tid) => {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          // Fields after the parenthesised name: state is 3rd, nice is the 19th field overall.
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+        });
+      expect(nices()).not.toContain(7);
+      const pool = await InferencePool.start({ modelPath: linearPath, nice: 7 });
+      try {
+        expect(pool.niceProblem).toBeUndefined();
+        expect(nices()).toContain(7);
+        expect(os.getPriority()).toBe(0);
+      } finally {
+        await pool.close();
+      }
+    },
+  );
 
   it('runs every request alone when batchMaxSize is 1', async () => {
     const batches: BatchEvent[] = [];

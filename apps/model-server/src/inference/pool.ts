@@ -59,6 +59,11 @@ export interface InferencePoolOptions {
   intraOpThreads?: number;
   /** Let ORT's idle threads spin (faster wake-up, burns CPU that autoscalers read as load). @default false */
   allowSpinning?: boolean;
+  /**
+   * Nice value of the worker threads (Linux), above the HTTP thread's so that under CPU contention
+   * health checks, scrapes and request intake go first. 0 leaves the priority alone. @default 0
+   */
+  nice?: number;
   /** Most rows in one batched run; 1 turns batching off. @default 32 */
   batchMaxSize?: number;
   /**
@@ -138,6 +143,8 @@ export class InferencePool {
   readonly batchable: boolean;
   /** Seconds the first worker took to load and warm the model. */
   readonly warmupSeconds: number;
+  /** Why the workers' priority could not be lowered, when it could not. */
+  readonly niceProblem: string | undefined;
 
   readonly #options: ResolvedOptions;
   readonly #init: WorkerInit;
@@ -149,16 +156,13 @@ export class InferencePool {
   #closing = false;
   #drained: (() => void) | undefined;
 
-  private constructor(
-    options: ResolvedOptions,
-    init: WorkerInit,
-    first: { signature: ModelSignature; warmupSeconds: number },
-  ) {
+  private constructor(options: ResolvedOptions, init: WorkerInit, first: Spawned) {
     this.#options = options;
     this.#init = init;
     this.signature = first.signature;
     this.batchable = batchable(first.signature);
     this.warmupSeconds = first.warmupSeconds;
+    this.niceProblem = first.niceProblem;
   }
 
   /** Starts the workers, loads and warms the model in each; rejects with the load error. */
@@ -167,6 +171,7 @@ export class InferencePool {
       workers: 1,
       intraOpThreads: 1,
       allowSpinning: false,
+      nice: 0,
       batchMaxSize: 32,
       batchMaxWaitMs: 0,
       worker: defaultWorkerEntry(),
@@ -184,6 +189,7 @@ export class InferencePool {
       modelPath: resolved.modelPath,
       intraOpThreads: resolved.intraOpThreads,
       allowSpinning: resolved.allowSpinning,
+      nice: resolved.nice,
       // One small and one full batch, so the first real requests of either size find warm kernels.
       warmupBatchSizes: [...new Set([1, resolved.batchMaxSize])],
     };
@@ -345,7 +351,12 @@ export class InferencePool {
         };
       }
       offset += job.rows;
-      job.resolve({ outputs: mine, seconds, batchRequests: jobs.length });
+      const result = { outputs: mine, seconds, batchRequests: jobs.length };
+      // One request per macrotask: each caller's continuation (answering, writing the response)
+      // runs to the end before the next starts, instead of every answer waiting for the whole
+      // batch to be serialised first.
+      if (offset === job.rows) job.resolve(result);
+      else setImmediate(job.resolve, result);
     }
   }
 
@@ -428,6 +439,7 @@ interface Spawned {
   worker: Worker;
   signature: ModelSignature;
   warmupSeconds: number;
+  niceProblem: string | undefined;
 }
 
 function spawn(entry: WorkerEntry, init: WorkerInit): Promise<Spawned> {
@@ -446,7 +458,12 @@ function spawn(entry: WorkerEntry, init: WorkerInit): Promise<Spawned> {
       worker.off('error', onError);
       worker.off('exit', onExit);
       if (message.kind === 'ready') {
-        resolve({ worker, signature: message.signature, warmupSeconds: message.warmupSeconds });
+        resolve({
+          worker,
+          signature: message.signature,
+          warmupSeconds: message.warmupSeconds,
+          niceProblem: message.niceProblem,
+        });
       } else {
         void worker.terminate();
         const reason = message.kind === 'failed' ? message.error : `unexpected ${message.kind}`;

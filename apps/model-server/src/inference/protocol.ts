@@ -19,6 +19,8 @@ export interface WorkerInit {
   modelPath: string;
   intraOpThreads: number;
   allowSpinning: boolean;
+  /** Nice value for the worker thread (and the ORT threads it starts); 0 leaves it alone. */
+  nice: number;
   /** Batch sizes to run once on zero inputs before reporting ready (empty: no warm-up). */
   warmupBatchSizes: number[];
 }
@@ -28,7 +30,7 @@ export type ToWorker = { kind: 'run'; id: number; feeds: Record<string, TensorDa
 
 /** Worker → pool. */
 export type FromWorker =
-  | { kind: 'ready'; signature: ModelSignature; warmupSeconds: number }
+  | { kind: 'ready'; signature: ModelSignature; warmupSeconds: number; niceProblem?: string }
   | { kind: 'failed'; error: string }
   | { kind: 'result'; id: number; outputs: Record<string, TensorData>; seconds: number }
   | { kind: 'error'; id: number; error: string };
