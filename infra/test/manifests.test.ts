@@ -14,6 +14,7 @@ import {
   parseDocs,
   readInfra,
 } from './helpers.js';
+import { unknownFields } from './strict.js';
 
 type Validator = (doc: Record<string, unknown>) => void;
 
@@ -55,10 +56,27 @@ describe('every manifest validates against the Kubernetes and CRD schemas', () =
     ]);
   });
 
-  it.each(fullManifests)('%s', (file) => {
+  it.each(fullManifests)('%s', async (file) => {
     const docs = parseDocs(readInfra(file), file);
     expect(docs.length).toBeGreaterThan(0);
-    for (const doc of docs) validate(doc);
+    for (const doc of docs) {
+      validate(doc);
+      expect(await unknownFields(doc), `${file}: fields the schema does not know`).toEqual([]);
+    }
+  });
+
+  it('finds a misspelt field that the schema validation alone lets through', async () => {
+    const [doc] = parseDocs(readInfra('base/deployment.yaml'), 'deployment');
+    if (!doc) throw new Error('no document');
+    const typo = JSON.parse(JSON.stringify(doc).replace('"readinessProbe"', '"readinesProbe"'));
+    expect(() => validate(typo)).not.toThrow();
+    expect(await unknownFields(typo)).toEqual(['spec.template.spec.containers[0].readinesProbe']);
+    const [monitor] = parseDocs(readInfra('base/servicemonitor.yaml'), 'servicemonitor');
+    if (!monitor) throw new Error('no document');
+    const monitorTypo = JSON.parse(
+      JSON.stringify(monitor).replace('"scrapeTimeout"', '"scrapeTimout"'),
+    );
+    expect(await unknownFields(monitorTypo)).toEqual(['spec.endpoints[0].scrapeTimout']);
   });
 
   it('rejects a manifest with a wrong type (the validator is real)', () => {
