@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -155,5 +156,43 @@ describe('registerCheckCommand', () => {
     const printed = write.mock.calls.map((call) => String(call[0])).join('');
     write.mockRestore();
     expect(JSON.parse(printed)).toMatchObject({ ok: true });
+  });
+});
+
+describe.runIf(
+  (() => {
+    try {
+      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })(),
+)('--kustomize', () => {
+  it('checks the built objects, with Helm values from the paths', async () => {
+    const overlay = join(dir, 'overlay');
+    await mkdir(overlay);
+    await writeFile(
+      join(overlay, 'manifests.yaml'),
+      manifests.replace('request_queue_depth}', 'request_queue_dept}'),
+    );
+    await writeFile(join(overlay, 'kustomization.yaml'), 'resources: [manifests.yaml]\n');
+    const outcome = await runCheck({
+      paths: [join(dir, 'adapter-values.yaml')],
+      kustomize: overlay,
+      metricsUrl: `${base}/metrics`,
+    });
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(outcome.report.links.filter((l) => l.status === 'broken').map((l) => l.subject)).toEqual(
+      ['HorizontalPodAutoscaler/model-server → request_queue_dept'],
+    );
+  });
+
+  it('says when the build fails', async () => {
+    const outcome = await runCheck({ paths: [dir], kustomize: join(dir, 'nowhere') });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('kubectl kustomize'),
+    });
   });
 });

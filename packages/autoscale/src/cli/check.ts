@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
@@ -27,6 +28,11 @@ export interface CheckOptions {
   readonly prometheusNamespace?: string;
   /** Milliseconds to wait for the server (default 5000). */
   readonly timeoutMs?: number;
+  /**
+   * A kustomization to build with `kubectl kustomize` (e.g. `infra/overlays/gpu`): its output
+   * replaces the Kubernetes objects found under `paths`, which then contribute Helm values only.
+   */
+  readonly kustomize?: string;
 }
 
 /** What {@link runCheck} found: the report, or why it could not run. */
@@ -50,6 +56,30 @@ async function yamlFiles(path: string): Promise<string[]> {
     }
   }
   return out;
+}
+
+function kustomizeBuild(
+  dir: string,
+): { ok: true; manifests: unknown[] } | { ok: false; error: string } {
+  let text: string;
+  try {
+    text = execFileSync('kubectl', ['kustomize', dir], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    return {
+      ok: false,
+      error: `kubectl kustomize ${dir} failed: ${stderr || (error as Error).message} (is kubectl on PATH?)`,
+    };
+  }
+  const manifests: unknown[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    const value: unknown = doc.toJS();
+    if (isRecord(value) && typeof value.kind === 'string') manifests.push(value);
+  }
+  return { ok: true, manifests };
 }
 
 async function readText(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
@@ -94,11 +124,17 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
         return { ok: false, error: `${file}: invalid YAML: ${doc.errors[0]?.message}` };
       const value: unknown = doc.toJS();
       if (!isRecord(value)) continue;
-      if (typeof value.kind === 'string') manifests.push(value);
-      else if (isRecord(value.rules)) adapterValues = value;
+      if (typeof value.kind === 'string') {
+        if (options.kustomize === undefined) manifests.push(value);
+      } else if (isRecord(value.rules)) adapterValues = value;
       else if (field(value, 'prometheus', 'prometheusSpec') !== undefined)
         prometheusStackValues = value;
     }
+  }
+  if (options.kustomize !== undefined) {
+    const built = kustomizeBuild(options.kustomize);
+    if (!built.ok) return built;
+    manifests.push(...built.manifests);
   }
   let exposition: string | undefined;
   let probeStatus: Record<string, number> | undefined;
@@ -197,6 +233,10 @@ export function registerCheckCommand(program: Command): Command {
       'a running model server /metrics URL; its probe paths are asked too',
     )
     .option('--metrics-file <path>', 'a recorded /metrics body, instead of --metrics-url')
+    .option(
+      '-k, --kustomize <dir>',
+      'check the objects `kubectl kustomize <dir>` builds (e.g. infra/overlays/gpu); paths then give Helm values',
+    )
     .option('-n, --namespace <name>', 'namespace to render adapter queries for', 'default')
     .option('--release <name>', 'kube-prometheus-stack release name', 'prometheus')
     .option('--prometheus-namespace <name>', 'kube-prometheus-stack namespace', 'monitoring')
@@ -204,13 +244,14 @@ export function registerCheckCommand(program: Command): Command {
     .option('-v, --verbose', 'show the detail of links that are ok')
     .addHelpText(
       'after',
-      '\nExit codes: 0 every link ok (warnings allowed), 1 a link is broken, 2 input could not be read.\n\nExample:\n  mlscale check infra --metrics-url http://127.0.0.1:8080/metrics',
+      '\nExit codes: 0 every link ok (warnings allowed), 1 a link is broken, 2 input could not be read.\n\nExamples:\n  mlscale check infra --metrics-url http://127.0.0.1:8080/metrics\n  mlscale check infra/helm --kustomize infra/overlays/gpu --metrics-file gpu-metrics.txt',
     )
     .action(async function check(paths: string[], flags: Record<string, unknown>) {
       const outcome = await runCheck({
         paths,
         ...(typeof flags.metricsUrl === 'string' ? { metricsUrl: flags.metricsUrl } : {}),
         ...(typeof flags.metricsFile === 'string' ? { metricsFile: flags.metricsFile } : {}),
+        ...(typeof flags.kustomize === 'string' ? { kustomize: flags.kustomize } : {}),
         namespace: String(flags.namespace),
         release: String(flags.release),
         prometheusNamespace: String(flags.prometheusNamespace),
