@@ -5,7 +5,7 @@ import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
-import { limitBody, problem } from './http/body.js';
+import { limitBody, problem, turnBarrier } from './http/body.js';
 import { mountHealth, type ServerState } from './http/health.js';
 import { checkModel, inferHandler, modelMetadata } from './http/oip.js';
 import { predictHandler } from './http/predict.js';
@@ -70,7 +70,14 @@ export function createApp({ config, serving, state, registry, logger }: AppOptio
   const limit = limitBody(config.bodyLimitBytes);
   const { model } = serving;
 
-  app.post('/predict', admit, limit, predictHandler({ serving, strict: config.predictStrict }));
+  // Requests arriving in one event-loop turn are all taken in before any body is parsed.
+  const nextTurn = turnBarrier();
+  app.post(
+    '/predict',
+    admit,
+    limit,
+    predictHandler({ serving, strict: config.predictStrict, nextTurn }),
+  );
 
   const metadata = (c: Context) => checkModel(c, model) ?? c.json(modelMetadata(model));
   const ready = (c: Context) =>
@@ -78,7 +85,7 @@ export function createApp({ config, serving, state, registry, logger }: AppOptio
     (state.phase === 'ready'
       ? c.json({ name: model.name, ready: true })
       : c.json({ name: model.name, ready: false }, 503));
-  const infer = inferHandler({ serving });
+  const infer = inferHandler({ serving, nextTurn });
   for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
     app.get(base, metadata);
     app.get(`${base}/ready`, ready);

@@ -44,10 +44,28 @@ function isJsonType(contentType: string): boolean {
 }
 
 /**
- * Reads and parses the body as JSON. A request without `Content-Type` is read as JSON (as FastAPI
+ * A function resolving at the event loop's next check phase (after the I/O of this turn). All
+ * callers in one turn share one `setImmediate`, so waiting costs one timer per turn, not one per
+ * request.
+ */
+export function turnBarrier(): () => Promise<void> {
+  let pending: Promise<void> | undefined;
+  return function nextTurn() {
+    pending ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        pending = undefined;
+        resolve();
+      }),
+    );
+    return pending;
+  };
+}
+
+/**
+ * Reads and parses the body as JSON, after `nextTurn()` when given (see {@link turnBarrier}). A request without `Content-Type` is read as JSON (as FastAPI
  * does, so plain load generators work); one with another type gets 415.
  */
-export async function readJson(c: Context): Promise<JsonBody> {
+export async function readJson(c: Context, nextTurn?: () => Promise<void>): Promise<JsonBody> {
   const contentType = c.req.header('content-type');
   if (contentType !== undefined && !isJsonType(contentType)) {
     return {
@@ -68,7 +86,7 @@ export async function readJson(c: Context): Promise<JsonBody> {
   // Let the event loop take in the other requests that arrived with this one before parsing:
   // each gets its arrival time (and its place in request_queue_depth) first, then the CPU work
   // runs inside the measured window, instead of later arrivals waiting unseen in socket buffers.
-  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (nextTurn) await nextTurn();
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {

@@ -186,12 +186,19 @@ function parseRequest(
 }
 
 /** `POST /v2/models/{name}[/versions/{version}]/infer`. */
-export function inferHandler({ serving }: { serving: Serving }): Handler {
+export function inferHandler({
+  serving,
+  nextTurn,
+}: {
+  serving: Serving;
+  /** Awaited before parsing the body (see `turnBarrier`). */
+  nextTurn?: () => Promise<void>;
+}): Handler {
   const { model } = serving;
   return async function infer(c: Context) {
     const wrongModel = checkModel(c, model);
     if (wrongModel) return wrongModel;
-    const body = await readJson(c);
+    const body = await readJson(c, nextTurn);
     if (!body.ok) return problem(c, body.status, body.error);
     const request = parseRequest(body.value, model);
     if (!request.ok) return problem(c, 400, request.error);

@@ -13,6 +13,8 @@ export interface PredictOptions {
   serving: Serving;
   /** Reject `features` of any other length than the model's instead of padding or truncating. */
   strict: boolean;
+  /** Awaited before parsing the body (see `turnBarrier`). */
+  nextTurn?: () => Promise<void>;
 }
 
 /**
@@ -21,10 +23,10 @@ export interface PredictOptions {
  * `strict` any other length is a 400. `latency_ms` is the model's time for the batch the request
  * ran in.
  */
-export function predictHandler({ serving, strict }: PredictOptions): Handler {
+export function predictHandler({ serving, strict, nextTurn }: PredictOptions): Handler {
   const { predict: target, name } = serving.model;
   return async function predict(c: Context) {
-    const body = await readJson(c);
+    const body = await readJson(c, nextTurn);
     if (!body.ok) return problem(c, body.status, body.error);
     if (!target.ok) {
       return problem(c, 400, `${target.reason}; use POST /v2/models/${name}/infer`);
