@@ -34,7 +34,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe('mlscale CLI', () => {
   it('prints help for each command with exit code 0', async () => {
-    for (const command of [[], ['simulate'], ['watch']]) {
+    for (const command of [[], ['simulate'], ['watch'], ['check']]) {
       const result = await run([...command, '--help']);
       expect(result.code).toBe(0);
       expect(result.out).toContain('Usage: mlscale');

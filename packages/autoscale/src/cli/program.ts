@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PrometheusClient } from '../prometheus/client.js';
 import { PrometheusError } from '../prometheus/errors.js';
+import { registerCheckCommand } from './check.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerWatchCommand } from './watch.js';
@@ -23,8 +24,7 @@ export function buildProgram(
     .exitOverride();
   registerSimulateCommand(program, makeClient);
   registerWatchCommand(program, makeClient);
-  // TODO(check): wire `registerCheckCommand(program)` from ./check.js once src/cli/check.ts lands
-  // (owned by the adapter/chain engineer).
+  registerCheckCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
