@@ -148,6 +148,48 @@ describe('InferencePool', () => {
     },
   );
 
+  it('with batchMaxWaitMs, holds a partial batch for more requests (until full or the wait ends)', async () => {
+    const batches: BatchEvent[] = [];
+    const pool = await InferencePool.start({
+      modelPath: linearPath,
+      batchMaxSize: 4,
+      batchMaxWaitMs: 2000,
+      onBatch: (e) => batches.push(e),
+    });
+    try {
+      const a = outputOf(pool, row(0)); // idle worker: goes at once
+      const waiting = [outputOf(pool, row(1)), outputOf(pool, row(2))];
+      await a;
+      // The worker is free, but two rows of four are waiting: it holds off.
+      expect(pool.busy).toBe(0);
+      expect(pool.pending).toBe(2);
+      waiting.push(outputOf(pool, row(3)));
+      expect(pool.pending).toBe(3);
+      waiting.push(outputOf(pool, row(4))); // four rows: leaves at once
+      expect(pool.pending).toBe(0);
+      await Promise.all(waiting);
+      expect(batches.map((b) => b.rows)).toEqual([1, 4]);
+    } finally {
+      await pool.close();
+    }
+
+    const short = await InferencePool.start({
+      modelPath: linearPath,
+      batchMaxSize: 4,
+      batchMaxWaitMs: 20,
+      onBatch: (e) => batches.push(e),
+    });
+    try {
+      batches.length = 0;
+      const first = outputOf(short, row(0));
+      const rest = [outputOf(short, row(1)), outputOf(short, row(2))];
+      await Promise.all([first, ...rest]); // the partial batch leaves when the wait is over
+      expect(batches.map((b) => b.rows)).toEqual([1, 2]);
+    } finally {
+      await short.close();
+    }
+  });
+
   it('runs every request alone when batchMaxSize is 1', async () => {
     const batches: BatchEvent[] = [];
     const pool = await InferencePool.start({

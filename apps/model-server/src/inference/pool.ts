@@ -250,6 +250,7 @@ export class InferencePool {
    */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#schedule(); // a batch held back for more requests leaves now
     if (this.#pending.length > 0 || this.busy > 0) {
       await new Promise<void>((resolve) => {
         this.#drained = resolve;
