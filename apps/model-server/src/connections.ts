@@ -44,8 +44,8 @@ export class ConnectionTracker {
 
   /**
    * Closes connections that have had no request for at least `idleMs`. A client that sends on a
-   * connection at the instant it closes sees an error, so a connection that just answered is
-   * given time to carry the client's next request (answered with `Connection: close`).
+   * connection at the instant it closes sees an error, so keep `idleMs` past the keep-alive
+   * timeout the server announces: clients stop reusing a connection before that.
    */
   closeIdle(idleMs: number): void {
     const now = performance.now();

@@ -42,8 +42,8 @@ async function main(): Promise<void> {
   try {
     await server.ready;
   } catch (error) {
-    logger.fatal({ err: error }, 'could not load the model');
-    await server.shutdown('model failed to load');
+    logger.fatal({ err: error }, 'could not start');
+    await server.shutdown('start-up failed');
     process.exit(1);
   }
 }

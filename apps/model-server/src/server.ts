@@ -120,7 +120,12 @@ export async function startServer({
       buckets: [...BATCH_SIZE_BUCKETS],
       registers: [registry],
     });
-    gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger });
+    try {
+      gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`GPU_PROBE=${config.gpuProbe}: ${reason}`, { cause: error });
+    }
     app = createApp({
       config,
       serving: { model, pool, inference: inferenceMetrics({ registry }) },
@@ -167,14 +172,17 @@ export async function startServer({
       await sleep(config.shutdownDelaySeconds * 1000);
 
     // Stop accepting. net.Server's close, not http.Server's: the latter also drops idle keep-alive
-    // connections at once, which races a client sending its next request on one.
+    // connections at once, which races a client sending its next request on one. Instead every
+    // response from now on says `Connection: close`, and an idle connection closes when its
+    // keep-alive timeout (announced to the client in `Keep-Alive: timeout=5`) runs out.
     state.draining = true;
     NetServer.prototype.close.call(server);
     const deadline = performance.now() + config.shutdownDrainSeconds * 1000;
     const inFlight = tracker.requests;
     while (tracker.connections > 0 && performance.now() < deadline) {
-      tracker.closeIdle(250);
-      await sleep(25);
+      // Connections that never carried a request have no keep-alive timer: close them past it.
+      tracker.closeIdle(server.keepAliveTimeout + 1000);
+      await sleep(50);
     }
     const cut = tracker.requests;
     tracker.closeAll();

@@ -64,7 +64,7 @@ async function attempt(url: string, init?: RequestInit): Promise<number | string
 
 describe('graceful shutdown (built server, child process)', () => {
   it('on SIGTERM goes unready, serves through the delay, drains, exits 0; no accepted request fails', async () => {
-    const server = start({ SHUTDOWN_DELAY_SECONDS: '1', SHUTDOWN_DRAIN_SECONDS: '5' });
+    const server = start({ SHUTDOWN_DELAY_SECONDS: '1', SHUTDOWN_DRAIN_SECONDS: '15' });
     running = server.child;
     const { port } = await server.waitFor('listening; loading the model');
     await server.waitFor('model warm; ready');
@@ -106,7 +106,7 @@ describe('graceful shutdown (built server, child process)', () => {
     const msgs = server.logs.map((l) => l.msg);
     expect(msgs).toContain('shutting down: unready now, serving through the delay');
     expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ cutOff: 0 });
-  });
+  }, 30_000);
 
   it('exits 1 with a message naming the bad variable', async () => {
     const server = start({ BATCH_MAX_SIZE: 'lots' });
@@ -116,7 +116,7 @@ describe('graceful shutdown (built server, child process)', () => {
       level: 60,
       msg: "invalid configuration: BATCH_MAX_SIZE must be a whole number 1…65536, got 'lots'",
     });
-  });
+  }, 15_000);
 
   it('exits 1 when the model cannot be loaded', async () => {
     const server = start({
@@ -124,6 +124,10 @@ describe('graceful shutdown (built server, child process)', () => {
     });
     running = server.child;
     expect(await server.exited).toBe(1);
-    expect(server.logs.find((l) => l.level === 60)?.msg).toBe('could not load the model');
+    const fatal = server.logs.find((l) => l.level === 60) as LogLine & {
+      err?: { message?: string };
+    };
+    expect(fatal.msg).toBe('could not start');
+    expect(fatal.err?.message).toMatch(/^cannot load model .*package\.json: /);
   });
 });
