@@ -1,4 +1,9 @@
-export { type QueueGaugeOptions, queueGauge } from './queue-gauge.js';
+export {
+  type QueueGaugeOptions,
+  type QueueGaugeVariables,
+  queueGauge,
+  queueTicket,
+} from './queue-gauge.js';
 export { DEFAULT_WAIT_BUCKETS, type RejectReason } from './queue-metrics.js';
 export {
   QueueFullError,

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { queueGauge } from './queue-gauge.js';
+import { queueGauge, queueTicket } from './queue-gauge.js';
 import { RequestQueue } from './request-queue.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -77,6 +77,26 @@ describe('queueGauge', () => {
     held.open();
     expect((await pending).status).toBe(200);
     expect(queue.depth).toBe(0);
+  });
+
+  it("hands the handler its ticket when the wait ends at 'started'", async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry, waitEndsAt: 'started' });
+    const app = new Hono();
+    app.post('/work', queueGauge({ queue }), async (c) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      queueTicket(c)?.started();
+      return c.json({ ok: true });
+    });
+    app.post('/plain', (c) => c.json({ ticket: queueTicket(c) === undefined ? 'none' : 'some' }));
+    expect((await app.request('/work', { method: 'POST' })).status).toBe(200);
+    expect(await (await app.request('/plain', { method: 'POST' })).json()).toEqual({
+      ticket: 'none',
+    });
+    const text = await registry.metrics();
+    expect(text).toContain('request_queue_wait_seconds_count 1');
+    const sum = Number(/request_queue_wait_seconds_sum (\S+)/.exec(text)?.[1]);
+    expect(sum).toBeGreaterThanOrEqual(0.015);
   });
 
   it('returns to 0 when the handler throws', async () => {

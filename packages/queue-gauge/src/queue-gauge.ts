@@ -7,6 +7,12 @@ export interface QueueGaugeOptions {
   queue: RequestQueue;
 }
 
+/** The Hono context variables {@link queueGauge} sets. */
+export interface QueueGaugeVariables {
+  /** The request's ticket, set when its queue has `waitEndsAt: 'started'`. */
+  queueTicket: QueueTicket;
+}
+
 interface NodeOutgoing {
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
@@ -28,7 +34,10 @@ interface NodeOutgoing {
  * const queue = new RequestQueue({ registry, concurrency: 8, maxWaiting: 64 });
  * app.post('/predict', queueGauge({ queue }), predict);
  */
-export function queueGauge({ queue }: QueueGaugeOptions): MiddlewareHandler {
+export function queueGauge({
+  queue,
+}: QueueGaugeOptions): MiddlewareHandler<{ Variables: QueueGaugeVariables }> {
+  const exposeTicket = queue.waitEndsAt === 'started';
   return async function queueGauge(c, next) {
     let ticket = queue.tryAcquire();
     if (ticket === undefined) {
@@ -47,6 +56,7 @@ export function queueGauge({ queue }: QueueGaugeOptions): MiddlewareHandler {
         throw error;
       }
     }
+    if (exposeTicket) c.set('queueTicket', ticket);
     try {
       await next();
     } finally {
@@ -55,8 +65,22 @@ export function queueGauge({ queue }: QueueGaugeOptions): MiddlewareHandler {
   };
 }
 
+/**
+ * The ticket {@link queueGauge} took for this request, when its queue has
+ * `waitEndsAt: 'started'`: call `started()` on it when the model starts on the request.
+ *
+ * @example
+ * queueTicket(c)?.started();
+ */
+export function queueTicket(c: Context): QueueTicket | undefined {
+  return (c as Context<{ Variables: Partial<QueueGaugeVariables> }>).get('queueTicket');
+}
+
 /** Releases at once, or, on @hono/node-server, once the response has been written or dropped. */
-function releaseWhenSent(c: Context, ticket: QueueTicket): void {
+function releaseWhenSent(
+  c: Context<{ Variables: QueueGaugeVariables }>,
+  ticket: QueueTicket,
+): void {
   const outgoing = (c.env as { outgoing?: NodeOutgoing } | undefined)?.outgoing;
   if (
     outgoing === undefined ||

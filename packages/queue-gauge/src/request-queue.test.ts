@@ -150,11 +150,40 @@ describe('RequestQueue', () => {
     expect(await sample(registry, 'request_queue_depth')).toBe(2);
   });
 
+  it("with waitEndsAt 'started', records arrival until started(), once, and nothing when never started", async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry, waitEndsAt: 'started' });
+    const ticket = await queue.acquire();
+    vi.advanceTimersByTime(40);
+    ticket.started();
+    vi.advanceTimersByTime(500);
+    ticket.started();
+    ticket.release();
+    const rejectedEarly = await queue.acquire();
+    rejectedEarly.release();
+    expect(await sample(registry, 'request_queue_wait_seconds_count')).toBe(1);
+    expect(await sample(registry, 'request_queue_wait_seconds_sum')).toBeCloseTo(0.04, 9);
+  });
+
+  it("with waitEndsAt 'slot', started() records nothing more", async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry });
+    const ticket = await queue.acquire();
+    vi.advanceTimersByTime(40);
+    ticket.started();
+    ticket.release();
+    expect(await sample(registry, 'request_queue_wait_seconds_count')).toBe(1);
+    expect(await sample(registry, 'request_queue_wait_seconds_sum')).toBe(0);
+  });
+
   it('fails at construction on options that make no sense', () => {
     const registry = new Registry();
     expect(() => new RequestQueue({ registry, concurrency: 0 })).toThrow(/concurrency must be/);
     expect(() => new RequestQueue({ registry, concurrency: 1.5 })).toThrow(/concurrency must be/);
     expect(() => new RequestQueue({ registry, maxWaiting: -1 })).toThrow(/maxWaiting must be/);
     expect(() => new RequestQueue({ registry, maxWaitMs: Number.NaN })).toThrow(/maxWaitMs/);
+    expect(() => new RequestQueue({ registry, waitEndsAt: 'later' as unknown as 'slot' })).toThrow(
+      /waitEndsAt must be 'slot' or 'started'/,
+    );
   });
 });

@@ -26,12 +26,25 @@ export interface RequestQueueOptions {
   constLabels?: Readonly<Record<string, string>>;
   /** Buckets of `request_queue_wait_seconds`. Default 1 ms … 10 s. */
   waitBuckets?: readonly number[];
+  /**
+   * Where the wait recorded in `request_queue_wait_seconds` ends. `'slot'` (default): when the
+   * request gets its slot. `'started'`: when your code calls {@link QueueTicket.started}, for
+   * servers that queue again behind this queue (a dynamic batcher, a worker pool), so the wait is
+   * arrival until the model really starts on the request. A ticket released without `started()`
+   * records no wait.
+   */
+  waitEndsAt?: 'slot' | 'started';
 }
 
 /** A request's place in the queue: it holds a slot until {@link QueueTicket.release}. */
 export interface QueueTicket {
   /** Seconds the request waited for its slot. */
   readonly waitedSeconds: number;
+  /**
+   * Says that work on the request starts now. With `waitEndsAt: 'started'` the first call records
+   * the wait since arrival; otherwise it does nothing.
+   */
+  started(): void;
   /** Gives the slot back. Safe to call more than once; only the first call counts. */
   release(): void;
 }
@@ -72,6 +85,7 @@ export class RequestQueue {
   readonly maxWaiting: number;
   readonly maxWaitMs: number;
   readonly retryAfterSeconds: number;
+  readonly waitEndsAt: 'slot' | 'started';
   private readonly recorder: QueueRecorder;
   private readonly waiters: Waiter[] = [];
   private waitersHead = 0;
@@ -85,6 +99,7 @@ export class RequestQueue {
     retryAfterSeconds = 1,
     constLabels,
     waitBuckets,
+    waitEndsAt = 'slot',
   }: RequestQueueOptions) {
     if (!(concurrency >= 1) || (Number.isFinite(concurrency) && !Number.isInteger(concurrency))) {
       throw new RangeError(
@@ -103,7 +118,11 @@ export class RequestQueue {
     this.concurrency = concurrency;
     this.maxWaiting = maxWaiting;
     this.maxWaitMs = maxWaitMs;
+    if (waitEndsAt !== 'slot' && waitEndsAt !== 'started') {
+      throw new RangeError(`waitEndsAt must be 'slot' or 'started', got ${String(waitEndsAt)}`);
+    }
     this.retryAfterSeconds = Math.ceil(retryAfterSeconds);
+    this.waitEndsAt = waitEndsAt;
     this.recorder = queueRecorder(registry, constLabels, waitBuckets);
   }
 
@@ -130,8 +149,7 @@ export class RequestQueue {
     if (this.running >= this.concurrency || this.waiting > 0) return undefined;
     this.running += 1;
     this.recorder.changeDepth(1);
-    this.recorder.observeWait(0);
-    return this.ticket(0);
+    return this.ticket(performance.now(), 0);
   }
 
   /**
@@ -207,10 +225,17 @@ export class RequestQueue {
     }
   }
 
-  private ticket(waitedSeconds: number): QueueTicket {
+  private ticket(arrival: number, waitedSeconds: number): QueueTicket {
     let held = true;
+    let waitRecorded = this.waitEndsAt === 'slot';
+    if (waitRecorded) this.recorder.observeWait(waitedSeconds);
     return {
       waitedSeconds,
+      started: () => {
+        if (waitRecorded) return;
+        waitRecorded = true;
+        this.recorder.observeWait((performance.now() - arrival) / 1000);
+      },
       release: () => {
         if (!held) return;
         held = false;
@@ -228,9 +253,7 @@ export class RequestQueue {
       this.compact();
       waiter.cleanup();
       this.running += 1;
-      const waited = (performance.now() - waiter.arrival) / 1000;
-      this.recorder.observeWait(waited);
-      waiter.resolve(this.ticket(waited));
+      waiter.resolve(this.ticket(waiter.arrival, (performance.now() - waiter.arrival) / 1000));
     }
   }
 
