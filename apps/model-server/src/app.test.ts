@@ -548,4 +548,16 @@ describe('health and lifecycle', () => {
     expect(text).toMatch(/^request_queue_depth_seconds_total /m);
     expect(text).toMatch(/^inference_latency_seconds_count 1$/m);
   });
+
+  it('records the wait until the model starts, for requests that reach the model only', async () => {
+    const { app, registry } = setup();
+    await Promise.all([
+      post(app, '/predict', '{"features": [1]}'),
+      post(app, '/predict', '{"features": [2]}'),
+      post(app, '/predict', '{"features": "nope"}'),
+    ]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^request_queue_wait_seconds_count 2$/m);
+    expect(Number(/^request_queue_wait_seconds_sum (\S+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
+  });
 });

@@ -65,6 +65,8 @@ export function createApp({ config, serving, state, registry, logger }: AppOptio
     registry,
     concurrency: config.maxConcurrency,
     maxWaiting: config.maxQueue,
+    // The wait ends when the model starts on the request, after the batch queue, not at the slot.
+    waitEndsAt: 'started',
   });
   const admit = queueGauge({ queue });
   const limit = limitBody(config.bodyLimitBytes);

@@ -1,5 +1,6 @@
 // What the inference routes share: the model, the pool, the model-time metric.
 import type { InferenceMetrics } from '@mlscale/metrics';
+import { queueTicket } from '@mlscale/queue-gauge';
 import type { Context } from 'hono';
 import { InferenceError, type InferencePool, type InferenceResult } from '../inference/pool.js';
 import type { TensorData } from '../inference/tensors.js';
@@ -21,7 +22,8 @@ export async function runModel(
   feeds: Record<string, TensorData>,
 ): Promise<InferenceResult | Response> {
   try {
-    const result = await serving.pool.infer(feeds);
+    const ticket = queueTicket(c);
+    const result = await serving.pool.infer(feeds, { onStart: ticket && (() => ticket.started()) });
     serving.inference.observe(result.seconds);
     return result;
   } catch (error) {

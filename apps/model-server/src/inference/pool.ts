@@ -63,6 +63,8 @@ interface Job {
   rows: number;
   key: string;
   arrived: number;
+  /** Called when the batch holding this request goes to a worker. */
+  onStart: (() => void) | undefined;
   resolve: (result: InferenceResult) => void;
   reject: (error: Error) => void;
 }
@@ -190,7 +192,10 @@ export class InferencePool {
    * Runs the model on `feeds` (input name → tensor; the first dimension is the batch). The pool
    * takes ownership of the feeds' buffers (they may be transferred to a worker).
    */
-  infer(feeds: Record<string, TensorData>): Promise<InferenceResult> {
+  infer(
+    feeds: Record<string, TensorData>,
+    { onStart }: { onStart?: () => void } = {},
+  ): Promise<InferenceResult> {
     if (this.#closing)
       return Promise.reject(new InferenceError('closed', 'the model server is shutting down'));
     const first = this.signature.inputs[0];
@@ -201,7 +206,7 @@ export class InferencePool {
       if (t) key += `${spec.name}:${t.type}:${t.dims.slice(1).join('x')};`;
     }
     return new Promise<InferenceResult>((resolve, reject) => {
-      const job: Job = { feeds, rows, key, arrived: performance.now(), resolve, reject };
+      const job: Job = { feeds, rows, key, arrived: performance.now(), onStart, resolve, reject };
       const slot = this.#pending.length === 0 ? this.#idle.pop() : undefined;
       if (slot) this.#run(slot, [job]);
       else {
@@ -370,6 +375,7 @@ export class InferencePool {
     }
     slot.running = jobs;
     slot.runId = this.#nextRunId++;
+    for (const job of jobs) job.onStart?.();
     const message: ToWorker = { kind: 'run', id: slot.runId, feeds };
     slot.worker.postMessage(message, transfer);
   }
