@@ -549,6 +549,20 @@ describe('health and lifecycle', () => {
     expect(text).toMatch(/^inference_latency_seconds_count 1$/m);
   });
 
+  it('exports the inference routes at zero before their first request', async () => {
+    const { registry } = setup();
+    const text = await registry.metrics();
+    for (const route of [
+      '/predict',
+      '/v2/models/:name/infer',
+      '/v2/models/:name/versions/:version/infer',
+    ]) {
+      expect(text).toContain(
+        `http_request_duration_seconds_count{method="POST",route="${route}",status="200"} 0`,
+      );
+    }
+  });
+
   it('records the wait until the model starts, for requests that reach the model only', async () => {
     const { app, registry } = setup();
     await Promise.all([

@@ -11,6 +11,10 @@ import { checkModel, inferHandler, modelMetadata } from './http/oip.js';
 import { predictHandler } from './http/predict.js';
 import type { Serving } from './http/serving.js';
 
+const MODEL_BASES = ['/v2/models/:name', '/v2/models/:name/versions/:version'] as const;
+/** The routes that reach the model, as `route` labels; infra's adapter rules select them. */
+export const INFERENCE_ROUTES = ['/predict', ...MODEL_BASES.map((base) => `${base}/infer`)];
+
 /** What {@link createApp} needs. */
 export interface AppOptions {
   config: Pick<Config, 'predictStrict' | 'maxConcurrency' | 'maxQueue' | 'bodyLimitBytes'>;
@@ -53,7 +57,14 @@ export function createLoadingApp({
  */
 export function createApp({ config, serving, state, registry, logger }: AppOptions): Hono {
   const app = new Hono();
-  app.use(httpMetrics({ registry }));
+  app.use(
+    httpMetrics({
+      registry,
+      // Exported at zero from the start, so prometheus-adapter discovers the end-to-end latency
+      // of the inference routes before their first request (infra's HPA targets it).
+      primeRoutes: INFERENCE_ROUTES.map((route) => ({ method: 'POST', route })),
+    }),
+  );
   app.use(async function closeWhenDraining(c, next) {
     await next();
     if (state.draining) c.header('Connection', 'close');
@@ -88,7 +99,7 @@ export function createApp({ config, serving, state, registry, logger }: AppOptio
       ? c.json({ name: model.name, ready: true })
       : c.json({ name: model.name, ready: false }, 503));
   const infer = inferHandler({ serving, nextTurn });
-  for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
+  for (const base of MODEL_BASES) {
     app.get(base, metadata);
     app.get(`${base}/ready`, ready);
     app.post(`${base}/infer`, admit, limit, infer);

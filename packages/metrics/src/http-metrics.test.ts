@@ -54,6 +54,17 @@ describe('httpMetrics', () => {
     expect(Number(sum?.split(' ')[1])).toBeGreaterThanOrEqual(0.025);
   });
 
+  it('exports primed routes at zero before their first request', async () => {
+    const registry = new Registry();
+    appWith(registry, { primeRoutes: [{ method: 'GET', route: '/models/:name' }] });
+    expect(await series(registry, 'http_requests_total')).toEqual([
+      'http_requests_total{method="GET",route="/models/:name",status="200"} 0',
+    ]);
+    expect(await series(registry, 'http_request_duration_seconds')).toContain(
+      'http_request_duration_seconds_count{method="GET",route="/models/:name",status="200"} 0',
+    );
+  });
+
   it('does not count the metrics path', async () => {
     const registry = new Registry();
     const app = appWith(registry);

@@ -29,6 +29,12 @@ export interface HttpMetricsOptions {
   constLabels?: Readonly<Record<string, string>>;
   /** Request paths that are not recorded. Default: `['/metrics']`, so scrapes are not counted. */
   ignorePaths?: readonly string[];
+  /**
+   * Routes whose `status="200"` series exist, at zero, from the start. prometheus-adapter only
+   * discovers a metric once a series of it exists, so without this an HPA on the latency of a
+   * route reads `<unknown>` until the route's first request. Default: none.
+   */
+  primeRoutes?: ReadonlyArray<{ method: string; route: string }>;
 }
 
 /**
@@ -43,6 +49,7 @@ export interface HttpMetricsOptions {
  * @param options.buckets - default: 5 ms … 10 s
  * @param options.constLabels - default: none
  * @param options.ignorePaths - default: `['/metrics']`
+ * @param options.primeRoutes - default: none
  * @example
  * app.use(httpMetrics({ registry }));
  */
@@ -51,6 +58,7 @@ export function httpMetrics({
   buckets = DEFAULT_HTTP_BUCKETS,
   constLabels,
   ignorePaths = ['/metrics'],
+  primeRoutes = [],
 }: HttpMetricsOptions): MiddlewareHandler {
   const labelNames = [...httpLabelNames, ...checkConstLabels(constLabels, httpLabelNames)];
   const durations = registerSeriesMetric(
@@ -76,14 +84,19 @@ export function httpMetrics({
   // routes, not by its traffic.
   const seriesByKey = new Map<string, HistogramSeries>();
 
-  function record(method: string, route: string, status: number, seconds: number): void {
+  function seriesOf(method: string, route: string, status: number): HistogramSeries {
     const key = `${method} ${status} ${route}`;
     let series = seriesByKey.get(key);
     if (series === undefined) {
       series = durations.series({ method, route, status: String(status), ...constLabels });
       seriesByKey.set(key, series);
     }
-    series.observe(seconds);
+    return series;
+  }
+  for (const { method, route } of primeRoutes) seriesOf(method, route, 200);
+
+  function record(method: string, route: string, status: number, seconds: number): void {
+    seriesOf(method, route, status).observe(seconds);
   }
 
   return async function httpMetrics(c, next) {
