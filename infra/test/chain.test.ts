@@ -301,7 +301,7 @@ describe('PromQL', () => {
     ).toEqual({
       ok: true,
       value:
-        'sum(rate(request_queue_depth_seconds_total{namespace="default",pod=~"a|b"}[1m])) by (pod)',
+        'sum(rate(request_queue_depth_seconds_total{namespace="default",pod=~"a|b"}[15s])) by (pod)',
     });
   });
 

@@ -126,10 +126,13 @@ describe("the guide's HPA", () => {
     });
   });
 
-  it('is the project HPA with other signals only: same bounds and behavior', () => {
+  it('shares bounds and behavior with the project HPA, but for the scale-up stabilization window', () => {
     const guide = loadYaml('hpa/guide-hpa.yaml') as Any;
     const project = loadYaml('base/hpa.yaml') as Any;
-    expect(project.spec.behavior).toEqual(guide.spec.behavior);
+    expect(guide.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(30);
+    expect(project.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
+    expect(project.spec.behavior.scaleUp.policies).toEqual(guide.spec.behavior.scaleUp.policies);
+    expect(project.spec.behavior.scaleDown).toEqual(guide.spec.behavior.scaleDown);
     expect([project.spec.minReplicas, project.spec.maxReplicas]).toEqual([
       guide.spec.minReplicas,
       guide.spec.maxReplicas,
