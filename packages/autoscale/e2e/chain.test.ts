@@ -20,8 +20,8 @@ import type { HpaDecision } from '../src/hpa/controller.js';
 import { describeDecision } from '../src/hpa/describe.js';
 import type { HorizontalPodAutoscaler } from '../src/hpa/types.js';
 import { PrometheusClient } from '../src/prometheus/client.js';
-import { formatSummaryTable } from '../src/simulate/report.js';
-import { simulate } from '../src/simulate/simulate.js';
+import { formatPhaseTable, formatSummaryTable } from '../src/simulate/report.js';
+import { simulate, sweepSyncPhases } from '../src/simulate/simulate.js';
 import { formatTraceCsv, type Trace } from '../src/simulate/trace.js';
 import { collectAdapterMetrics } from '../src/watch/collect.js';
 import { Watcher } from '../src/watch/watcher.js';
@@ -135,15 +135,15 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
       ];
       const watcher = new Watcher({ client, hpa: shortened(project), rules, namespace: 'e2e' });
 
-      // Not an adapter rule: the time-averaged depth over 15 s instead of 1 m, recorded so that
-      // simulate can show what a shorter window would do.
-      const avg15 = 'request_queue_depth_avg15s';
-      const avg15Query =
-        'sum(rate(request_queue_depth_seconds_total{namespace="e2e"}[15s])) by (pod)';
+      // Not an adapter rule: the time-averaged depth over 1 m instead of the rule's 15 s, recorded
+      // so that simulate can show what a longer window would do.
+      const avg1m = 'request_queue_depth_avg1m';
+      const avg1mQuery =
+        'sum(rate(request_queue_depth_seconds_total{namespace="e2e"}[1m])) by (pod)';
       // Latency here is bound by the batch wait (BATCH_MAX_WAIT_MS), not by the per-pod backlog:
       // every pod reports it unchanged whatever the replica count.
       const trace: Trace = {
-        metrics: [...names, avg15],
+        metrics: [...names, avg1m],
         intensive: new Set(names.filter((n) => /latency|duration/.test(n))),
         points: [],
       };
@@ -175,9 +175,9 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
           const v = Object.values(collected.metrics[name]?.values ?? {});
           if (v.length > 0) values[name] = v.reduce((a, b) => a + b, 0) / v.length;
         }
-        const fast = await client.query(avg15Query);
-        if (fast.resultType === 'vector' && fast.result.length > 0) {
-          values[avg15] = fast.result.reduce((a, r) => a + r.value, 0) / fast.result.length;
+        const slow = await client.query(avg1mQuery);
+        if (slow.resultType === 'vector' && slow.result.length > 0) {
+          values[avg1m] = slow.result.reduce((a, r) => a + r.value, 0) / slow.result.length;
         }
         trace.points.push({
           time: Math.round(t * 10) / 10,
@@ -269,16 +269,18 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
       ).toBe(true);
 
       // What simulate makes of this run with the guide's HPA and the project's.
-      const fastVariant = structuredClone(project);
-      for (const m of fastVariant.spec.metrics ?? []) {
-        if (m.pods?.metric.name === 'request_queue_depth_avg') m.pods.metric.name = avg15;
+      const slowVariant = structuredClone(project);
+      for (const m of slowVariant.spec.metrics ?? []) {
+        if (m.pods?.metric.name === 'request_queue_depth_avg') m.pods.metric.name = avg1m;
       }
-      const report = simulate(trace, [
+      const configs = [
         { name: 'guide (infra/hpa/guide-hpa.yaml)', hpa: guide },
         { name: 'project (infra/base/hpa.yaml)', hpa: project },
-        { name: 'project, 15s depth window', hpa: fastVariant },
-      ]);
+        { name: 'project, 1m depth window', hpa: slowVariant },
+      ];
+      const report = simulate(trace, configs);
       console.log(formatSummaryTable(report));
+      console.log(formatPhaseTable(sweepSyncPhases(trace, configs)));
       expect(report.results.every((r) => r.summary.timeToFirstScaleUp !== undefined)).toBe(true);
 
       // The CLI's watch against the same Prometheus, once.

@@ -40,6 +40,15 @@ interface Sample {
   metricName?: string;
 }
 
+/** What prom-client's `Registry` reads from a metric: `get()` of its Counter and Histogram. */
+interface MetricSnapshot {
+  name: string;
+  help: string;
+  type: string;
+  aggregator: string;
+  values: Sample[];
+}
+
 /**
  * A histogram with labels whose series are looked up once by the caller and then observed
  * directly. prom-client's labelled `observe()` hashes and validates the label set on every call
@@ -91,13 +100,7 @@ export class SeriesHistogram {
   }
 
   /** prom-client's metric contract: the samples, as `Histogram.get()` gives them. */
-  async get(): Promise<{
-    name: string;
-    help: string;
-    type: string;
-    aggregator: string;
-    values: Sample[];
-  }> {
+  async get(): Promise<MetricSnapshot> {
     const values: Sample[] = [];
     for (const series of this.seriesByKey.values()) {
       let cumulative = 0;
@@ -176,13 +179,7 @@ export class CountsCounter {
   }
 
   /** prom-client's metric contract: the samples, as `Counter.get()` gives them. */
-  async get(): Promise<{
-    name: string;
-    help: string;
-    type: string;
-    aggregator: string;
-    values: Sample[];
-  }> {
+  async get(): Promise<MetricSnapshot> {
     const values: Sample[] = [];
     for (const series of this.source.counts())
       values.push({ labels: { ...series.labels }, value: series.count });

@@ -2,8 +2,18 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
-import { formatSummaryTable, formatTimeline, renderSvgChart } from '../simulate/report.js';
-import { type SimulationConfig, simulate } from '../simulate/simulate.js';
+import {
+  formatPhaseTable,
+  formatSummaryTable,
+  formatTimeline,
+  renderSvgChart,
+} from '../simulate/report.js';
+import {
+  type SimulationConfig,
+  type SimulationOptions,
+  simulate,
+  sweepSyncPhases,
+} from '../simulate/simulate.js';
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { defaultFile, loadHpas, readText } from './files.js';
@@ -66,6 +76,7 @@ interface SimulateFlags {
   chartMetric?: string;
   json?: boolean;
   timeline?: boolean;
+  phases?: boolean;
 }
 
 /**
@@ -159,6 +170,10 @@ export function registerSimulateCommand(
       'metric for the lower panel of the chart (default: the latency metric)',
     )
     .option('--timeline', 'print every scale event with its reason')
+    .option(
+      '--phases',
+      'also run every sync phase (the first sync 0, 1, … s after the trace starts) and print the spread',
+    )
     .addOption(new Option('--json', 'print the full report as JSON'))
     .addHelpText(
       'after',
@@ -180,19 +195,18 @@ Examples:
       const configs: SimulationConfig[] = files.flatMap((file) =>
         loadHpas(file).map((h) => ({ name: h.label, hpa: h.hpa })),
       );
+      const simulationOptions: SimulationOptions = {
+        syncPeriodSeconds: flags.syncPeriod,
+        startupDelaySeconds: flags.startupDelay,
+        latencyTarget: flags.latencyTarget,
+        ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
+        ...(flags.latencyMetric !== undefined ? { latencyMetric: flags.latencyMetric } : {}),
+        ...(flags.initialReplicas !== undefined ? { initialReplicas: flags.initialReplicas } : {}),
+        ...(flags.tolerance !== undefined ? { controller: { tolerance: flags.tolerance } } : {}),
+      };
       let report: ReturnType<typeof simulate>;
       try {
-        report = simulate(trace, configs, {
-          syncPeriodSeconds: flags.syncPeriod,
-          startupDelaySeconds: flags.startupDelay,
-          latencyTarget: flags.latencyTarget,
-          ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
-          ...(flags.latencyMetric !== undefined ? { latencyMetric: flags.latencyMetric } : {}),
-          ...(flags.initialReplicas !== undefined
-            ? { initialReplicas: flags.initialReplicas }
-            : {}),
-          ...(flags.tolerance !== undefined ? { controller: { tolerance: flags.tolerance } } : {}),
-        });
+        report = simulate(trace, configs, simulationOptions);
       } catch (error) {
         throw new CliError((error as Error).message, ExitCode.Usage);
       }
@@ -211,6 +225,15 @@ Examples:
         '',
         formatSummaryTable(report),
       ];
+      if (flags.phases) {
+        const phases = sweepSyncPhases(trace, configs, simulationOptions);
+        lines.push(
+          '',
+          `over all ${phases[0]?.phases ?? 0} sync phases (where the load step falls between two syncs):`,
+          '',
+          formatPhaseTable(phases),
+        );
+      }
       if (flags.timeline) lines.push('', formatTimeline(report));
       if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
       process.stdout.write(`${lines.join('\n')}\n`);

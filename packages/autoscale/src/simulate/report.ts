@@ -2,7 +2,7 @@
  * Renderings of a simulation: a plain-text table and an SVG line chart (written by hand, no
  * dependencies).
  */
-import type { SimulationReport } from './simulate.js';
+import type { PhaseSummary, SimulationReport } from './simulate.js';
 
 function seconds(value: number | undefined): string {
   return value === undefined ? 'never' : `${Math.round(value)} s`;
@@ -35,13 +35,40 @@ export function formatSummaryTable(report: SimulationReport): string {
     summary.timeAboveLatencyTarget === undefined ? 'n/a' : seconds(summary.timeAboveLatencyTarget),
     String(summary.maxReplicas),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return formatTable(header, rows);
+}
+
+/**
+ * The figures of {@link sweepSyncPhases} as a text table: the first scale-up's mean, median and
+ * range over every sync phase, the scale events' range, and the mean replica-seconds.
+ *
+ * @param phases - from `sweepSyncPhases`
+ * @returns the table
+ * @example
+ * console.log(formatPhaseTable(sweepSyncPhases(trace, configs)));
+ */
+export function formatPhaseTable(phases: readonly PhaseSummary[]): string {
+  const header = [
+    'config',
+    'first scale-up: mean',
+    'median',
+    'min-max',
+    'never',
+    'scale events',
+    'replica-seconds (mean)',
+  ];
+  const rows = phases.map((p) => [
+    p.name,
+    p.firstScaleUp ? `${p.firstScaleUp.mean.toFixed(1)} s` : 'never',
+    p.firstScaleUp ? seconds(p.firstScaleUp.median) : '-',
+    p.firstScaleUp ? `${p.firstScaleUp.min}-${p.firstScaleUp.max} s` : '-',
+    `${p.neverScaledUp}/${p.phases}`,
+    p.scaleEvents.min === p.scaleEvents.max
+      ? String(p.scaleEvents.min)
+      : `${p.scaleEvents.min}-${p.scaleEvents.max}`,
+    String(Math.round(p.replicaSeconds)),
+  ]);
+  return formatTable(header, rows);
 }
 
 /**
@@ -190,4 +217,15 @@ export function renderSvgChart(
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/** Columns padded to their widest cell, a dashed rule under the header. */
+function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { HorizontalPodAutoscaler } from '../hpa/types.js';
-import { formatSummaryTable, formatTimeline, renderSvgChart } from './report.js';
-import { detectLoadStep, simulate } from './simulate.js';
+import { formatPhaseTable, formatSummaryTable, formatTimeline, renderSvgChart } from './report.js';
+import { detectLoadStep, simulate, sweepSyncPhases } from './simulate.js';
 import { formatTraceCsv, parseTraceCsv, traceFromMatrices } from './trace.js';
 
 const guide = parse(
@@ -89,6 +89,21 @@ describe('simulate', () => {
     // comes back to min after the load, one pod per 120 s after the 300 s window
     expect(summary?.finalReplicas).toBe(2);
     expect(summary?.timeAboveLatencyTarget).toBe(0);
+  });
+
+  it('sweeps every sync phase: with no stabilization the first scale-up is the next sync', () => {
+    const [phases] = sweepSyncPhases(trace, [{ name: 'fast', hpa: fast }]);
+    // The step is at t=60; the first sync is at offset o = 0 … 14, so the next sync after the
+    // step comes 0 … 14 s after it.
+    expect(phases).toMatchObject({
+      name: 'fast',
+      phases: 15,
+      neverScaledUp: 0,
+      firstScaleUp: { mean: 7, median: 7, min: 0, max: 14 },
+    });
+    expect(formatPhaseTable(sweepSyncPhases(trace, [{ name: 'fast', hpa: fast }]))).toMatch(
+      /^fast {2,}7\.0 s {2,}7 s {2,}0-14 s {2,}0\/15/m,
+    );
   });
 
   it('compares configs on the same trace', () => {

@@ -41,6 +41,11 @@ export interface SimulationOptions {
   latencyTarget?: number;
   /** Controller flags. */
   controller?: HpaControllerOptions;
+  /**
+   * Seconds from the trace's start to the first sync (default 0). Where a load step falls between
+   * two syncs decides much of the time to the first scale-up; {@link sweepSyncPhases} tries them all.
+   */
+  syncOffsetSeconds?: number;
 }
 
 /** One sync of one config. */
@@ -186,6 +191,7 @@ export function simulate(
   const latencyTarget = options.latencyTarget ?? 0.2;
   const start = trace.points[0]?.time ?? 0;
   const end = trace.points[trace.points.length - 1]?.time ?? 0;
+  const firstSync = start + (options.syncOffsetSeconds ?? 0);
 
   const results = configs.map((config) => {
     const hpa = new HpaController(config.hpa, options.controller);
@@ -212,7 +218,7 @@ export function simulate(
     if (latencyMetric) summary.timeAboveLatencyTarget = 0;
     const metrics = hpaMetricNames(config.hpa);
 
-    for (let t = start; t <= end; t += syncPeriod) {
+    for (let t = firstSync; t <= end; t += syncPeriod) {
       while (
         pointIndex + 1 < trace.points.length &&
         (trace.points[pointIndex + 1]?.time ?? Infinity) <= t
@@ -294,4 +300,74 @@ export function simulate(
   const report: SimulationReport = { stepAt, syncPeriodSeconds: syncPeriod, results };
   if (latencyMetric) report.latency = { metric: latencyMetric, target: latencyTarget };
   return report;
+}
+
+/** A config's figures over every sync phase of a trace. */
+export interface PhaseSummary {
+  /** Config label. */
+  name: string;
+  /** Phases tried: one per second of the sync period. */
+  phases: number;
+  /** Seconds from the load step to the first scale-up, over the phases that scaled up. */
+  firstScaleUp?: { mean: number; median: number; min: number; max: number };
+  /** Phases in which the config never scaled up. */
+  neverScaledUp: number;
+  /** Scale events, fewest and most over the phases. */
+  scaleEvents: { min: number; max: number };
+  /** Mean replica-seconds over the phases. */
+  replicaSeconds: number;
+}
+
+/**
+ * Runs {@link simulate} once for each whole second of the sync period as the offset of the first
+ * sync, so that a comparison does not hang on where the load step happened to fall between two
+ * syncs (with a 15 s period, anywhere from 0 to 14 s of the reaction time is that luck).
+ *
+ * @param trace - the recorded trace
+ * @param configs - the HPAs to compare
+ * @param options - as for {@link simulate}; `syncOffsetSeconds` is ignored
+ * @returns one summary per config, in order
+ * @example
+ * sweepSyncPhases(trace, configs).map((p) => `${p.name}: ${p.firstScaleUp?.mean} s`);
+ */
+export function sweepSyncPhases(
+  trace: Trace,
+  configs: readonly SimulationConfig[],
+  options: SimulationOptions = {},
+): PhaseSummary[] {
+  const period = options.syncPeriodSeconds ?? 15;
+  const offsets = Array.from({ length: Math.max(1, Math.ceil(period)) }, (_, i) => i);
+  const reports = offsets.map((syncOffsetSeconds) =>
+    simulate(trace, configs, { ...options, syncOffsetSeconds }),
+  );
+  return configs.map((config, index) => {
+    const summaries = reports.map(
+      (report) => (report.results[index] as { summary: SimulationSummary }).summary,
+    );
+    const times = summaries
+      .map((summary) => summary.timeToFirstScaleUp)
+      .filter((time): time is number => time !== undefined)
+      .sort((a, b) => a - b);
+    const events = summaries.map((summary) => summary.scaleEvents);
+    const phase: PhaseSummary = {
+      name: config.name,
+      phases: offsets.length,
+      neverScaledUp: summaries.length - times.length,
+      scaleEvents: { min: Math.min(...events), max: Math.max(...events) },
+      replicaSeconds: summaries.reduce((sum, s) => sum + s.replicaSeconds, 0) / summaries.length,
+    };
+    if (times.length > 0) {
+      const mid = times.length >> 1;
+      phase.firstScaleUp = {
+        mean: times.reduce((sum, t) => sum + t, 0) / times.length,
+        median:
+          times.length % 2
+            ? (times[mid] as number)
+            : ((times[mid - 1] as number) + (times[mid] as number)) / 2,
+        min: times[0] as number,
+        max: times[times.length - 1] as number,
+      };
+    }
+    return phase;
+  });
 }
