@@ -1,10 +1,9 @@
 // The apps the middleware benchmark compares: one trivial route, with and without metrics.
 import { prometheus } from '@hono/prometheus';
 import { httpMetrics, metricsHandler } from '@mlscale/metrics';
+import { queueGauge, RequestQueue } from '@mlscale/queue-gauge';
 import { Hono } from 'hono';
 import { Registry } from 'prom-client';
-import { queueGauge } from '../src/queue-gauge.js';
-import { RequestQueue } from '../src/request-queue.js';
 
 // 'two-empty-middlewares' is the floor: what Hono charges for any two async middlewares.
 export const variants = ['bare', 'two-empty-middlewares', 'mlscale', 'hono-prometheus'] as const;
