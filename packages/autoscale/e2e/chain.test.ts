@@ -23,7 +23,7 @@ import { PrometheusClient } from '../src/prometheus/client.js';
 import { formatPhaseTable, formatSummaryTable } from '../src/simulate/report.js';
 import { simulate, sweepSyncPhases } from '../src/simulate/simulate.js';
 import { formatTraceCsv, type Trace } from '../src/simulate/trace.js';
-import { collectAdapterMetrics } from '../src/watch/collect.js';
+import { collectAdapterMetrics, meanPerPod } from '../src/watch/collect.js';
 import { Watcher } from '../src/watch/watcher.js';
 import {
   findPrometheus,
@@ -164,17 +164,9 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
           phase = 'idle-after';
           await load?.stop();
         }
-        const collected = await collectAdapterMetrics({
-          client,
-          rules,
-          namespace: 'e2e',
-          metrics: names,
-        });
-        const values: Record<string, number> = {};
-        for (const name of names) {
-          const v = Object.values(collected.metrics[name]?.values ?? {});
-          if (v.length > 0) values[name] = v.reduce((a, b) => a + b, 0) / v.length;
-        }
+        const values = meanPerPod(
+          await collectAdapterMetrics({ client, rules, namespace: 'e2e', metrics: names }),
+        );
         const slow = await client.query(avg1mQuery);
         if (slow.resultType === 'vector' && slow.result.length > 0) {
           values[avg1m] = slow.result.reduce((a, r) => a + r.value, 0) / slow.result.length;

@@ -27,7 +27,7 @@ import { PrometheusClient } from '../src/prometheus/client.js';
 import { formatSummaryTable, renderSvgChart } from '../src/simulate/report.js';
 import { simulate } from '../src/simulate/simulate.js';
 import { formatTraceCsv, parseTraceCsv, type Trace } from '../src/simulate/trace.js';
-import { collectAdapterMetrics } from '../src/watch/collect.js';
+import { collectAdapterMetrics, meanPerPod } from '../src/watch/collect.js';
 import { formatWatchLine, WATCH_HEADER, Watcher } from '../src/watch/watcher.js';
 
 const LOAD = Number(process.env.DEMO_LOAD ?? 60);
@@ -140,17 +140,9 @@ try {
         console.log(`--- load stopped (${load.completed()} requests, ${load.failed()} failed)`);
         load = undefined;
       }
-      const collected = await collectAdapterMetrics({
-        client,
-        rules,
-        namespace: 'demo',
-        metrics: names,
-      });
-      const values: Record<string, number> = {};
-      for (const name of names) {
-        const v = Object.values(collected.metrics[name]?.values ?? {});
-        if (v.length > 0) values[name] = v.reduce((a, b) => a + b, 0) / v.length;
-      }
+      const values = meanPerPod(
+        await collectAdapterMetrics({ client, rules, namespace: 'demo', metrics: names }),
+      );
       trace.points.push({ time: Math.round(t), replicas: 2, load: load ? CLIENTS : 0, values });
       if (t >= nextSync) {
         nextSync += SYNC;

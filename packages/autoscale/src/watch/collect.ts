@@ -115,6 +115,24 @@ export async function collectAdapterMetrics(options: {
 }
 
 /**
+ * The mean over the pods of each metric of a collection: one row of a trace
+ * (`mlscale simulate`'s per-pod means). Metrics with no value for any pod are left out.
+ *
+ * @param collection - from `collectAdapterMetrics`
+ * @returns metric name → mean per pod
+ * @example
+ * trace.points.push({ time, replicas: 2, values: meanPerPod(await collectAdapterMetrics(options)) });
+ */
+export function meanPerPod(collection: Collection): Record<string, number> {
+  const means: Record<string, number> = {};
+  for (const [name, collected] of Object.entries(collection.metrics)) {
+    const values = Object.values(collected.values);
+    if (values.length > 0) means[name] = values.reduce((a, b) => a + b, 0) / values.length;
+  }
+  return means;
+}
+
+/**
  * Runs each Prometheus trigger of a KEDA ScaledObject as KEDA does (the query as written; an
  * empty result reads as 0 when `ignoreNullValues` is true, the default) and returns the value of
  * each external metric (`s<index>-prometheus`).

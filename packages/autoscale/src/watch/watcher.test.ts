@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseAdapterValues } from '../adapter/rules.js';
 import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
+import { meanPerPod } from './collect.js';
 import { formatWatchLine, hpaFromScaledObject, Watcher } from './watcher.js';
 
 const rulesYaml = `
@@ -164,5 +165,20 @@ describe('hpaFromScaledObject', () => {
         },
       },
     ]);
+  });
+});
+
+describe('meanPerPod', () => {
+  it('averages each metric over the pods that reported it and leaves out empty ones', () => {
+    expect(
+      meanPerPod({
+        pods: ['a', 'b'],
+        metrics: {
+          depth: { metric: 'depth', values: { a: 4, b: 8 } },
+          latency: { metric: 'latency', values: { a: 0.5 } },
+          gpu: { metric: 'gpu', values: {}, error: 'no series' },
+        },
+      }),
+    ).toEqual({ depth: 6, latency: 0.5 });
   });
 });
