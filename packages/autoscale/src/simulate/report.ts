@@ -119,20 +119,23 @@ export function renderSvgChart(
   report: SimulationReport,
   options: { metric?: string; title?: string } = {},
 ): string {
-  const width = 900;
   const panelHeight = 200;
   const left = 60;
-  const right = 180;
+  const plotWidth = 660;
+  // The legend sits right of the plots, as wide as its longest label (about 7 px a character).
+  const longest = Math.max(...report.results.map((r) => r.summary.name.length), 20);
+  const right = 50 + longest * 7;
+  const width = left + plotWidth + right;
   const top = 40;
   const gap = 50;
-  const plotWidth = width - left - right;
   const height = top + panelHeight * 2 + gap + 50;
   const all = report.results.flatMap((r) => r.timeline);
   const t0 = Math.min(...all.map((e) => e.time));
   const t1 = Math.max(...all.map((e) => e.time), t0 + 1);
   const metric =
     options.metric ?? report.latency?.metric ?? Object.keys(all[0]?.perPod ?? {})[0] ?? '';
-  const maxReplicas = niceMax(Math.max(...all.map((e) => e.replicas), 1));
+  // Whole replica counts on the axis: four ticks, with head-room above the highest count.
+  const maxReplicas = 4 * Math.ceil((Math.max(...all.map((e) => e.replicas), 1) + 1) / 4);
   const maxMetric = niceMax(
     Math.max(...all.map((e) => e.perPod[metric] ?? 0), report.latency?.target ?? 0),
   );
@@ -178,7 +181,7 @@ export function renderSvgChart(
   const xs = x(report.stepAt).toFixed(1);
   parts.push(
     `<line x1="${xs}" x2="${xs}" y1="${top}" y2="${top + panelHeight * 2 + gap}" stroke="#888" stroke-dasharray="4 3"/>`,
-    `<text x="${xs}" y="${top - 4}" text-anchor="middle" fill="#888">load step</text>`,
+    `<text x="${Number(xs) + 4}" y="${top + 14}" fill="#888">load step</text>`,
   );
   if (report.latency && report.latency.metric === metric) {
     const yt = yBottom(report.latency.target).toFixed(1);
