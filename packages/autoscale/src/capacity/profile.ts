@@ -1,0 +1,83 @@
+/**
+ * The capacity profile: what `mlscale calibrate` measures on one pod and what `mlscale plan` and
+ * `mlscale simulate --profile` read. Times are seconds, rates requests per second.
+ *
+ * This file is the contract between the three commands. Add optional fields freely; renaming or
+ * removing one, or changing a unit, is a new `schema` version.
+ */
+
+/** The `schema` value of this version of the profile. */
+export const CAPACITY_PROFILE_SCHEMA = 'mlscale.dev/capacity-profile/v1';
+
+/** Latency percentiles of one step, in seconds, measured by the client from each request's intended send time. */
+export interface LatencySummary {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+/** One step of the open-loop ramp: a fixed arrival rate held for `durationSeconds`. */
+export interface CapacityStep {
+  /** Requests per second the generator meant to send. */
+  offeredRps: number;
+  /** Requests per second answered with 2xx. */
+  achievedRps: number;
+  /** Seconds the step was measured (after its warm-up). */
+  durationSeconds: number;
+  /** Requests sent in the measured window. */
+  sent: number;
+  /** Answers 2xx. */
+  ok: number;
+  /** Answers 503/429 (load shed by the server). */
+  rejected: number;
+  /** Other failures: other statuses, connection errors, client time-outs. */
+  errors: number;
+  /** Latency of the 2xx answers. */
+  latency: LatencySummary;
+  /**
+   * From the pod's /metrics over the window (null when the pod does not export it):
+   * mean `request_queue_depth` from the `request_queue_depth_seconds_total` integral,
+   * mean `request_queue_wait_seconds`, mean `inference_batch_size`, mean `inference_latency_seconds`.
+   */
+  server: {
+    meanQueueDepth: number | null;
+    meanWaitSeconds: number | null;
+    meanBatchSize: number | null;
+    meanInferenceSeconds: number | null;
+  };
+  /** True when the step is past saturation (achieved well below offered, or latency growing without bound). */
+  saturated: boolean;
+}
+
+/** A capacity profile of one pod. */
+export interface CapacityProfile {
+  schema: typeof CAPACITY_PROFILE_SCHEMA;
+  /** ISO 8601 time the calibration finished. */
+  measuredAt: string;
+  /** What was measured. */
+  target: {
+    url: string;
+    /** Bytes of the request body, and its SHA-256 (hex), so two profiles can be compared. */
+    bodyBytes: number;
+    bodySha256: string;
+    /** From the pod's /metrics where it says so (model name, version, emulated device settings), else null. */
+    model: string | null;
+    emulatedDevice: { batchMs: number; rowMs: number } | null;
+  };
+  /** How the ramp was run. */
+  ramp: {
+    startRps: number;
+    stepRps: number;
+    stepSeconds: number;
+    warmupSeconds: number;
+    timeoutSeconds: number;
+  };
+  /** Steps in increasing `offeredRps`. */
+  steps: CapacityStep[];
+  /** Highest achieved rate over the unsaturated steps: what one pod sustains. */
+  maxSustainableRps: number;
+  /** The rate at which the pod saturated (the first saturated step's offered rate), null if the ramp never saturated it. */
+  saturationRps: number | null;
+}
