@@ -131,7 +131,7 @@ describe('the PrometheusRule (infra/alerts/prometheusrule.yaml)', () => {
   );
 
   it('the KEDA Fallback series is what the kube-state-metrics custom-resource config exports', () => {
-    const values = loadYaml('helm/kube-prometheus-stack-values.yaml') as Record<string, never>;
+    const values = loadYaml('helm/kube-prometheus-stack-values.yaml') as Record<string, unknown>;
     const ksm = values['kube-state-metrics'] as {
       customResourceState: { enabled: boolean; config: { spec: { resources: unknown[] } } };
       rbac: { extraRules: { apiGroups: string[]; resources: string[] }[] };
