@@ -22,6 +22,22 @@ export interface AppOptions {
   state: ServerState;
   registry: Registry;
   logger: Logger;
+  /**
+   * Labels on every serving series (HTTP, queue), such as {@link modelLabels}' `model` and
+   * `version`, so dashboards and alerts tell models apart. Default: none.
+   */
+  metricLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The `model` and `version` labels of the serving series, from `MODEL_NAME` and `MODEL_VERSION`
+ * (as Triton and vLLM label theirs). Aggregations by pod (the adapter's `<<.GroupBy>>`, KEDA's
+ * `sum`) drop them, so the autoscaling rules read the same with or without them.
+ */
+export function modelLabels(
+  config: Pick<Config, 'modelName' | 'modelVersion'>,
+): Readonly<{ model: string; version: string }> {
+  return { model: config.modelName, version: config.modelVersion };
 }
 
 function fallbacks(app: Hono, logger: Logger): void {
@@ -55,11 +71,19 @@ export function createLoadingApp({
  * handler, so `request_queue_depth` counts each request from its arrival, body reading included,
  * until its response is written.
  */
-export function createApp({ config, serving, state, registry, logger }: AppOptions): Hono {
+export function createApp({
+  config,
+  serving,
+  state,
+  registry,
+  logger,
+  metricLabels,
+}: AppOptions): Hono {
   const app = new Hono();
   app.use(
     httpMetrics({
       registry,
+      constLabels: metricLabels,
       // Exported at zero from the start, so prometheus-adapter discovers the end-to-end latency
       // of the inference routes before their first request (infra's HPA targets it).
       primeRoutes: INFERENCE_ROUTES.map((route) => ({ method: 'POST', route })),
@@ -74,6 +98,7 @@ export function createApp({ config, serving, state, registry, logger }: AppOptio
 
   const queue = new RequestQueue({
     registry,
+    constLabels: metricLabels,
     concurrency: config.maxConcurrency,
     maxWaiting: config.maxQueue,
     // The wait ends when the model starts on the request, after the batch queue, not at the slot.

@@ -9,7 +9,7 @@ import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { createApp, createLoadingApp } from './app.js';
+import { createApp, createLoadingApp, modelLabels } from './app.js';
 import type { Config } from './config.js';
 import { ConnectionTracker } from './connections.js';
 import { setupGpuProbe } from './gpu.js';
@@ -126,12 +126,19 @@ export async function startServer({
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`GPU_PROBE=${config.gpuProbe}: ${reason}`, { cause: error });
     }
+    // `model` and `version` on the serving series (the inference histogram, HTTP, queue).
+    const metricLabels = modelLabels(config);
     app = createApp({
       config,
-      serving: { model, pool, inference: inferenceMetrics({ registry }) },
+      serving: {
+        model,
+        pool,
+        inference: inferenceMetrics({ registry, constLabels: metricLabels }),
+      },
       state,
       registry,
       logger,
+      metricLabels,
     });
     state.phase = 'ready';
     logger.info(
