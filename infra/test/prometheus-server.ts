@@ -21,6 +21,10 @@ export interface ScrapeTarget {
   /** host:port */
   readonly address: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The scrape job; default `model-server`. */
+  readonly job?: string;
+  /** Keep the exporter's labels over the target's (kube-state-metrics' ServiceMonitor does). */
+  readonly honorLabels?: boolean;
 }
 
 /** One element of an instant vector. */
@@ -55,12 +59,14 @@ export class PrometheusServer {
     const port = await freePort();
     const config = {
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: [
-        {
-          job_name: 'model-server',
-          static_configs: targets.map((t) => ({ targets: [t.address], labels: t.labels })),
-        },
-      ],
+      scrape_configs: [...new Set(targets.map((t) => t.job ?? 'model-server'))].map((job) => {
+        const own = targets.filter((t) => (t.job ?? 'model-server') === job);
+        return {
+          job_name: job,
+          honor_labels: own.some((t) => t.honorLabels === true),
+          static_configs: own.map((t) => ({ targets: [t.address], labels: t.labels })),
+        };
+      }),
     };
     writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
     const child = spawn(
