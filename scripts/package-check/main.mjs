@@ -1,7 +1,7 @@
 // The packages as a user gets them: packed, installed with npm into an empty folder, each README
 // example run in ESM and CommonJS and type-checked (module nodenext, moduleResolution bundler), at
 // the lowest and the latest versions of the peer dependencies. See README.md beside this file.
-// Usage: pnpm check:packages (after pnpm build). KEEP=1 keeps the work folder.
+// Usage: pnpm check:packages (after pnpm build). --keep keeps the work folder.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ const work = mkdtempSync(join(tmpdir(), 'mlscale-package-check-'));
 const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node;
 const counts = { ok: 0, failed: 0 };
+const keep = process.argv.includes('--keep');
 
 /** @param {boolean} ok @param {string} what @param {string} [detail] */
 function report(ok, what, detail = '') {
@@ -73,16 +74,24 @@ for (const dir of [...readmes.map((r) => r.dir), ...packedOnly]) {
   const tarball = pack(join(root, dir), join(work, 'tarballs'));
   tarballs.set(name, tarball);
   const problems = hygieneProblems(tarball, { packageDir: join(root, dir), license, engines });
-  report(problems.length === 0, `${name}: packed clean (LICENSE, engines ${engines}, no workspace:)`, problems.join('\n'));
+  report(
+    problems.length === 0,
+    `${name}: packed clean (LICENSE, engines ${engines}, no workspace:)`,
+    problems.join('\n'),
+  );
 }
 
 /** The tarballs of `name` and of the @mlscale packages it depends on. */
 function ownTarballs(/** @type {string} */ name, /** @type {Set<string>} */ seen = new Set()) {
   if (seen.has(name)) return [];
   seen.add(name);
-  const dir = [...readmes.map((r) => r.dir), ...packedOnly].find((d) => manifestOf(d).name === name);
+  const dir = [...readmes.map((r) => r.dir), ...packedOnly].find(
+    (d) => manifestOf(d).name === name,
+  );
   if (!dir) throw new Error(`${name} is not one of the packages this check packs`);
-  const deps = Object.keys(manifestOf(dir).dependencies ?? {}).filter((d) => d.startsWith('@mlscale/'));
+  const deps = Object.keys(manifestOf(dir).dependencies ?? {}).filter((d) =>
+    d.startsWith('@mlscale/'),
+  );
   return [tarballs.get(name), ...deps.flatMap((d) => ownTarballs(d, seen))];
 }
 
@@ -92,12 +101,22 @@ for (const dir of packedOnly) {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{ "private": true }\n');
   npm(app, ['install', ...ownTarballs(name)]);
-  writeFileSync(join(app, 'loads.cjs'), loadsSource(name, Object.keys(exports).filter((s) => s !== './package.json')));
+  writeFileSync(
+    join(app, 'loads.cjs'),
+    loadsSource(
+      name,
+      Object.keys(exports).filter((s) => s !== './package.json'),
+    ),
+  );
   const result = await runExample('loads.cjs', { cwd: app });
-  report(result.ok, `${name}: installs, every entry point loads from import and require`, result.detail);
+  report(
+    result.ok,
+    `${name}: installs, every entry point loads from import and require`,
+    result.detail,
+  );
 }
 
-for (const { dir, serving, stdout = [] } of readmes) {
+for (const { dir, serving, setups = [{ label: '', serving }], stdout = [] } of readmes) {
   const manifest = manifestOf(dir);
   const { name } = manifest;
   const readme = readFileSync(join(root, dir, 'README.md'), 'utf8');
@@ -114,7 +133,12 @@ for (const { dir, serving, stdout = [] } of readmes) {
   writeFileSync(
     join(app, 'tsconfig.nodenext.json'),
     JSON.stringify({
-      compilerOptions: { ...common, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out' },
+      compilerOptions: {
+        ...common,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        outDir: 'out',
+      },
       include: ['example-*.mts', 'example-*.cts'],
     }),
   );
@@ -128,35 +152,62 @@ for (const { dir, serving, stdout = [] } of readmes) {
   const peers = peerVersions(manifest.peerDependencies ?? {});
   const wanted = installCommand(readme);
   const missingPeers = Object.keys(peers.lowest).filter((p) => !wanted.includes(p));
-  report(missingPeers.length === 0, `${name}: the README's npm install names every peer`, `missing: ${missingPeers.join(', ')}`);
+  report(
+    missingPeers.length === 0,
+    `${name}: the README's npm install names every peer`,
+    `missing: ${missingPeers.join(', ')}`,
+  );
 
   for (const [variant, versions] of Object.entries(peers)) {
-    const label = Object.entries(versions).map(([p, v]) => `${p}@${v}`).join(' ');
+    const label = Object.entries(versions)
+      .map(([p, v]) => `${p}@${v}`)
+      .join(' ');
     const specs = wanted.flatMap((spec) =>
-      spec.startsWith('@mlscale/') ? ownTarballs(spec) : [versions[spec] ? `${spec}@${versions[spec]}` : spec],
+      spec.startsWith('@mlscale/')
+        ? ownTarballs(spec)
+        : [versions[spec] ? `${spec}@${versions[spec]}` : spec],
     );
     try {
       npm(app, ['install', ...new Set([...ownTarballs(name), ...specs]), '@types/node@20']);
       report(true, `${name} [${variant}: ${label}]: npm install as the README says`);
     } catch (error) {
-      report(false, `${name} [${variant}: ${label}]: npm install as the README says`, String(error));
+      report(
+        false,
+        `${name} [${variant}: ${label}]: npm install as the README says`,
+        String(error),
+      );
       continue;
     }
     const nodenext = typecheck(app, 'tsconfig.nodenext.json');
     report(!nodenext, `${name} [${variant}]: tsc, module nodenext (ESM and CJS)`, nodenext);
     const bundler = typecheck(app, 'tsconfig.bundler.json');
     report(!bundler, `${name} [${variant}]: tsc, moduleResolution bundler`, bundler);
-    for (const [i, block] of blocks.entries()) {
-      const expected = stdout.find((s) => block.code.includes(s.block))?.stdout;
-      for (const [system, file] of [['ESM', `out/example-${i + 1}.mjs`], ['CJS', `out/example-${i + 1}.cjs`]]) {
-        // tsc emits despite type errors (reported above), so every example still runs.
-        const result = await runExample(file, { cwd: app, serving, stdout: expected });
-        report(result.ok, `${name} [${variant}]: README.md:${block.line} ${system} ${result.ok ? `(${result.detail})` : ''}`, result.detail);
+    for (const setup of setups) {
+      const env = setup.env?.(app) ?? {};
+      const where = setup.label ? `, ${setup.label}` : '';
+      for (const [i, block] of blocks.entries()) {
+        const expected = stdout.filter((s) => block.code.includes(s.block)).map((s) => s.stdout);
+        for (const [system, file] of [
+          ['ESM', `out/example-${i + 1}.mjs`],
+          ['CJS', `out/example-${i + 1}.cjs`],
+        ]) {
+          // tsc emits despite type errors (reported above), so every example still runs.
+          const result = await runExample(file, {
+            cwd: app,
+            env,
+            serving: setup.serving,
+            stdout: expected,
+          });
+          const what = `${name} [${variant}${where}]: README.md:${block.line} ${system}`;
+          report(result.ok, result.ok ? `${what} (${result.detail})` : what, result.detail);
+        }
       }
     }
   }
 }
 
-console.log(`\n${counts.ok} passed, ${counts.failed} failed (work folder ${work}${process.env.KEEP ? ', kept' : ''})`);
-if (!process.env.KEEP) rmSync(work, { recursive: true, force: true });
+console.log(
+  `\n${counts.ok} passed, ${counts.failed} failed (work folder ${work}${keep ? ', kept' : ''})`,
+);
+if (!keep) rmSync(work, { recursive: true, force: true });
 process.exit(counts.failed > 0 ? 1 : 0);

@@ -41,7 +41,9 @@ export function hygieneProblems(tarball, { packageDir, license, engines }) {
     problems.push('the packed package.json still says workspace:');
   const manifest = JSON.parse(manifestText);
   if (manifest.engines?.node !== engines)
-    problems.push(`engines.node is ${manifest.engines?.node}, the repository's floor is ${engines}`);
+    problems.push(
+      `engines.node is ${manifest.engines?.node}, the repository's floor is ${engines}`,
+    );
   const source = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8'));
   const hasWorkspaceRange = JSON.stringify(source).includes('workspace:');
   if (hasWorkspaceRange) {

@@ -12,14 +12,14 @@ const LISTENING = /listening on (http:\/\/[^\s/]+)/;
  * expected, and exits with 0 within 5 s of SIGTERM.
  *
  * @param {string} file - the compiled example (.mjs or .cjs)
- * @param {{ cwd: string, serving?: import('./packages.mjs').ServingRequest[], stdout?: RegExp }} options
+ * @param {{ cwd: string, env?: Record<string, string>, serving?: import('./packages.mjs').ServingRequest[], stdout?: RegExp[] }} options
  * @returns {Promise<{ ok: boolean, detail: string }>}
  */
-export function runExample(file, { cwd, serving = [], stdout: expectStdout }) {
+export function runExample(file, { cwd, env = {}, serving = [], stdout: expectStdout = [] }) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [file], {
       cwd,
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: '' },
+      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -44,7 +44,10 @@ export function runExample(file, { cwd, serving = [], stdout: expectStdout }) {
         exercise(/** @type {string} */ (match[1]), serving).then(
           () => {
             child.kill('SIGTERM');
-            setTimeout(() => fail(`did not stop within ${STOP_LIMIT_MS / 1000} s of SIGTERM`), STOP_LIMIT_MS).unref();
+            setTimeout(
+              () => fail(`did not stop within ${STOP_LIMIT_MS / 1000} s of SIGTERM`),
+              STOP_LIMIT_MS,
+            ).unref();
           },
           (error) => fail(String(error instanceof Error ? error.message : error)),
         );
@@ -58,12 +61,13 @@ export function runExample(file, { cwd, serving = [], stdout: expectStdout }) {
       if (!failure && code !== 0) failure = `exited with ${code ?? signal}`;
       if (!failure && serving.length > 0 && !served && out.includes('listening'))
         failure = 'printed "listening" without an http://HOST:PORT address';
-      if (!failure && expectStdout && !expectStdout.test(out))
-        failure = `its output does not match ${expectStdout}`;
+      const unmatched = expectStdout.find((pattern) => !pattern.test(out));
+      if (!failure && unmatched) failure = `its output does not match ${unmatched}`;
       const tail = `${out}${err}`.trim().split('\n').slice(-25).join('\n');
       resolve({
         ok: failure === undefined,
-        detail: failure === undefined ? (served ? 'served and stopped' : 'ran') : `${failure}\n${tail}`,
+        detail:
+          failure === undefined ? (served ? 'served and stopped' : 'ran') : `${failure}\n${tail}`,
       });
     });
   });

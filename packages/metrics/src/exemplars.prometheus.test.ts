@@ -7,11 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { Registry } from 'prom-client';
+import { type OpenMetricsContentType, openMetricsContentType, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpMetrics } from './http-metrics.js';
 import { inferenceMetrics } from './inference-metrics.js';
 import { metricsHandler } from './metrics-handler.js';
+
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(openMetricsContentType);
+  return registry;
+}
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const prometheusBin = process.env.PROMETHEUS_BIN ?? 'prometheus';
@@ -45,7 +51,7 @@ const dir = mkdtempSync(join(tmpdir(), 'metrics-exemplars-'));
 
 beforeAll(async () => {
   requirePrometheus();
-  const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registry = openMetricsRegistry();
   const inference = inferenceMetrics({ registry });
   const hono = new Hono();
   hono.use(httpMetrics({ registry, exemplar: () => ({ trace_id: traceId }) }));

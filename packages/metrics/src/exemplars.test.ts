@@ -1,9 +1,15 @@
 import { Hono } from 'hono';
-import { Registry } from 'prom-client';
+import { type OpenMetricsContentType, openMetricsContentType, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { httpMetrics } from './http-metrics.js';
 import { inferenceMetrics } from './inference-metrics.js';
 import { metricsHandler } from './metrics-handler.js';
+
+function openMetricsRegistry(): Registry<OpenMetricsContentType> {
+  const registry = new Registry<OpenMetricsContentType>();
+  registry.setContentType(openMetricsContentType);
+  return registry;
+}
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
 const exemplarLine = (metric: string, le: string, value: string) =>
@@ -14,7 +20,7 @@ const exemplarLine = (metric: string, le: string, value: string) =>
 
 /** An app with both histograms on an OpenMetrics registry; the trace id comes from `traceparent`. */
 function tracedApp() {
-  const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+  const registry = openMetricsRegistry();
   const inference = inferenceMetrics({ registry });
   const app = new Hono();
   app.use(
@@ -68,7 +74,7 @@ describe('exemplars, scraped in OpenMetrics', () => {
   it('records the value without an exemplar when there is none, or it is too long', async () => {
     const app = tracedApp();
     await app.request('/predict', { method: 'POST' });
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = openMetricsRegistry();
     const inference = inferenceMetrics({ registry });
     inference.observe(0.0002, { trace_id: 'x'.repeat(200) });
     inference.observe(0.0003, {});
@@ -96,7 +102,7 @@ describe('exemplars, scraped in OpenMetrics', () => {
       method: 'POST',
       headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
     });
-    const registry = new Registry(Registry.OPENMETRICS_CONTENT_TYPE);
+    const registry = openMetricsRegistry();
     const inference = inferenceMetrics({ registry });
     inference.observe(7, { trace_id: traceId });
     expect(await registry.metrics()).toMatch(

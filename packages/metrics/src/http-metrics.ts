@@ -83,7 +83,7 @@ export function httpMetrics({
   checkPrefix(prefix);
   if (exemplar !== undefined && !isOpenMetrics(registry)) {
     throw new Error(
-      'httpMetrics: exemplars need an OpenMetrics registry (new Registry(Registry.OPENMETRICS_CONTENT_TYPE)); Prometheus text has no place for them',
+      'httpMetrics: exemplars need an OpenMetrics registry (registry.setContentType(openMetricsContentType) before setting up); Prometheus text has no place for them',
     );
   }
   const durations = registerSeriesMetric(
