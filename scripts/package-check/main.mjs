@@ -67,6 +67,25 @@ const names = ${JSON.stringify(subpaths.map((s) => `${name}${s.slice(1)}`))};
 `;
 }
 
+/**
+ * The Node.js of the engines floor (`>=20.3.0` → 20.3.0), from npm's per-platform Node packages,
+ * so that the floor the packages claim is the one their examples run on.
+ */
+function floorNode() {
+  const version = /^>=\s*(\d+\.\d+\.\d+)$/.exec(engines)?.[1];
+  if (!version) throw new Error(`engines.node "${engines}" is not of the form >=x.y.z`);
+  const dir = join(work, 'node-floor');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
+  const name = `node-${process.platform}-${process.arch}`;
+  npm(dir, ['install', `${name}@${version}`]);
+  const binary = join(dir, 'node_modules', name, 'bin', 'node');
+  const actual = execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim();
+  if (actual !== `v${version}`) throw new Error(`${name}@${version} runs ${actual}`);
+  return { binary, version };
+}
+const floor = floorNode();
+
 const tarballs = new Map();
 mkdirSync(join(work, 'tarballs'));
 for (const dir of [...readmes.map((r) => r.dir), ...packedOnly]) {
@@ -158,10 +177,17 @@ for (const { dir, serving, setups = [{ label: '', serving }], stdout = [] } of r
     `missing: ${missingPeers.join(', ')}`,
   );
 
+  // The lowest peers run on the engines floor's Node, the latest on this one.
+  const nodes = {
+    lowest: { binary: floor.binary, version: floor.version },
+    latest: { binary: process.execPath, version: process.versions.node },
+  };
   for (const [variant, versions] of Object.entries(peers)) {
-    const label = Object.entries(versions)
-      .map(([p, v]) => `${p}@${v}`)
-      .join(' ');
+    const node = nodes[/** @type {'lowest' | 'latest'} */ (variant)];
+    const label = [
+      `node@${node.version}`,
+      ...Object.entries(versions).map(([p, v]) => `${p}@${v}`),
+    ].join(' ');
     const specs = wanted.flatMap((spec) =>
       spec.startsWith('@mlscale/')
         ? ownTarballs(spec)
@@ -194,6 +220,7 @@ for (const { dir, serving, setups = [{ label: '', serving }], stdout = [] } of r
           // tsc emits despite type errors (reported above), so every example still runs.
           const result = await runExample(file, {
             cwd: app,
+            node: node.binary,
             env,
             serving: setup.serving,
             stdout: expected,

@@ -12,12 +12,15 @@ const LISTENING = /listening on (http:\/\/[^\s/]+)/;
  * expected, and exits with 0 within 5 s of SIGTERM.
  *
  * @param {string} file - the compiled example (.mjs or .cjs)
- * @param {{ cwd: string, env?: Record<string, string>, serving?: import('./packages.mjs').ServingRequest[], stdout?: RegExp[] }} options
+ * @param {{ cwd: string, node?: string, env?: Record<string, string>, serving?: import('./packages.mjs').ServingRequest[], stdout?: RegExp[] }} options - `node`: the Node.js binary (default: this one)
  * @returns {Promise<{ ok: boolean, detail: string }>}
  */
-export function runExample(file, { cwd, env = {}, serving = [], stdout: expectStdout = [] }) {
+export function runExample(
+  file,
+  { cwd, node = process.execPath, env = {}, serving = [], stdout: expectStdout = [] },
+) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file], {
+    const child = spawn(node, [file], {
       cwd,
       env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', NODE_OPTIONS: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
