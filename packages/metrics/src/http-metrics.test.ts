@@ -125,6 +125,18 @@ describe('httpMetrics', () => {
     ]);
   });
 
+  it('counts an application mounted with app.mount() as middleware: unmatched', async () => {
+    const registry = new Registry();
+    const app = new Hono();
+    app.use(httpMetrics({ registry }));
+    app.mount('/legacy', () => new Response('from the mounted app'));
+    const res = await app.request('/legacy/anything');
+    expect(await res.text()).toBe('from the mounted app');
+    expect(await series(registry, 'http_requests_total')).toEqual([
+      'http_requests_total{method="GET",route="unmatched",status="200"} 1',
+    ]);
+  });
+
   it('prefixes both names', async () => {
     const registry = new Registry();
     const app = appWith(registry, { prefix: 'myapp_' });
