@@ -1,23 +1,34 @@
 import { spawn } from 'node:child_process';
 
-/** How long an example that does not serve may run. */
-const RUN_LIMIT_MS = 30_000;
-/** How long a serving example has to stop after SIGTERM. */
-const STOP_LIMIT_MS = 5_000;
 const LISTENING = /listening on (http:\/\/[^\s/]+)/;
 
 /**
  * Runs one compiled example with `PORT=0` and `HOST=127.0.0.1`. It passes when it exits with 0 by
- * itself within 30 s; or when it prints `listening on http://HOST:PORT`, answers `serving` as
- * expected, and exits with 0 within 5 s of SIGTERM.
+ * itself within `runLimitMs`; or when it prints `listening on http://HOST:PORT`, answers `serving`
+ * as expected, and exits with 0 within `stopLimitMs` of SIGTERM.
  *
  * @param {string} file - the compiled example (.mjs or .cjs)
- * @param {{ cwd: string, node?: string, env?: Record<string, string>, serving?: import('./packages.mjs').ServingRequest[], stdout?: RegExp[] }} options - `node`: the Node.js binary (default: this one)
+ * @param {object} options
+ * @param {string} options.cwd - where it runs
+ * @param {string} [options.node] - the Node.js binary; default: the one running this
+ * @param {Record<string, string>} [options.env] - added to the environment
+ * @param {import('./packages.mjs').ServingRequest[]} [options.serving] - sent once it serves
+ * @param {RegExp[]} [options.stdout] - what its output must contain
+ * @param {number} [options.runLimitMs] - how long it may run without serving; default 30 s
+ * @param {number} [options.stopLimitMs] - how long it has to stop after SIGTERM; default 5 s
  * @returns {Promise<{ ok: boolean, detail: string }>}
  */
 export function runExample(
   file,
-  { cwd, node = process.execPath, env = {}, serving = [], stdout: expectStdout = [] },
+  {
+    cwd,
+    node = process.execPath,
+    env = {},
+    serving = [],
+    stdout: expectStdout = [],
+    runLimitMs = 30_000,
+    stopLimitMs = 5_000,
+  },
 ) {
   return new Promise((resolve) => {
     const child = spawn(node, [file], {
@@ -35,8 +46,8 @@ export function runExample(
       child.kill('SIGKILL');
     };
     const limit = setTimeout(
-      () => fail(`still running after ${RUN_LIMIT_MS / 1000} s and announced no server`),
-      RUN_LIMIT_MS,
+      () => fail(`still running after ${runLimitMs / 1000} s and announced no server`),
+      runLimitMs,
     );
     child.stdout.on('data', (chunk) => {
       out += chunk;
@@ -48,8 +59,8 @@ export function runExample(
           () => {
             child.kill('SIGTERM');
             setTimeout(
-              () => fail(`did not stop within ${STOP_LIMIT_MS / 1000} s of SIGTERM`),
-              STOP_LIMIT_MS,
+              () => fail(`did not stop within ${stopLimitMs / 1000} s of SIGTERM`),
+              stopLimitMs,
             ).unref();
           },
           (error) => fail(String(error instanceof Error ? error.message : error)),
