@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npmEnv } from './npm-env.mjs';
 import { hygieneProblems, pack } from './pack.mjs';
 import { packedOnly, readmes } from './packages.mjs';
 import { peerVersions } from './peers.mjs';
@@ -36,6 +37,7 @@ const manifestOf = (dir) => JSON.parse(readFileSync(join(root, dir, 'package.jso
 function npm(cwd, args) {
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
     cwd,
+    env: npmEnv(),
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { npmEnv } from './npm-env.mjs';
 
 /**
  * Packs a package with `pnpm pack` (which turns `workspace:` ranges into versions, as
@@ -50,6 +51,7 @@ export function hygieneProblems(tarball, { packageDir, license, engines }) {
     // npm does not rewrite workspace: ranges; the package's prepack must stop a plain npm pack.
     const npm = spawnSync('npm', ['pack', '--dry-run', '--ignore-scripts=false'], {
       cwd: packageDir,
+      env: npmEnv(),
       encoding: 'utf8',
     });
     if (npm.status === 0) problems.push('a plain `npm pack` succeeds and would ship workspace:');

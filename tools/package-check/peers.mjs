@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { npmEnv } from './npm-env.mjs';
 
 /**
  * The published versions of `name` that `range` allows, oldest first, by semver
@@ -10,6 +11,7 @@ import { execFileSync } from 'node:child_process';
  */
 function versionsIn(name, range) {
   const out = execFileSync('npm', ['view', `${name}@${range}`, 'version', '--json'], {
+    env: npmEnv(),
     encoding: 'utf8',
   });
   const parsed = JSON.parse(out || '[]');
