@@ -1,7 +1,7 @@
 /**
  * The environment for running npm as a user would from a shell. When this check runs under pnpm
  * (`pnpm check:packages`), pnpm's `npm_config_user_agent` is inherited, and npm would take it as
- * its own: a package's `prepack` would then believe pnpm is packing it.
+ * its own user agent (what registries and lifecycle scripts see).
  *
  * @returns {NodeJS.ProcessEnv}
  */
