@@ -1,3 +1,4 @@
+import type { NvmlError } from './errors.js';
 import type { NvmlMemory, NvmlUtilization } from './nvml.js';
 
 /** What one read of one GPU found. */
@@ -30,4 +31,8 @@ export interface GpuDeviceReading {
  */
 export type GpuReadResult =
   | { readonly ok: true; readonly devices: readonly GpuDeviceReading[] }
-  | { readonly ok: false; readonly error: Error; readonly devices: readonly GpuDeviceReading[] };
+  | {
+      readonly ok: false;
+      readonly error: NvmlError;
+      readonly devices: readonly GpuDeviceReading[];
+    };

@@ -302,7 +302,10 @@ describe('reading', () => {
     expect(nvml.initRefs).toBe(0);
     expect(nvml.shutdownCalls).toBe(1);
     const after = p.read();
-    expect(!after.ok && after.error.message).toBe('gpu-probe: the probe is closed');
+    expect(!after.ok && after.error).toBeInstanceOf(NvmlError);
+    expect(!after.ok && after.error.message).toBe(
+      'read failed: the probe is closed (NVML_ERROR_UNINITIALIZED, 1)',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import { BusyTimeIntegrator } from './busy-time.js';
-import { NvmlError, NvmlLoadError } from './errors.js';
+import { NvmlError, NvmlLoadError, NvmlReturn } from './errors.js';
 import { loadNvml } from './library.js';
 import { attachGpuMetrics, type GpuMetrics } from './metrics.js';
 import { NvmlBinding, type NvmlDeviceHandle } from './nvml.js';
@@ -144,7 +144,7 @@ class Probe implements GpuProbe {
    * Initialises NVML and resolves the devices where that is not done yet. Throws NvmlError when
    * NVML itself fails; a device that cannot be found is left empty and tried again on the next read.
    */
-  #ready(): { slots: Array<DeviceState | null>; missing: Error | undefined } {
+  #ready(): { slots: Array<DeviceState | null>; missing: NvmlError | undefined } {
     if (!this.#initialised) {
       this.#nvml.init();
       this.#initialised = true;
@@ -160,13 +160,13 @@ class Probe implements GpuProbe {
       this.#targets = targets;
       this.#slots = targets.map(() => null);
     }
-    let missing: Error | undefined;
+    let missing: NvmlError | undefined;
     this.#targets.forEach((target, i) => {
       if (this.#slots[i]) return;
       try {
         this.#slots[i] = this.#open(String(i), target);
       } catch (error) {
-        missing ??= asError(error);
+        missing ??= asNvmlError(error);
       }
     });
     return { slots: this.#slots, missing };
@@ -251,14 +251,15 @@ class Probe implements GpuProbe {
 
   #read(now: number): GpuReadResult {
     if (this.#closed) {
-      return { ok: false, error: new Error('gpu-probe: the probe is closed'), devices: [] };
+      const closed = new NvmlError('read', NvmlReturn.ERROR_UNINITIALIZED, 'the probe is closed');
+      return { ok: false, error: closed, devices: [] };
     }
-    let ready: { slots: Array<DeviceState | null>; missing: Error | undefined };
+    let ready: { slots: Array<DeviceState | null>; missing: NvmlError | undefined };
     try {
       ready = this.#ready();
     } catch (error) {
       this.#reset();
-      return { ok: false, error: asError(error), devices: [] };
+      return { ok: false, error: asNvmlError(error), devices: [] };
     }
     const { slots } = ready;
     const readings: GpuDeviceReading[] = [];
@@ -269,7 +270,7 @@ class Probe implements GpuProbe {
       try {
         readings.push(this.#readDevice(d, now));
       } catch (error) {
-        failure ??= asError(error);
+        failure ??= asNvmlError(error);
         if (error instanceof NvmlError && error.needsReinit) {
           slots[i] = null; // look it up again on the next read
           lost++;
@@ -306,6 +307,17 @@ class Probe implements GpuProbe {
 
 function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * A read failure as the {@link NvmlError} that `GpuReadResult` promises: NVML's own errors as they
+ * are, anything else (the FFI layer failing) as `NVML_ERROR_UNKNOWN` with the original as `cause`.
+ */
+function asNvmlError(error: unknown): NvmlError {
+  if (error instanceof NvmlError) return error;
+  const wrapped = new NvmlError('read', NvmlReturn.ERROR_UNKNOWN, asError(error).message);
+  wrapped.cause = error;
+  return wrapped;
 }
 
 /**

@@ -92,6 +92,70 @@ describe('httpMetrics', () => {
     ]);
   });
 
+  it('labels a request no route matched "unmatched", also behind another middleware', async () => {
+    const registry = new Registry();
+    const app = new Hono();
+    app.use(httpMetrics({ registry }));
+    app.use('/v2/*', async (_c, next) => next());
+    app.use(async (_c, next) => next());
+    app.get('/v2/models', (c) => c.json([]));
+    await app.request('/v2/nowhere');
+    await app.request('/elsewhere');
+    await app.request('/v2/models');
+    expect(await series(registry, 'http_requests_total')).toEqual([
+      'http_requests_total{method="GET",route="unmatched",status="404"} 2',
+      'http_requests_total{method="GET",route="/v2/models",status="200"} 1',
+    ]);
+  });
+
+  it('counts a refusal by a middleware under the route the request was going to', async () => {
+    const registry = new Registry();
+    const app = new Hono();
+    app.use(httpMetrics({ registry }));
+    app.use('/admin/*', async (c, next) => {
+      if (c.req.header('authorization') === undefined) return c.json({ error: 'no' }, 401);
+      return next();
+    });
+    app.get('/admin/users', (c) => c.json([]));
+    await app.request('/admin/users');
+    await app.request('/admin/unknown');
+    expect(await series(registry, 'http_requests_total')).toEqual([
+      'http_requests_total{method="GET",route="/admin/users",status="401"} 1',
+      'http_requests_total{method="GET",route="unmatched",status="401"} 1',
+    ]);
+  });
+
+  it('counts an application mounted with app.mount() as middleware: unmatched', async () => {
+    const registry = new Registry();
+    const app = new Hono();
+    app.use(httpMetrics({ registry }));
+    app.mount('/legacy', () => new Response('from the mounted app'));
+    const res = await app.request('/legacy/anything');
+    expect(await res.text()).toBe('from the mounted app');
+    expect(await series(registry, 'http_requests_total')).toEqual([
+      'http_requests_total{method="GET",route="unmatched",status="200"} 1',
+    ]);
+  });
+
+  it('prefixes both names', async () => {
+    const registry = new Registry();
+    const app = appWith(registry, { prefix: 'myapp_' });
+    await app.request('/models/a');
+    expect(await series(registry, 'myapp_http_requests_total')).toEqual([
+      'myapp_http_requests_total{method="GET",route="/models/:name",status="200"} 1',
+    ]);
+    expect(registry.getSingleMetric('http_requests_total')).toBeUndefined();
+    expect(await series(registry, 'myapp_http_request_duration_seconds')).toContain(
+      'myapp_http_request_duration_seconds_count{method="GET",route="/models/:name",status="200"} 1',
+    );
+  });
+
+  it('refuses an exemplar function on a registry that serves Prometheus text', () => {
+    expect(() => httpMetrics({ registry: new Registry(), exemplar: () => undefined })).toThrow(
+      /exemplars need an OpenMetrics registry/,
+    );
+  });
+
   it('can be set up twice on one registry, and refuses other label names', () => {
     const registry = new Registry();
     httpMetrics({ registry });

@@ -1,6 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Registry, RegistryContentType } from 'prom-client';
+import { checkPrefix, isExemplar, isOpenMetrics } from './names.js';
 import { checkConstLabels } from './registry-metric.js';
 import {
   CountsCounter,
@@ -14,7 +15,10 @@ export const DEFAULT_HTTP_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const;
 
-/** The `route` label of a request that no route handler matched (a 404 from `notFound`). */
+/**
+ * The `route` label of a request that no route matched: only middleware (`app.use`) matched its
+ * path, so Hono's `notFound` answered it (or one of those middlewares did).
+ */
 export const UNMATCHED_ROUTE = 'unmatched';
 
 const httpLabelNames = ['method', 'route', 'status'] as const;
@@ -35,12 +39,22 @@ export interface HttpMetricsOptions {
    * route reads `<unknown>` until the route's first request. Default: none.
    */
   primeRoutes?: ReadonlyArray<{ method: string; route: string }>;
+  /** Prepended to both metric names, such as `myapp_` for `myapp_http_requests_total`. Default: `''`. */
+  prefix?: string;
+  /**
+   * The exemplar of a request's duration, such as `{ trace_id }` from its trace context, or
+   * `undefined` for none. Called once per request after the handler. Needs an OpenMetrics registry
+   * (the only format that carries exemplars); label names and values together may be at most 128
+   * characters (OpenMetrics' limit), a longer or invalid set is not recorded. Default: none.
+   */
+  exemplar?: (c: Context) => Readonly<Record<string, string>> | undefined;
 }
 
 /**
  * Hono middleware recording `http_requests_total` and `http_request_duration_seconds` with the
  * labels `method`, `route` (the matched route pattern, such as `/v2/models/:name/infer`, never the
- * raw URL) and `status`. Mount it before the routes it should see.
+ * raw URL; {@link UNMATCHED_ROUTE} when no route matched) and `status`. Mount it before the routes
+ * it should see.
  *
  * The duration runs from the moment the middleware is entered until the handler has returned
  * its response; a streamed body is not waited for.
@@ -50,6 +64,9 @@ export interface HttpMetricsOptions {
  * @param options.constLabels - default: none
  * @param options.ignorePaths - default: `['/metrics']`
  * @param options.primeRoutes - default: none
+ * @param options.prefix - default: `''`
+ * @param options.exemplar - default: none; needs an OpenMetrics registry
+ * @throws at setup, on an exemplar function with a registry that serves Prometheus text
  * @example
  * app.use(httpMetrics({ registry }));
  */
@@ -59,12 +76,20 @@ export function httpMetrics({
   constLabels,
   ignorePaths = ['/metrics'],
   primeRoutes = [],
+  prefix = '',
+  exemplar,
 }: HttpMetricsOptions): MiddlewareHandler {
   const labelNames = [...httpLabelNames, ...checkConstLabels(constLabels, httpLabelNames)];
+  checkPrefix(prefix);
+  if (exemplar !== undefined && !isOpenMetrics(registry)) {
+    throw new Error(
+      'httpMetrics: exemplars need an OpenMetrics registry (registry.setContentType(openMetricsContentType) before setting up); Prometheus text has no place for them',
+    );
+  }
   const durations = registerSeriesMetric(
     registry,
     new SeriesHistogram(
-      'http_request_duration_seconds',
+      `${prefix}http_request_duration_seconds`,
       'Time from the request reaching the server until its response, in seconds',
       labelNames,
       buckets,
@@ -74,7 +99,7 @@ export function httpMetrics({
   registerSeriesMetric(
     registry,
     durations.countsAsCounter(
-      'http_requests_total',
+      `${prefix}http_requests_total`,
       'HTTP requests answered, by method, route pattern and status',
     ),
     CountsCounter.is,
@@ -95,8 +120,10 @@ export function httpMetrics({
   }
   for (const { method, route } of primeRoutes) seriesOf(method, route, 200);
 
-  function record(method: string, route: string, status: number, seconds: number): void {
-    seriesOf(method, route, status).observe(seconds);
+  function record(c: Context, status: number, seconds: number): void {
+    const series = seriesOf(c.req.method, routeOf(c), status);
+    const labels = exemplar?.(c);
+    series.observe(seconds, isExemplar(labels) ? labels : undefined);
   }
 
   return async function httpMetrics(c, next) {
@@ -105,16 +132,30 @@ export function httpMetrics({
     try {
       await next();
     } catch (error) {
-      record(c.req.method, routeOf(c, httpMetrics), 500, (performance.now() - start) / 1000);
+      record(c, 500, (performance.now() - start) / 1000);
       throw error;
     }
-    record(c.req.method, routeOf(c, httpMetrics), c.res.status, (performance.now() - start) / 1000);
+    record(c, c.res.status, (performance.now() - start) / 1000);
   };
 }
 
-/** The pattern of the route that answered, or {@link UNMATCHED_ROUTE} when only `self` ran. */
-function routeOf(c: Parameters<MiddlewareHandler>[0], self: MiddlewareHandler): string {
-  const route = matchedRoutes(c)[c.req.routeIndex];
-  if (route === undefined || route.handler === self) return UNMATCHED_ROUTE;
-  return route.path;
+type MatchedRoute = ReturnType<typeof matchedRoutes>[number];
+
+/**
+ * A route, as opposed to a middleware mounted with `app.use` (method `ALL` and a handler that
+ * takes `next`, the test Hono's own `matchedRoutes` example uses).
+ */
+function isRoute(route: MatchedRoute): boolean {
+  return route.method !== 'ALL' || route.handler.length < 2;
+}
+
+/**
+ * The pattern of the route that answered; when a middleware answered before it (a refusal, an
+ * auth check), the route the request was going to; {@link UNMATCHED_ROUTE} when no route matched.
+ */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  const answered = routes[c.req.routeIndex];
+  if (answered !== undefined && isRoute(answered)) return answered.path;
+  return routes.find(isRoute)?.path ?? UNMATCHED_ROUTE;
 }

@@ -6,6 +6,7 @@ export {
 } from './http-metrics.js';
 export {
   DEFAULT_INFERENCE_BUCKETS,
+  type ExemplarLabels,
   type InferenceMetrics,
   type InferenceMetricsOptions,
   inferenceMetrics,

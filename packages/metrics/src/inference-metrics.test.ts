@@ -7,12 +7,18 @@ afterEach(() => {
 });
 
 describe('inferenceMetrics', () => {
-  it("uses the guide's name and buckets", async () => {
+  it("uses the guide's name, and buckets from 100 µs to 10 s that keep the guide's", async () => {
     const registry = new Registry();
     inferenceMetrics({ registry }).observe(0.03);
     const text = await registry.metrics();
     const buckets = [...text.matchAll(/le="([^"]+)"/g)].map((match) => match[1]);
     expect(buckets).toEqual([
+      '0.0001',
+      '0.00025',
+      '0.0005',
+      '0.001',
+      '0.0025',
+      '0.005',
       '0.01',
       '0.025',
       '0.05',
@@ -22,8 +28,11 @@ describe('inferenceMetrics', () => {
       '1',
       '2.5',
       '5',
+      '10',
       '+Inf',
     ]);
+    const guide = ['0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5'];
+    expect(buckets).toEqual(expect.arrayContaining(guide));
     expect(text).toContain('inference_latency_seconds_bucket{le="0.025"} 0');
     expect(text).toContain('inference_latency_seconds_bucket{le="0.05"} 1');
     expect(text).toContain('inference_latency_seconds_count 1');
@@ -55,6 +64,24 @@ describe('inferenceMetrics', () => {
     const stop = inference.startTimer();
     vi.advanceTimersByTime(125);
     expect(stop()).toBeCloseTo(0.125, 9);
+  });
+
+  it('resolves a sub-millisecond model: 0.2 ms and 0.4 ms land in different buckets', async () => {
+    const registry = new Registry();
+    const inference = inferenceMetrics({ registry });
+    inference.observe(0.0002);
+    inference.observe(0.0004);
+    const text = await registry.metrics();
+    expect(text).toContain('inference_latency_seconds_bucket{le="0.0001"} 0');
+    expect(text).toContain('inference_latency_seconds_bucket{le="0.00025"} 1');
+    expect(text).toContain('inference_latency_seconds_bucket{le="0.0005"} 2');
+  });
+
+  it('prefixes its name, and refuses a prefix that makes an invalid name', async () => {
+    const registry = new Registry();
+    inferenceMetrics({ registry, prefix: 'myapp_' }).observe(0.2);
+    expect(await registry.metrics()).toContain('myapp_inference_latency_seconds_count 1');
+    expect(() => inferenceMetrics({ registry, prefix: '1x-' })).toThrow(/invalid metric names/);
   });
 
   it('ignores values that are not a duration', async () => {

@@ -1,11 +1,18 @@
 import { Histogram, type Registry, type RegistryContentType } from 'prom-client';
+import { checkPrefix, isExemplar, isOpenMetrics } from './names.js';
 import { checkConstLabels, getOrCreateMetric } from './registry-metric.js';
 
 /**
- * The reference guide's buckets for `inference_latency_seconds`, kept so its dashboards and
- * adapter rules read this histogram unchanged.
+ * Buckets of `inference_latency_seconds`, 100 µs to 10 s in 1-2.5-5 steps, so that a model of
+ * 0.2 ms and one of 3 s both spread over several buckets. The reference guide's buckets
+ * (0.01 … 5) are all among them, so its queries and dashboards read this histogram unchanged.
  */
-export const DEFAULT_INFERENCE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+export const DEFAULT_INFERENCE_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+] as const;
+
+/** Labels of one exemplar, such as `{ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }`. */
+export type ExemplarLabels = Readonly<Record<string, string>>;
 
 /** Options of {@link inferenceMetrics}. */
 export interface InferenceMetricsOptions {
@@ -15,16 +22,23 @@ export interface InferenceMetricsOptions {
   buckets?: readonly number[];
   /** Labels whose values are fixed for the process, such as `{ model: 'resnet50' }`. */
   constLabels?: Readonly<Record<string, string>>;
+  /** Prepended to the metric name, such as `myapp_` for `myapp_inference_latency_seconds`. Default: `''`. */
+  prefix?: string;
 }
 
-/** Records the time spent in the model itself, apart from the end-to-end request. */
+/**
+ * Records the time spent in the model itself, apart from the end-to-end request. Each method
+ * takes an optional exemplar: on an OpenMetrics registry it becomes the latest exemplar of the
+ * bucket the value falls in; Prometheus text has no place for exemplars, so there it is not kept.
+ * A set over OpenMetrics' 128 characters (names and values together) is not kept either.
+ */
 export interface InferenceMetrics {
   /** Records one model call that took `seconds`. Non-finite or negative values are ignored. */
-  observe(seconds: number): void;
+  observe(seconds: number, exemplar?: ExemplarLabels): void;
   /** Runs `fn`, records how long it took (also when it throws), and returns its result. */
-  time<T>(fn: () => T | Promise<T>): Promise<T>;
+  time<T>(fn: () => T | Promise<T>, exemplar?: ExemplarLabels): Promise<T>;
   /** Starts a timer; calling the returned function records and returns the elapsed seconds. */
-  startTimer(): () => number;
+  startTimer(exemplar?: ExemplarLabels): () => number;
 }
 
 /**
@@ -34,6 +48,7 @@ export interface InferenceMetrics {
  * @param options.registry - the registry to record on
  * @param options.buckets - default: the guide's 0.01 … 5 s
  * @param options.constLabels - default: none
+ * @param options.prefix - default: `''`
  * @example
  * const inference = inferenceMetrics({ registry });
  * const output = await inference.time(() => session.run(feeds));
@@ -42,40 +57,55 @@ export function inferenceMetrics({
   registry,
   buckets = DEFAULT_INFERENCE_BUCKETS,
   constLabels,
+  prefix = '',
 }: InferenceMetricsOptions): InferenceMetrics {
   const labelNames = checkConstLabels(constLabels, []);
+  const name = `${checkPrefix(prefix)}inference_latency_seconds`;
+  const exemplars = isOpenMetrics(registry);
   const histogram = getOrCreateMetric(
     registry,
     'histogram',
-    'inference_latency_seconds',
+    name,
     labelNames,
     () =>
       new Histogram({
-        name: 'inference_latency_seconds',
+        name,
         help: 'Time spent in the model itself, per request, in seconds',
         labelNames,
         buckets: [...buckets],
         registers: [registry],
+        enableExemplars: exemplars,
       }),
   );
-  const recorder = labelNames.length > 0 ? histogram.labels({ ...constLabels }) : histogram;
+  const labels = { ...constLabels };
+  const recorder = labelNames.length > 0 ? histogram.labels(labels) : histogram;
 
-  function observe(seconds: number): void {
-    if (Number.isFinite(seconds) && seconds >= 0) recorder.observe(seconds);
+  function observe(seconds: number, exemplar?: ExemplarLabels): void {
+    if (!(Number.isFinite(seconds) && seconds >= 0)) return;
+    // prom-client's exemplar-enabled histogram takes one object, and needs it for every call.
+    if (exemplars) {
+      histogram.observe({
+        labels,
+        value: seconds,
+        exemplarLabels: isExemplar(exemplar) ? { ...exemplar } : {},
+      });
+    } else {
+      recorder.observe(seconds);
+    }
   }
-  function startTimer(): () => number {
+  function startTimer(exemplar?: ExemplarLabels): () => number {
     const start = performance.now();
     return function stopInferenceTimer() {
       const seconds = (performance.now() - start) / 1000;
-      observe(seconds);
+      observe(seconds, exemplar);
       return seconds;
     };
   }
   return {
     observe,
     startTimer,
-    async time<T>(fn: () => T | Promise<T>): Promise<T> {
-      const stop = startTimer();
+    async time<T>(fn: () => T | Promise<T>, exemplar?: ExemplarLabels): Promise<T> {
+      const stop = startTimer(exemplar);
       try {
         return await fn();
       } finally {
