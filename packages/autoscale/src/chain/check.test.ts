@@ -479,14 +479,22 @@ describe('assumptions about the workload are input', () => {
     });
   });
 
-  it('checks the ServiceMonitor path against the metrics path given', () => {
+  it('checks the ServiceMonitor path against the metrics path given, and skips it when assumed', () => {
     const links = checkChain(input({ assumptions: { metricsPath: '/stats' } })).links;
     expect(broken(links)).toEqual([
       expect.objectContaining({
         link: 'servicemonitor-path',
-        detail: 'scrapes /metrics, the workload serves /stats (--metrics-path)',
+        detail: 'scrapes /metrics, the workload serves /stats',
       }),
     ]);
+    const elsewhere = structuredClone(monitor);
+    const endpoint = elsewhere.spec.endpoints[0];
+    if (endpoint) endpoint.path = '/stats';
+    const assumed = checkChain(input({ manifests: [deployment, service, elsewhere, hpa] })).links;
+    expect(assumed.find((l) => l.link === 'servicemonitor-path')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('whether the workload serves it is not known'),
+    });
   });
 
   it('checks the Prometheus address only when it knows which Prometheus is meant', () => {
