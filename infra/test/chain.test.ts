@@ -9,16 +9,9 @@ import {
   renderMetricsQuery,
 } from '@mlscale/autoscale';
 import { compileFakeNvml } from '@mlscale/gpu-probe/testing';
+import { type Running, startModelServer } from '@mlscale/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  appBuilt,
-  appEntry,
-  loadYaml,
-  manifestsOf,
-  overlays,
-  type RunningApp,
-  startApp,
-} from './helpers.js';
+import { loadYaml, manifestsOf, overlays } from './helpers.js';
 
 const adapterValues = loadYaml('helm/prometheus-adapter-values.yaml');
 const prometheusStackValues = loadYaml('helm/kube-prometheus-stack-values.yaml');
@@ -37,14 +30,14 @@ const observed: Observed = { cpu: '', gpu: '', probeStatus: {}, source: 'the liv
 
 const features = Array.from({ length: 768 }, (_, i) => (i % 7) / 10);
 
-async function scrape(app: RunningApp): Promise<string> {
-  const predict = await fetch(`${app.base}/predict`, {
+async function scrape(app: Running): Promise<string> {
+  const predict = await fetch(`${app.url}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ features }),
   });
   expect(predict.status).toBe(200);
-  const metrics = await fetch(`${app.base}/metrics`);
+  const metrics = await fetch(`${app.url}/metrics`);
   expect(metrics.status).toBe(200);
   return metrics.text();
 }
@@ -52,15 +45,13 @@ async function scrape(app: RunningApp): Promise<string> {
 const quickShutdown = { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '1' };
 
 beforeAll(async () => {
-  if (!appBuilt) {
-    throw new Error(`${appEntry} is not built: run pnpm build first (pnpm test builds it)`);
-  }
-  const cpu = await startApp(quickShutdown);
+  // The live app: startModelServer fails, saying how to build it, when it has not been built.
+  const cpu = await startModelServer(quickShutdown);
   try {
     observed.cpu = await scrape(cpu);
     observed.probeStatus = {};
     for (const path of ['/readyz', '/livez', '/health']) {
-      observed.probeStatus[path] = (await fetch(`${cpu.base}${path}`)).status;
+      observed.probeStatus[path] = (await fetch(`${cpu.url}${path}`)).status;
     }
   } finally {
     await cpu.stop();
@@ -70,7 +61,7 @@ beforeAll(async () => {
   try {
     nvml.setDeviceCount(1);
     nvml.setUtilization(0, 55);
-    const gpu = await startApp({ ...quickShutdown, GPU_PROBE: 'on', ...nvml.env });
+    const gpu = await startModelServer({ ...quickShutdown, GPU_PROBE: 'on', ...nvml.env });
     try {
       observed.gpu = await scrape(gpu);
     } finally {
