@@ -80,4 +80,10 @@ export interface CapacityProfile {
   maxSustainableRps: number;
   /** The rate at which the pod saturated (the first saturated step's offered rate), null if the ramp never saturated it. */
   saturationRps: number | null;
+  /**
+   * Optional: how the pod sheds load, when it does (the queue-gauge's `concurrency` and
+   * `maxWaiting`): once `maxWaiting` requests wait behind `concurrency` in flight, new ones get 503.
+   * `null` says the pod never sheds. When absent, readers infer it from the steps (503s seen).
+   */
+  shedding?: { concurrency: number; maxWaiting: number } | null;
 }
