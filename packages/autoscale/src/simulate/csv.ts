@@ -47,7 +47,7 @@ export function readTimeSeriesCsv(text: string, what: string): TimeSeriesCsv {
       relax_column_count: true,
       trim: true,
       info: true,
-    }) as { record: string[]; info: { lines: number } }[];
+    }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (error) {
     const e = error as Error & { lines?: number };
     throw new Error(

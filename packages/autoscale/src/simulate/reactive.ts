@@ -28,6 +28,7 @@ import { HpaController, type HpaControllerOptions, type HpaDecision } from '../h
 import { describeDecision } from '../hpa/describe.js';
 import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
 import { type BlockedNote, blockedNotes } from './blocked.js';
+import { drivingMetric } from './driving.js';
 import { type LatencyGroup, meanLatency, mixtureQuantile } from './latency-mix.js';
 import { detectRateStep, type LoadTrace, rateAt } from './load.js';
 import type { Signal } from './signals.js';
@@ -231,23 +232,6 @@ function pooledValue(
   }
   if (count > 1e-9) return sum / count;
   return signal.idle === 'zero' ? 0 : undefined;
-}
-
-function drivingMetric(syncs: readonly ReactiveSync[]): string | undefined {
-  const tally = (entries: readonly ReactiveSync[]) => {
-    const counts = new Map<string, number>();
-    for (const { decision } of entries) {
-      const best = decision.metrics
-        .filter((m) => m.proposal !== undefined)
-        .sort((a, b) => (b.proposal as number) - (a.proposal as number))[0];
-      if (best) counts.set(best.name, (counts.get(best.name) ?? 0) + 1);
-    }
-    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-  };
-  return (
-    tally(syncs.filter((s) => s.decision.scaled && s.decision.desiredReplicas > s.decision.currentReplicas)) ??
-    tally(syncs)
-  );
 }
 
 /**
@@ -501,7 +485,7 @@ export function simulateReactive(
       syncs.map((s) => s.decision),
       syncPeriod,
     );
-    const driving = drivingMetric(syncs);
+    const driving = drivingMetric(syncs.map((sync) => sync.decision));
     if (driving !== undefined) summary.drivingMetric = driving;
     const firstViolation = seconds.find((s) => s.time >= stepAt && s.violation);
     if (!firstViolation) summary.recoverySeconds = 0;
