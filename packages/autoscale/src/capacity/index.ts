@@ -7,5 +7,10 @@ export {
   statisticAt,
 } from './model.js';
 export * from './profile.js';
-export { capacityProfileSchema, parseCapacityProfile, type ProfileValidation, validateCapacityProfile } from './schema.js';
+export {
+  capacityProfileSchema,
+  type ProfileValidation,
+  parseCapacityProfile,
+  validateCapacityProfile,
+} from './schema.js';
 export { formatSlo, type LatencySlo, type LatencyStatistic, parseSlo, quantileOf } from './slo.js';

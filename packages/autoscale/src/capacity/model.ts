@@ -52,7 +52,9 @@ export interface PodModel {
 function pointOf(step: CapacityStep): OperatingPoint {
   const rps = step.achievedRps;
   const { server, latency } = step;
-  const wait = server.meanWaitSeconds ?? Math.max(0, latency.mean - (server.meanInferenceSeconds ?? latency.mean));
+  const wait =
+    server.meanWaitSeconds ??
+    Math.max(0, latency.mean - (server.meanInferenceSeconds ?? latency.mean));
   return {
     rps,
     latency: { ...latency },

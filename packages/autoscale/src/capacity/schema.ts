@@ -45,9 +45,7 @@ export const capacityProfileSchema = z
       bodyBytes: count,
       bodySha256: z.string(),
       model: z.string().nullable(),
-      emulatedDevice: z
-        .object({ batchMs: seconds, rowMs: seconds })
-        .nullable(),
+      emulatedDevice: z.object({ batchMs: seconds, rowMs: seconds }).nullable(),
     }),
     ramp: z.object({
       startRps: rate,
@@ -79,7 +77,8 @@ export const capacityProfileSchema = z
       context.addIssue({
         code: 'custom',
         path: ['steps'],
-        message: 'no unsaturated step with traffic: the profile says nothing about latency below capacity',
+        message:
+          'no unsaturated step with traffic: the profile says nothing about latency below capacity',
       });
     }
   }) satisfies z.ZodType<CapacityProfile>;

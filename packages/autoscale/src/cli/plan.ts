@@ -38,13 +38,40 @@ export function registerPlanCommand(program: Command): void {
       "derive autoscaling from a pod's measured capacity: per-pod targets that meet the SLO with headroom, minReplicas for the base rate, a scale-up that absorbs a burst to the peak within one pod start-up; writes an HPA and its prometheus-adapter rules (or a KEDA ScaledObject), every number commented",
     )
     .requiredOption('--profile <json>', 'capacity profile written by mlscale calibrate')
-    .requiredOption('--slo <objective>', 'latency objective, e.g. p95=200ms (p50, p95, p99 or mean)', sloArg)
-    .option('--headroom <ratio>', 'share of the SLO-meeting rate per pod kept free', numberArg('--headroom', { min: 0 }), 0.2)
-    .option('--base-rate <rps>', 'requests per second at the quietest time (sets minReplicas)', numberArg('--base-rate', { min: 0 }))
-    .option('--peak-rate <rps>', 'requests per second at the busiest time (sets maxReplicas and the scale-up)', numberArg('--peak-rate', { min: 0.001 }))
-    .option('--startup-seconds <s>', 'seconds from the decision until a new pod serves', numberArg('--startup-seconds', { min: 0 }), 30)
+    .requiredOption(
+      '--slo <objective>',
+      'latency objective, e.g. p95=200ms (p50, p95, p99 or mean)',
+      sloArg,
+    )
+    .option(
+      '--headroom <ratio>',
+      'share of the SLO-meeting rate per pod kept free',
+      numberArg('--headroom', { min: 0 }),
+      0.2,
+    )
+    .option(
+      '--base-rate <rps>',
+      'requests per second at the quietest time (sets minReplicas)',
+      numberArg('--base-rate', { min: 0 }),
+    )
+    .option(
+      '--peak-rate <rps>',
+      'requests per second at the busiest time (sets maxReplicas and the scale-up)',
+      numberArg('--peak-rate', { min: 0.001 }),
+    )
+    .option(
+      '--startup-seconds <s>',
+      'seconds from the decision until a new pod serves',
+      numberArg('--startup-seconds', { min: 0 }),
+      30,
+    )
     .option('--sync-period <s>', 'HPA sync period', numberArg('--sync-period', { min: 1 }), 15)
-    .option('--scrape-interval <s>', 'Prometheus scrape interval of the pods (the depth window is three)', numberArg('--scrape-interval', { min: 1 }), 5)
+    .option(
+      '--scrape-interval <s>',
+      'Prometheus scrape interval of the pods (the depth window is three)',
+      numberArg('--scrape-interval', { min: 1 }),
+      5,
+    )
     .option('--keda', 'write a KEDA ScaledObject instead of an HPA and adapter rules')
     .option('--name <name>', 'Deployment (and HPA) name', 'model-server')
     .option('--namespace <ns>', 'namespace written into KEDA queries', 'default')
@@ -88,7 +115,8 @@ Examples:
         return;
       }
       if (flags.outDir) {
-        for (const [name, text] of Object.entries(files)) writeOutput(join(flags.outDir, name), text);
+        for (const [name, text] of Object.entries(files))
+          writeOutput(join(flags.outDir, name), text);
         process.stdout.write(
           `${Object.keys(files)
             .map((name) => `wrote ${join(flags.outDir as string, name)}`)

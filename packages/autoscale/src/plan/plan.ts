@@ -63,9 +63,18 @@ export interface AutoscalingPlan {
   minReplicas: Explained;
   maxReplicas: Explained;
   /** Scale-up: pods that may be added per period, the period and the window. */
-  scaleUp: { pods: Explained; percent: Explained; periodSeconds: Explained; stabilizationWindowSeconds: Explained };
+  scaleUp: {
+    pods: Explained;
+    percent: Explained;
+    periodSeconds: Explained;
+    stabilizationWindowSeconds: Explained;
+  };
   /** Scale-down. */
-  scaleDown: { percent: Explained; periodSeconds: Explained; stabilizationWindowSeconds: Explained };
+  scaleDown: {
+    percent: Explained;
+    periodSeconds: Explained;
+    stabilizationWindowSeconds: Explained;
+  };
   /** What the plan expects of a burst from base to peak (when both are given). */
   burst?: { detectSeconds: number; backlog: number; readyAfterSeconds: number; why: string };
 }
@@ -91,9 +100,15 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
   const sync = options.syncPeriodSeconds ?? 15;
   const scrape = options.scrapeIntervalSeconds ?? 5;
   if (!(headroom >= 0 && headroom < 1)) throw new Error('headroom must be in [0, 1)');
-  if (options.baseRps !== undefined && !(options.baseRps >= 0)) throw new Error('base rate must be >= 0');
-  if (options.peakRps !== undefined && !(options.peakRps > 0)) throw new Error('peak rate must be > 0');
-  if (options.baseRps !== undefined && options.peakRps !== undefined && options.peakRps < options.baseRps) {
+  if (options.baseRps !== undefined && !(options.baseRps >= 0))
+    throw new Error('base rate must be >= 0');
+  if (options.peakRps !== undefined && !(options.peakRps > 0))
+    throw new Error('peak rate must be > 0');
+  if (
+    options.baseRps !== undefined &&
+    options.peakRps !== undefined &&
+    options.peakRps < options.baseRps
+  ) {
     throw new Error(`peak rate (${options.peakRps}) is below the base rate (${options.baseRps})`);
   }
   const slo = options.slo;
@@ -142,8 +157,14 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
     maxReplicas: { value: 10, why: 'no --peak-rate: 10; set --peak-rate to size it' },
     scaleUp: {
       pods: { value: 4, why: "no --peak-rate: Kubernetes' default, 4 pods a sync" },
-      percent: { value: 100, why: 'or double the pods a sync, whichever is more (selectPolicy Max)' },
-      periodSeconds: { value: sync, why: `one sync period: the policy allows its step at every sync` },
+      percent: {
+        value: 100,
+        why: 'or double the pods a sync, whichever is more (selectPolicy Max)',
+      },
+      periodSeconds: {
+        value: sync,
+        why: `one sync period: the policy allows its step at every sync`,
+      },
       stabilizationWindowSeconds: {
         value: 0,
         why: 'the signals are already means over a window; a window on top only adds delay',

@@ -5,7 +5,15 @@
  * rendering, KEDA triggers, PromQL check) before it is returned, so a plan that would not work is
  * an error here, not in a cluster.
  */
-import { Document, isMap, isNode, isScalar, parseAllDocuments, type Scalar, type YAMLMap } from 'yaml';
+import {
+  Document,
+  isMap,
+  isNode,
+  isScalar,
+  parseAllDocuments,
+  type Scalar,
+  type YAMLMap,
+} from 'yaml';
 import { readScaledObject } from '../adapter/keda.js';
 import { renderMetricsQuery } from '../adapter/render.js';
 import { parseAdapterValues } from '../adapter/rules.js';
@@ -66,25 +74,53 @@ function behavior(plan: AutoscalingPlan) {
       stabilizationWindowSeconds: plan.scaleUp.stabilizationWindowSeconds.value,
       selectPolicy: 'Max',
       policies: [
-        { type: 'Pods', value: plan.scaleUp.pods.value, periodSeconds: plan.scaleUp.periodSeconds.value },
-        { type: 'Percent', value: plan.scaleUp.percent.value, periodSeconds: plan.scaleUp.periodSeconds.value },
+        {
+          type: 'Pods',
+          value: plan.scaleUp.pods.value,
+          periodSeconds: plan.scaleUp.periodSeconds.value,
+        },
+        {
+          type: 'Percent',
+          value: plan.scaleUp.percent.value,
+          periodSeconds: plan.scaleUp.periodSeconds.value,
+        },
       ],
     },
     scaleDown: {
       stabilizationWindowSeconds: plan.scaleDown.stabilizationWindowSeconds.value,
       policies: [
-        { type: 'Percent', value: plan.scaleDown.percent.value, periodSeconds: plan.scaleDown.periodSeconds.value },
+        {
+          type: 'Percent',
+          value: plan.scaleDown.percent.value,
+          periodSeconds: plan.scaleDown.periodSeconds.value,
+        },
       ],
     },
   };
 }
 
-function commentBehavior(doc: Document, base: readonly (string | number)[], plan: AutoscalingPlan): void {
-  setComment(doc, [...base, 'scaleUp', 'stabilizationWindowSeconds'], plan.scaleUp.stabilizationWindowSeconds.why);
+function commentBehavior(
+  doc: Document,
+  base: readonly (string | number)[],
+  plan: AutoscalingPlan,
+): void {
+  setComment(
+    doc,
+    [...base, 'scaleUp', 'stabilizationWindowSeconds'],
+    plan.scaleUp.stabilizationWindowSeconds.why,
+  );
   setComment(doc, [...base, 'scaleUp', 'policies', 0, 'value'], plan.scaleUp.pods.why);
-  setComment(doc, [...base, 'scaleUp', 'policies', 0, 'periodSeconds'], plan.scaleUp.periodSeconds.why);
+  setComment(
+    doc,
+    [...base, 'scaleUp', 'policies', 0, 'periodSeconds'],
+    plan.scaleUp.periodSeconds.why,
+  );
   setComment(doc, [...base, 'scaleUp', 'policies', 1, 'value'], plan.scaleUp.percent.why);
-  setComment(doc, [...base, 'scaleDown', 'stabilizationWindowSeconds'], plan.scaleDown.stabilizationWindowSeconds.why);
+  setComment(
+    doc,
+    [...base, 'scaleDown', 'stabilizationWindowSeconds'],
+    plan.scaleDown.stabilizationWindowSeconds.why,
+  );
   setComment(doc, [...base, 'scaleDown', 'policies', 0, 'value'], plan.scaleDown.percent.why);
 }
 
@@ -163,7 +199,7 @@ function adapterDocument(plan: AutoscalingPlan): Document {
         {
           seriesQuery: 'http_request_duration_seconds_sum{namespace!="",pod!=""}',
           resources,
-          name: { matches: '^(.*)_sum$', as: '${1}_avg' },
+          name: { matches: '^http_request_duration_seconds_sum$', as: LATENCY_METRIC },
           metricsQuery:
             '(sum(rate(http_request_duration_seconds_sum{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) / (sum(rate(http_request_duration_seconds_count{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) > 0)) or (0 * sum(rate(request_queue_depth_seconds_total{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>))',
         },
@@ -247,7 +283,8 @@ function kedaDocument(plan: AutoscalingPlan, target: Required<PlanTarget>): Docu
 function readBackHpa(text: string): HorizontalPodAutoscaler {
   const docs = parseAllDocuments(text);
   const first = Array.isArray(docs) ? docs[0] : docs;
-  if (!first || first.errors.length > 0) throw new Error(`plan wrote invalid YAML: ${first?.errors[0]?.message}`);
+  if (!first || first.errors.length > 0)
+    throw new Error(`plan wrote invalid YAML: ${first?.errors[0]?.message}`);
   const hpa = first.toJS() as HorizontalPodAutoscaler;
   new HpaController(hpa);
   return hpa;
@@ -255,9 +292,11 @@ function readBackHpa(text: string): HorizontalPodAutoscaler {
 
 function checkQuery(query: string, what: string): void {
   const checked = checkPromql(query);
-  if (!checked.ok) throw new Error(`plan wrote an invalid query for ${what}: ${checked.errors[0]?.message}`);
+  if (!checked.ok)
+    throw new Error(`plan wrote an invalid query for ${what}: ${checked.errors[0]?.message}`);
   const signal = signalFromQuery(query);
-  if (!signal.ok) throw new Error(`plan wrote a query the simulator cannot read for ${what}: ${signal.error}`);
+  if (!signal.ok)
+    throw new Error(`plan wrote a query the simulator cannot read for ${what}: ${signal.error}`);
 }
 
 /**
@@ -285,7 +324,8 @@ export function renderPlan(
     const parsed = readScaledObject(parseAllDocuments(text)[0]?.toJS());
     if (!parsed.ok) throw new Error(`plan wrote an invalid ScaledObject: ${parsed.error}`);
     new HpaController(hpaFromScaledObject(parsed.value));
-    for (const trigger of parsed.value.prometheusTriggers) checkQuery(trigger.query, trigger.metricName);
+    for (const trigger of parsed.value.prometheusTriggers)
+      checkQuery(trigger.query, trigger.metricName);
     return { files: { 'scaledobject.yaml': text } };
   }
   const hpaText = hpaDocument(plan, target.name).toString({ lineWidth: 0 });
@@ -293,8 +333,12 @@ export function renderPlan(
   const adapterText = adapterDocument(plan).toString({ lineWidth: 0 });
   const values = parseAdapterValues(adapterText);
   if (!values.ok) throw new Error(`plan wrote invalid adapter values: ${values.error}`);
-  const { metrics, errors } = discoverMetrics(values.value.custom, simulatedSeries(`${target.name}-0`));
-  if (errors.length > 0) throw new Error(`plan wrote adapter rules that do not compile: ${errors[0]}`);
+  const { metrics, errors } = discoverMetrics(
+    values.value.custom,
+    simulatedSeries(`${target.name}-0`),
+  );
+  if (errors.length > 0)
+    throw new Error(`plan wrote adapter rules that do not compile: ${errors[0]}`);
   for (const spec of hpa.spec.metrics ?? []) {
     const name = spec.pods?.metric.name ?? '';
     const served = metrics.find((m) => m.metric === name);

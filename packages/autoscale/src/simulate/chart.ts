@@ -164,7 +164,10 @@ export function renderChart(spec: ChartSpec): string {
   const plotWidth = 640;
   const longest = Math.max(
     20,
-    ...spec.legend.flatMap((entry) => [entry.label.length, ...entry.lines.map((l) => l.length * 0.9)]),
+    ...spec.legend.flatMap((entry) => [
+      entry.label.length,
+      ...entry.lines.map((l) => l.length * 0.9),
+    ]),
   );
   const legendWidth = Math.min(460, 60 + longest * 7.4);
   const width = left + plotWidth + legendWidth;
@@ -218,7 +221,9 @@ export function renderChart(spec: ChartSpec): string {
         `<text x="${left + plotWidth - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(ref.label)}</text>`,
       );
     }
-    parts.push(`<clipPath id="panel${index}"><rect x="${left}" y="${y0 - 3}" width="${plotWidth}" height="${h + 6}"/></clipPath>`);
+    parts.push(
+      `<clipPath id="panel${index}"><rect x="${left}" y="${y0 - 3}" width="${plotWidth}" height="${h + 6}"/></clipPath>`,
+    );
     for (const line of panel.lines) {
       const off = line.offsetPx ?? 0;
       const segments: string[] = [];
@@ -235,7 +240,8 @@ export function renderChart(spec: ChartSpec): string {
         const yy = (y(Number.isFinite(py) ? py : yMax) + off).toFixed(1);
         if (current.length === 0) current.push(`M${xx},${yy}`);
         else {
-          if (line.step && previous !== undefined) current.push(`L${xx},${(y(previous) + off).toFixed(1)}`);
+          if (line.step && previous !== undefined)
+            current.push(`L${xx},${(y(previous) + off).toFixed(1)}`);
           current.push(`L${xx},${yy}`);
         }
         previous = Number.isFinite(py) ? py : yMax;
@@ -277,16 +283,38 @@ export function renderChart(spec: ChartSpec): string {
     );
     ly += 16;
     for (const text of entry.lines) {
-      parts.push(`<text x="${lx + 34}" y="${ly + 4}" fill="#555" font-size="11">${escapeXml(text)}</text>`);
+      parts.push(
+        `<text x="${lx + 34}" y="${ly + 4}" fill="#555" font-size="11">${escapeXml(text)}</text>`,
+      );
       ly += 14;
     }
     ly += 12;
   }
   let ny = plotsBottom + 58;
   for (const note of noteLines) {
-    parts.push(`<text x="${left}" y="${ny}" fill="${note.color}" font-size="12">${escapeXml(note.text)}</text>`);
+    parts.push(
+      `<text x="${left}" y="${ny}" fill="${note.color}" font-size="12">${escapeXml(note.text)}</text>`,
+    );
     ny += 17;
   }
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/**
+ * Reference lines at the same height drawn once, their labels joined (in grey when several share it).
+ *
+ * @param refs - reference lines
+ * @returns one per height
+ * @example
+ * dedupeReferences([{ y: 2, label: 'min 2 (a)' }, { y: 2, label: 'min 2 (b)' }]);
+ */
+export function dedupeReferences<T extends ChartReference>(refs: readonly T[]): T[] {
+  const byY = new Map<number, T>();
+  for (const ref of refs) {
+    const seen = byY.get(ref.y);
+    if (seen) byY.set(ref.y, { ...seen, label: `${seen.label}, ${ref.label}`, color: '#555' });
+    else byY.set(ref.y, ref);
+  }
+  return [...byY.values()];
 }

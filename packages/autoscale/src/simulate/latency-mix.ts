@@ -82,5 +82,7 @@ export function mixtureQuantile(
 export function meanLatency(groups: readonly LatencyGroup[]): number | undefined {
   const weight = groups.reduce((sum, g) => sum + g.weight, 0);
   if (!(weight > 0)) return undefined;
-  return groups.reduce((sum, g) => sum + g.weight * (g.point.latency.mean + g.extraWait), 0) / weight;
+  return (
+    groups.reduce((sum, g) => sum + g.weight * (g.point.latency.mean + g.extraWait), 0) / weight
+  );
 }

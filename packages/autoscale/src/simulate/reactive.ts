@@ -125,6 +125,8 @@ export interface ReactiveSummary {
   maxReplicas: number;
   /** Replicas at the end. */
   finalReplicas: number;
+  /** The HPA's minReplicas and maxReplicas. */
+  replicaBounds: { min: number; max: number };
   /** Seconds from the load step to the first scale-up (undefined: never). */
   timeToFirstScaleUp?: number;
   /**
@@ -208,11 +210,7 @@ function signalValue(signal: Signal, samples: readonly Sample[], now: number): n
   return (last[key] - first[key]) / count;
 }
 
-function pooledValue(
-  signal: Signal,
-  pods: readonly Pod[],
-  now: number,
-): number | undefined {
+function pooledValue(signal: Signal, pods: readonly Pod[], now: number): number | undefined {
   if (signal.kind !== 'mean') {
     const values = pods
       .map((p) => signalValue(signal, p.samples, now))
@@ -223,7 +221,9 @@ function pooledValue(
   let count = 0;
   const key = `${signal.source}Sum` as 'latencySum' | 'inferenceSum' | 'waitSum';
   for (const pod of pods) {
-    const inWindow = pod.samples.filter((s) => s.time > now - signal.windowSeconds && s.time <= now);
+    const inWindow = pod.samples.filter(
+      (s) => s.time > now - signal.windowSeconds && s.time <= now,
+    );
     const first = inWindow[0];
     const last = inWindow[inWindow.length - 1];
     if (!first || !last || first === last) continue;
@@ -261,13 +261,16 @@ export function simulateReactive(
   const syncOffsetTicks = ticks(options.syncOffsetSeconds ?? 0, 'the sync offset');
   const scrapeTicks = ticks(scrapeInterval, 'the scrape interval');
   const warmupTicks = ticks(warmup, 'the warm-up');
-  if (syncTicks < 1 || scrapeTicks < 1) throw new Error('sync period and scrape interval must be > 0');
+  if (syncTicks < 1 || scrapeTicks < 1)
+    throw new Error('sync period and scrape interval must be > 0');
   if (!(startupDelay >= 0)) throw new Error('the start-up delay must be >= 0 seconds');
   for (const config of configs) {
     for (const metric of config.hpa.spec.metrics ?? []) {
       const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
       if (name !== undefined && !config.signals.has(name)) {
-        throw new Error(`${config.name}: no signal for metric "${name}" (no adapter rule or trigger serves it)`);
+        throw new Error(
+          `${config.name}: no signal for metric "${name}" (no adapter rule or trigger serves it)`,
+        );
       }
     }
   }
@@ -304,6 +307,7 @@ export function simulateReactive(
       scaleEvents: 0,
       maxReplicas: initial,
       finalReplicas: initial,
+      replicaBounds: { min, max: hpa.spec.maxReplicas },
       blocked: [],
     };
     const allGroups: LatencyGroup[] = [];

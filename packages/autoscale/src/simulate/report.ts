@@ -1,6 +1,6 @@
 /** Renderings of a metric-trace simulation: a plain-text table and an SVG chart (chart.ts). */
 import { type BlockedNote, formatBlockedNote } from './blocked.js';
-import { renderChart, seriesStyle } from './chart.js';
+import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
 
 function seconds(value: number | undefined): string {
@@ -51,7 +51,10 @@ export function formatSummaryTable(report: SimulationReport): string {
 export function formatBlockedCell(blocked: readonly BlockedNote[]): string {
   if (blocked.length === 0) return '-';
   return blocked
-    .map((note) => `${note.direction === 'down' ? 'scale-down' : 'all scaling'} ${Math.round(note.seconds)} s (${note.metrics.join(', ')})`)
+    .map(
+      (note) =>
+        `${note.direction === 'down' ? 'scale-down' : 'all scaling'} ${Math.round(note.seconds)} s (${note.metrics.join(', ')})`,
+    )
     .join('; ');
 }
 
@@ -179,7 +182,10 @@ export function renderSvgChart(
   }));
   const bounds = lines.flatMap(({ summary, style }) => replicaReferences(summary, style.color));
   const notes = lines.flatMap(({ summary, style }) =>
-    summary.blocked.map((note) => ({ text: `${summary.name}: ${formatBlockedNote(note)}`, color: style.color })),
+    summary.blocked.map((note) => ({
+      text: `${summary.name}: ${formatBlockedNote(note)}`,
+      color: style.color,
+    })),
   );
   return renderChart({
     title: options.title ?? 'mlscale simulate: replicas and the deciding metric over time',
@@ -202,7 +208,14 @@ export function renderSvgChart(
         references: dedupeReferences(bounds),
       },
       ...metrics.map((metric) => ({
-        title: `${metric} per pod${report.results.some((r) => r.summary.drivingMetric === metric) ? `: drove ${report.results.filter((r) => r.summary.drivingMetric === metric).map((r) => r.summary.name).join(', ')}` : ''}`,
+        title: `${metric} per pod${
+          report.results.some((r) => r.summary.drivingMetric === metric)
+            ? `: drove ${report.results
+                .filter((r) => r.summary.drivingMetric === metric)
+                .map((r) => r.summary.name)
+                .join(', ')}`
+            : ''
+        }`,
         height: metrics.length > 1 ? 140 : 170,
         lines: lines.map(({ summary, timeline, style }) => ({
           label: summary.name,
@@ -245,19 +258,9 @@ export function replicaReferences(
 ): { y: number; label: string; color: string }[] {
   const { min, max } = summary.replicaBounds;
   const refs = [{ y: min, label: `min ${min} (${summary.name})`, color }];
-  if (max <= summary.maxReplicas + 1) refs.push({ y: max, label: `max ${max} (${summary.name})`, color });
+  if (max <= summary.maxReplicas + 1)
+    refs.push({ y: max, label: `max ${max} (${summary.name})`, color });
   return refs;
-}
-
-/** Reference lines at the same height drawn once, their labels joined. */
-function dedupeReferences<T extends { y: number; label: string; color?: string }>(refs: readonly T[]): T[] {
-  const byY = new Map<number, T>();
-  for (const ref of refs) {
-    const seen = byY.get(ref.y);
-    if (seen) byY.set(ref.y, { ...seen, label: `${seen.label}, ${ref.label}`, color: '#555' });
-    else byY.set(ref.y, ref);
-  }
-  return [...byY.values()];
 }
 
 /** Columns padded to their widest cell, a dashed rule under the header. */

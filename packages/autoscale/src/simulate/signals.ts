@@ -15,10 +15,11 @@
  * - `request_queue_depth` without a range → the gauge as last scraped.
  * Any other query (a quantile from buckets, another series) is reported, never guessed.
  */
-import { discoverMetrics, type SeriesLabels } from '../adapter/series.js';
+
 import { renderMetricsQuery } from '../adapter/render.js';
 import type { AdapterRule } from '../adapter/rules.js';
 import { parseAdapterValues } from '../adapter/rules.js';
+import { discoverMetrics, type SeriesLabels } from '../adapter/series.js';
 import { metricNamesInQuery } from '../promql/names.js';
 
 /** A histogram the simulated pods export, by what it measures. */
@@ -99,11 +100,18 @@ export function signalFromQuery(
       };
     }
     if (names.includes(`${base}_sum`) && names.includes(`${base}_count`)) {
-      if (window === undefined) return { ok: false, error: `no range window on ${base}_sum/_count` };
+      if (window === undefined)
+        return { ok: false, error: `no range window on ${base}_sum/_count` };
       const idle = /\bor\b/.test(query) && /(\b0\s*\*|vector\(\s*0\s*\))/.test(query);
       return {
         ok: true,
-        value: { kind: 'mean', source, windowSeconds: window, idle: idle ? 'zero' : 'missing', query },
+        value: {
+          kind: 'mean',
+          source,
+          windowSeconds: window,
+          idle: idle ? 'zero' : 'missing',
+          query,
+        },
       };
     }
   }
