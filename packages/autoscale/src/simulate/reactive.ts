@@ -18,8 +18,8 @@
  *   `rate()`'s extrapolation gives for the ratios and means used here. Counters advance when a
  *   request arrives, with its full latency.
  * - Every `syncPeriodSeconds` the HPA port syncs on the signals (src/hpa), with the pods that exist.
- * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs, so the
- *   windows are full at time 0.
+ * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs and no
+ *   backlog (even when the first rate is above capacity), so the windows are full at time 0.
  */
 import type { OperatingPoint, PodModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
@@ -414,7 +414,8 @@ export function simulateReactive(
         p.rate = r;
         const point: OperatingPoint = pod.at(r);
         const before = p.backlog;
-        let after = Math.max(0, before + (r - mu) * TICK);
+        // the warm-up fills the windows at the first rate, in steady state: no backlog builds
+        let after = k < 0 ? 0 : Math.max(0, before + (r - mu) * TICK);
         let shed = 0;
         if (pod.queueLimit !== null && point.depth + after > pod.queueLimit) {
           shed = Math.min(r * TICK, point.depth + after - pod.queueLimit);
