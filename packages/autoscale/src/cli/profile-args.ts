@@ -38,14 +38,19 @@ export function readProfile(path: string): CapacityProfile {
 }
 
 /**
- * Writes an output file, creating its folder; a path that cannot be written is a usage error.
+ * Writes an output file; a path that cannot be written is a usage error.
  *
  * @param path - where to write
  * @param text - the content
+ * @param options - `createFolder`: create the file's folder first (for `--out-dir`)
  */
-export function writeOutput(path: string, text: string): void {
+export function writeOutput(
+  path: string,
+  text: string,
+  options: { createFolder?: boolean } = {},
+): void {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, text);
   } catch (error) {
     throw new CliError(`cannot write ${path}: ${(error as Error).message}`, ExitCode.Usage);
