@@ -5,11 +5,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode } from './exit-codes.js';
 import { buildProgram, exitCodeFor } from './program.js';
 
-const guide = new URL('../../configs/guide-hpa.yaml', import.meta.url).pathname;
+const guide = new URL('../../examples/guide-hpa.yaml', import.meta.url).pathname;
 const profile = new URL('../../examples/capacity/emulated-pod.profile.json', import.meta.url)
   .pathname;
 const load = new URL('../../examples/capacity/step-1x-4x.csv', import.meta.url).pathname;
-const trace = new URL('../../traces/step-load.csv', import.meta.url).pathname;
+const trace = new URL('../../examples/step-load.csv', import.meta.url).pathname;
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -179,6 +179,8 @@ describe('mlscale simulate --trace flag checks', () => {
       join(file, 'sim.svg'),
     ]);
     expect(result.code).toBe(ExitCode.Usage);
-    expect(result.err).toMatch(/^cannot write .*\/file\/sim\.svg: ENOTDIR/);
+    expect(result.err).toMatch(
+      /^cannot write or open .*\/file\/sim\.svg: a part of the path is not a folder$/,
+    );
   });
 });

@@ -38,7 +38,8 @@ export function readProfile(path: string): CapacityProfile {
 }
 
 /**
- * Writes an output file; a path that cannot be written is a usage error.
+ * Writes an output file. A path that cannot be written throws the file system's error, which the
+ * program reports as a usage error naming the path (`exitCodeFor`).
  *
  * @param path - where to write
  * @param text - the content
@@ -49,10 +50,6 @@ export function writeOutput(
   text: string,
   options: { createFolder?: boolean } = {},
 ): void {
-  try {
-    if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-  } catch (error) {
-    throw new CliError(`cannot write ${path}: ${(error as Error).message}`, ExitCode.Usage);
-  }
+  if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
 }

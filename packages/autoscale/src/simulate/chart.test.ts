@@ -8,7 +8,7 @@ import { simulate } from './simulate.js';
 import { parseTraceCsv } from './trace.js';
 
 const guide = parse(
-  readFileSync(new URL('../../configs/guide-hpa.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../examples/guide-hpa.yaml', import.meta.url), 'utf8'),
 ) as HorizontalPodAutoscaler;
 const depthOnly: HorizontalPodAutoscaler = {
   spec: { ...guide.spec, metrics: guide.spec.metrics?.slice(1) ?? [] },

@@ -91,7 +91,7 @@ function depthHpa(
 }
 
 const guide = parse(
-  readFileSync(new URL('../../configs/guide-hpa.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../examples/guide-hpa.yaml', import.meta.url), 'utf8'),
 ) as HorizontalPodAutoscaler;
 
 describe('reactive simulator: known answers', () => {
