@@ -45,6 +45,8 @@ describe('plan', () => {
     expect(plan.maxReplicas.value).toBe(8);
     expect(plan.scaleUp.pods.value).toBe(6);
     expect(plan.scaleUp.periodSeconds.value).toBe(15);
+    // the backlog stays in the 2 pods that queued it: 20,250 each, drained at 395 - 1600 / 8 = 195 req/s
+    expect(plan.burst?.drainSeconds).toBeCloseTo(20_250 / 195, 9);
   });
 
   it('falls back to stated defaults without rates', () => {

@@ -134,6 +134,10 @@ export function ticksBetween(lo: number, hi: number, step: number): number[] {
   return out;
 }
 
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   let line = '';
@@ -218,7 +222,7 @@ export function renderChart(spec: ChartSpec): string {
       const yy = y(ref.y).toFixed(1);
       parts.push(
         `<line x1="${left}" x2="${left + plotWidth}" y1="${yy}" y2="${yy}" stroke="${ref.color ?? '#555'}" stroke-dasharray="3 3" stroke-width="1"/>`,
-        `<text x="${left + plotWidth - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(ref.label)}</text>`,
+        `<text x="${left + plotWidth - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(shorten(ref.label, 90))}</text>`,
       );
     }
     parts.push(
@@ -279,7 +283,7 @@ export function renderChart(spec: ChartSpec): string {
   for (const entry of spec.legend) {
     parts.push(
       `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${entry.color}" stroke-width="3"${entry.dash ? ` stroke-dasharray="${entry.dash}"` : ''}/>`,
-      `<text x="${lx + 34}" y="${ly + 4}" font-weight="bold">${escapeXml(entry.label)}</text>`,
+      `<text x="${lx + 34}" y="${ly + 4}" font-weight="bold">${escapeXml(shorten(entry.label, 56))}</text>`,
     );
     ly += 16;
     for (const text of entry.lines) {
@@ -313,7 +317,8 @@ export function dedupeReferences<T extends ChartReference>(refs: readonly T[]): 
   const byY = new Map<number, T>();
   for (const ref of refs) {
     const seen = byY.get(ref.y);
-    if (seen) byY.set(ref.y, { ...seen, label: `${seen.label}, ${ref.label}`, color: '#555' });
+    // several configs share the line: its value says enough, the legend says whose
+    if (seen) byY.set(ref.y, { ...seen, label: seen.label.replace(/ \(.*\)$/, ''), color: '#555' });
     else byY.set(ref.y, ref);
   }
   return [...byY.values()];
