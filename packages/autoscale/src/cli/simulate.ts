@@ -133,7 +133,7 @@ export function registerSimulateCommand(
     )
     .option(
       '--hpa <file>',
-      'HPA manifest or KEDA ScaledObject to simulate (repeat to compare; default infra/hpa/guide-hpa.yaml and infra/base/hpa.yaml)',
+      'HPA manifest or KEDA ScaledObject to simulate (repeat to compare)',
       collect,
     )
     .option(
@@ -190,8 +190,9 @@ export function registerSimulateCommand(
       'after',
       `
 Examples:
-  mlscale simulate --trace traces/step-load.csv
-  mlscale simulate --trace run.csv --hpa infra/hpa/guide-hpa.yaml --hpa infra/base/hpa.yaml --svg sim.svg --timeline
+  mlscale simulate --trace node_modules/@mlscale/autoscale/examples/step-load.csv \\
+    --hpa node_modules/@mlscale/autoscale/examples/guide-hpa.yaml
+  mlscale simulate --trace run.csv --hpa guide-hpa.yaml --hpa hpa.yaml --svg sim.svg --timeline
   mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
     --query 'request_queue_depth=sum(request_queue_depth{namespace="default"}) by (pod)' --hpa hpa.yaml
   mlscale simulate --profile pod.profile.json --load load.csv --slo p95=200ms \\
