@@ -7,7 +7,10 @@ import { podModel } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import { HpaController } from '../hpa/controller.js';
 import type { HorizontalPodAutoscaler } from '../hpa/types.js';
-import { signalsFromRules } from '../simulate/signals.js';
+import { parseLoadCsv } from '../simulate/load.js';
+import { simulateReactive } from '../simulate/reactive.js';
+import { type Signal, signalFromQuery, signalsFromRules } from '../simulate/signals.js';
+import { hpaFromScaledObject } from '../watch/watcher.js';
 import { planAutoscaling } from './plan.js';
 import { renderPlan } from './render.js';
 
@@ -133,5 +136,43 @@ describe('plan manifests', () => {
     expect(so.value.prometheusTriggers.map((t) => t.threshold)).toEqual([9.249, 0.03313]);
     expect(so.value.prometheusTriggers[0]?.query).toContain('namespace="serving"');
     expect(so.value.prometheusTriggers.every((t) => !t.ignoreNullValues)).toBe(true);
+  });
+
+  it('simulates the same with the HPA and adapter rules as with the KEDA ScaledObject', () => {
+    const { files } = renderPlan(plan);
+    const values = parseAdapterValues(files['prometheus-adapter-values.yaml'] as string);
+    const so = readScaledObject(
+      parseAllDocuments(
+        renderPlan(plan, { keda: true }).files['scaledobject.yaml'] as string,
+      )[0]?.toJS(),
+    );
+    if (!values.ok || !so.ok) throw new Error('plan output does not read back');
+    const fromRules = new Map<string, Signal>(
+      [...signalsFromRules(values.value.custom)].flatMap(([k, v]) =>
+        v.ok ? [[k, v.value] as const] : [],
+      ),
+    );
+    const fromTriggers = new Map<string, Signal>(
+      so.value.prometheusTriggers.flatMap((t) => {
+        const signal = signalFromQuery(t.query);
+        return signal.ok ? [[t.metricName, signal.value] as const] : [];
+      }),
+    );
+    const report = simulateReactive(
+      pod,
+      parseLoadCsv('time,rps\n0,400\n60,1600\n360,400\n600,400\n'),
+      [
+        {
+          name: 'hpa',
+          hpa: parse(files['hpa.yaml'] as string) as HorizontalPodAutoscaler,
+          signals: fromRules,
+        },
+        { name: 'keda', hpa: hpaFromScaledObject(so.value), signals: fromTriggers },
+      ],
+    );
+    const [a, b] = report.results.map((r) => r.summary);
+    expect(a?.maxReplicas).toBe(8);
+    expect(b?.replicaSeconds).toBe(a?.replicaSeconds);
+    expect(b?.sloViolationSeconds).toBe(a?.sloViolationSeconds);
   });
 });

@@ -41,7 +41,7 @@ export interface ReactiveConfig {
   hpa: HorizontalPodAutoscaler;
   /**
    * Metric name → signal. `Pods` metrics are read per pod; `Object`/`External` metrics over all
-   * ready pods (summed, or a pooled mean).
+   * ready pods: summed (depth, or a query that computes per pod and sums), or a pooled mean.
    */
   signals: ReadonlyMap<string, Signal>;
 }
@@ -211,10 +211,12 @@ function signalValue(signal: Signal, samples: readonly Sample[], now: number): n
 }
 
 function pooledValue(signal: Signal, pods: readonly Pod[], now: number): number | undefined {
-  if (signal.kind !== 'mean') {
+  // A query that computes per pod and sums (`sum(... by (pod) ...)`) adds the pods' values;
+  // a mean over all pods' requests is the pooled Δsum / Δcount.
+  if (signal.kind !== 'mean' || /\bby\s*\(\s*pod\s*\)/.test(signal.query)) {
     const values = pods
       .map((p) => signalValue(signal, p.samples, now))
-      .filter((v): v is number => v !== undefined);
+      .filter((v): v is number => v !== undefined && Number.isFinite(v));
     return values.length > 0 ? values.reduce((a, b) => a + b, 0) : undefined;
   }
   let sum = 0;
