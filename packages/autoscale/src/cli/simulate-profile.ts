@@ -8,6 +8,7 @@ import {
   type ReactiveOptions,
   simulateReactive,
 } from '../simulate/reactive.js';
+import { formatReactivePhaseTable, sweepReactivePhases } from '../simulate/reactive-phases.js';
 import {
   formatReactiveTable,
   formatReactiveTimeline,
@@ -40,6 +41,7 @@ export interface ProfileFlags {
   svg?: string;
   json?: boolean;
   timeline?: boolean;
+  phases?: boolean;
 }
 
 /**
@@ -213,6 +215,15 @@ export function runProfileSimulation(flags: ProfileFlags): void {
     '',
     formatReactiveTable(report),
   ];
+  if (flags.phases) {
+    const phases = sweepReactivePhases(pod, load, configs, options);
+    lines.push(
+      '',
+      `over all ${phases[0]?.phases ?? 0} sync phases (the first sync 0, 1, … s after the trace starts):`,
+      '',
+      formatReactivePhaseTable(phases),
+    );
+  }
   if (flags.timeline) lines.push('', formatReactiveTimeline(report));
   if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
   process.stdout.write(`${lines.join('\n')}\n`);

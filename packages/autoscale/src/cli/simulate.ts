@@ -208,7 +208,6 @@ Examples:
         }
         for (const [flag, given] of [
           ['--chart-metric', flags.chartMetric],
-          ['--phases', flags.phases],
           ['--latency-metric', flags.latencyMetric],
         ] as const) {
           if (given !== undefined) {

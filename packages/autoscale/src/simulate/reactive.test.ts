@@ -8,6 +8,7 @@ import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { mixtureQuantile } from './latency-mix.js';
 import { parseLoadCsv } from './load.js';
 import { type ReactiveConfig, simulateReactive } from './reactive.js';
+import { formatReactivePhaseTable, sweepReactivePhases } from './reactive-phases.js';
 import { formatReactiveTable, renderReactiveChart } from './reactive-report.js';
 import {
   DEFAULT_ADAPTER_VALUES,
@@ -206,6 +207,39 @@ describe('reactive simulator: known answers', () => {
     const seconds = report.results[0]?.seconds ?? [];
     expect(seconds[seconds.length - 1]?.replicas).toBe(1);
     expect(seconds.every((s) => s.pods >= s.replicas)).toBe(true);
+  });
+});
+
+describe('reactive simulator over sync phases', () => {
+  it('runs one phase per second of the sync period and gives the spread', () => {
+    const pod = podModel(flatProfile());
+    const load = parseLoadCsv('time,rps\n0,150\n31,400\n200,400\n');
+    const slow = depthHpa('slow', 2, 10, {
+      scaleUp: {
+        stabilizationWindowSeconds: 20,
+        policies: [{ type: 'Pods', value: 1, periodSeconds: 20 }],
+      },
+    });
+    const fast = depthHpa('fast', 2, 10, {
+      scaleUp: {
+        stabilizationWindowSeconds: 0,
+        policies: [{ type: 'Percent', value: 400, periodSeconds: 5 }],
+      },
+    });
+    const phases = sweepReactivePhases(pod, load, [slow, fast], {
+      syncPeriodSeconds: 5,
+      startupDelaySeconds: 10,
+    });
+    expect(phases.map((p) => p.phases)).toEqual([5, 5]);
+    const [s, f] = phases;
+    for (const p of phases) {
+      expect(p.sloViolationSeconds.min).toBeLessThanOrEqual(p.sloViolationSeconds.mean);
+      expect(p.sloViolationSeconds.mean).toBeLessThanOrEqual(p.sloViolationSeconds.max);
+    }
+    // the step at 31 s falls 1 … 5 s before the next sync: the first scale-up spreads over the phases
+    expect(f?.timeToFirstScaleUp?.max).toBeGreaterThan(f?.timeToFirstScaleUp?.min ?? Infinity);
+    expect(f?.sloViolationSeconds.mean).toBeLessThan(s?.sloViolationSeconds.mean ?? 0);
+    expect(formatReactivePhaseTable(phases)).toMatch(/^fast\s+\d+/m);
   });
 });
 
