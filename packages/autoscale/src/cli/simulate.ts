@@ -220,9 +220,13 @@ Examples:
         runProfileSimulation(flags);
         return;
       }
-      if (flags.slo !== undefined || flags.adapterValues !== undefined) {
+      if (
+        flags.slo !== undefined ||
+        flags.adapterValues !== undefined ||
+        flags.scrapeInterval !== undefined
+      ) {
         throw new CliError(
-          '--slo and --adapter-values apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
+          '--slo, --adapter-values and --scrape-interval apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
           ExitCode.Usage,
         );
       }
