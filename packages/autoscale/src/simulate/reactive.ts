@@ -237,6 +237,20 @@ function pooledValue(signal: Signal, pods: readonly Pod[], now: number): number 
 }
 
 /**
+ * The SLO statistic of some requests: a quantile of their mixture, or for a mean objective their
+ * mean latency (any failed request puts a second over a mean objective).
+ */
+function sloStatistic(
+  groups: readonly LatencyGroup[],
+  failed: number,
+  quantile: number | undefined,
+): number | undefined {
+  if (quantile !== undefined) return mixtureQuantile(groups, failed, quantile);
+  if (failed > 0) return Number.POSITIVE_INFINITY;
+  return meanLatency(groups);
+}
+
+/**
  * Runs the reactive simulation of each config on the same load (see the module comment).
  *
  * @param pod - the pod model from the capacity profile
@@ -448,15 +462,7 @@ export function simulateReactive(
       secondOffered += offered * TICK;
       // 4. close the second
       if ((k + 1) % ticksPerSecond === 0) {
-        const served = secondGroups.reduce((sum, g) => sum + g.weight, 0);
-        const value =
-          quantile === undefined
-            ? served + secondFailed > 0
-              ? secondFailed > 0
-                ? Number.POSITIVE_INFINITY
-                : meanLatency(secondGroups)
-              : undefined
-            : mixtureQuantile(secondGroups, secondFailed, quantile);
+        const value = sloStatistic(secondGroups, secondFailed, quantile);
         const violation = value !== undefined && value > slo.seconds;
         if (violation) summary.sloViolationSeconds++;
         const second: ReactiveSecond = {
