@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { HorizontalPodAutoscaler } from '../hpa/types.js';
+import { blockedBy, blockedStretches } from './blocked.js';
 import { niceStep, renderChart, ticksBetween } from './chart.js';
 import { defaultChartMetrics, formatSummaryTable, renderSvgChart } from './report.js';
 import { simulate } from './simulate.js';
@@ -80,6 +81,24 @@ describe('replay chart and table', () => {
     expect(table).toMatch(/^guide .*scale-down \d+ s \(inference_latency_seconds_avg\)$/m);
     expect(table).toContain('guide: blocked from scaling down for');
     expect(renderSvgChart(report)).toContain('guide: blocked from scaling down for');
+    // at minReplicas there is no scale-down to block: the idle start is not a block
+    const first = report.results[0]?.timeline[0]?.decision;
+    if (!first) throw new Error('no decision');
+    expect(first.currentReplicas).toBe(2);
+    expect(blockedBy(first, 2)).toBeUndefined();
+    expect(blockedBy(first, 1)).toEqual({
+      direction: 'down',
+      metrics: ['inference_latency_seconds_avg'],
+    });
+    // one shaded stretch, from the first blocked sync after the load to the end
+    const stretches = blockedStretches(
+      report.results[0]?.timeline.map((e) => e.decision) ?? [],
+      15,
+      2,
+    );
+    expect(stretches).toHaveLength(1);
+    expect(stretches[0]?.from).toBeGreaterThan(180);
+    expect(renderSvgChart(report)).toContain('>cannot scale down<');
   });
 
   it('shows the metric that drove the decisions with its target, and the replicas to the peak', () => {

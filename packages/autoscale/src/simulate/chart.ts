@@ -49,6 +49,17 @@ export interface ChartPanel {
   references?: readonly ChartReference[];
   /** Formats tick values (default: up to 3 significant digits). */
   format?: (value: number) => string;
+  /** Shaded stretches of time (e.g. where a config could not scale down), drawn behind the lines. */
+  bands?: readonly ChartBand[];
+}
+
+/** A shaded stretch of time in a panel. */
+export interface ChartBand {
+  from: number;
+  to: number;
+  color: string;
+  /** Written at the top of the band. */
+  label?: string;
 }
 
 /** The whole chart. */
@@ -210,6 +221,19 @@ export function renderChart(spec: ChartSpec): string {
       `<text x="${left}" y="${y0 - 7}" fill="#333" font-weight="bold">${escapeXml(panel.title)}${clipped ? escapeXml(` (values above ${format(yMax)} drawn at the top)`) : ''}</text>`,
       `<rect x="${left}" y="${y0}" width="${plotWidth}" height="${h}" fill="none" stroke="#999"/>`,
     );
+    for (const band of panel.bands ?? []) {
+      const bx0 = Math.max(x(band.from), left);
+      const bx1 = Math.min(x(band.to), left + plotWidth);
+      if (!(bx1 > bx0)) continue;
+      parts.push(
+        `<rect x="${bx0.toFixed(1)}" y="${y0}" width="${(bx1 - bx0).toFixed(1)}" height="${h}" fill="${band.color}" fill-opacity="0.1"/>`,
+      );
+      if (band.label) {
+        parts.push(
+          `<text x="${(bx0 + 4).toFixed(1)}" y="${y0 + 26}" fill="${band.color}" font-size="11">${escapeXml(band.label)}</text>`,
+        );
+      }
+    }
     for (const v of ticksBetween(0, yMax, step)) {
       const yy = y(v).toFixed(1);
       parts.push(

@@ -504,6 +504,7 @@ export function simulateReactive(
     summary.blocked = blockedNotes(
       syncs.map((s) => s.decision),
       syncPeriod,
+      min,
     );
     const driving = drivingMetric(syncs.map((sync) => sync.decision));
     if (driving !== undefined) summary.drivingMetric = driving;
