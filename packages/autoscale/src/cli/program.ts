@@ -5,6 +5,7 @@ import { PrometheusClient } from '../prometheus/client.js';
 import { PrometheusError } from '../prometheus/errors.js';
 import { registerCheckCommand } from './check.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { registerPlanCommand } from './plan.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerWatchCommand } from './watch.js';
 
@@ -27,6 +28,7 @@ export function buildProgram(
   registerSimulateCommand(program, makeClient);
   registerWatchCommand(program, makeClient);
   registerCheckCommand(program);
+  registerPlanCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
