@@ -245,12 +245,7 @@ Examples:
           ExitCode.Usage,
         );
       }
-      const files = flags.hpa?.length
-        ? flags.hpa
-        : [
-            defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
-            defaultFile('infra/base/hpa.yaml', '--hpa'),
-          ];
+      const files = flags.hpa?.length ? flags.hpa : defaultFile('guide-hpa.yaml', '--hpa');
       const loaded = files.flatMap((file) => loadHpas(file).map((h) => ({ file, ...h })));
       const labels = uniqueLabels(
         loaded.map(

@@ -7,7 +7,7 @@ import { detectLoadStep, simulate, sweepSyncPhases } from './simulate.js';
 import { formatTraceCsv, parseTraceCsv, traceFromMatrices } from './trace.js';
 
 const guide = parse(
-  readFileSync(new URL('../../configs/guide-hpa.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../examples/guide-hpa.yaml', import.meta.url), 'utf8'),
 ) as HorizontalPodAutoscaler;
 
 function stepTrace(): string {
