@@ -69,6 +69,24 @@ function brokenLinks(overlay: string): ChainLink[] {
   return chainOf(overlay).filter((link) => link.status === 'broken');
 }
 
+describe.each(newOverlays)('%s', (overlay) => {
+  it('builds, and every object validates with no field the schema does not know', async () => {
+    const docs = build(overlay);
+    expect(docs.length).toBeGreaterThanOrEqual(6);
+    for (const doc of docs) {
+      const key = `${String(doc.apiVersion)}/${String(doc.kind)}`;
+      const Model = models[key];
+      if (!Model) throw new Error(`no schema for ${key}`);
+      new Model(doc as never).validate();
+      expect(await unknownFields(doc), `${key}: fields the schema does not know`).toEqual([]);
+    }
+    // the alerts ride along with the base
+    expect(only(docs, 'PrometheusRule').map((r) => r.metadata.name)).toEqual([
+      'model-server-autoscaling',
+    ]);
+  });
+});
+
 describe('the chain check (mlscale check) on the new overlays', () => {
   it.each(newOverlays)('%s: no broken link', (overlay) => {
     const broken = brokenLinks(overlay);
