@@ -725,7 +725,7 @@ describe('HPA External metrics against rules.external', () => {
     const report = checkChain(input({ adapterValues: withExternal([misnamed]) }));
     expect(broken(report.links).map((l) => [l.link, l.fix])).toEqual([
       [
-        'rule-series',
+        'external-series',
         'did you mean request_queue_depth_seconds_total? (rename one side so they agree)',
       ],
     ]);

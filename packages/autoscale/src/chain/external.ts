@@ -73,21 +73,21 @@ export function checkExternalRules(
     for (const name of names) {
       if (exposition?.names.has(name)) {
         ctx.out.add({
-          link: 'rule-series',
+          link: 'external-series',
           subject,
           status: 'ok',
           detail: `the workload exposes ${name}`,
         });
       } else if (exposition && misnamedOwnSeries(name, exposition)) {
         ctx.out.add({
-          link: 'rule-series',
+          link: 'external-series',
           subject,
           status: 'broken',
           detail: `the workload exposes no ${name}, but a name close to it: the external metric it serves would be empty`,
           fix: missingSeriesHint(name, exposition, ctx),
         });
       } else {
-        ctx.out.add(skipped('rule-series', subject, otherExporterReason(name)));
+        ctx.out.add(skipped('external-series', subject, otherExporterReason(name)));
       }
     }
     const series = names[0] ?? 'series';
