@@ -6,6 +6,8 @@ import { parse, parseAllDocuments } from 'yaml';
 
 /** The infra/ folder. */
 export const infraDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** The repository root. */
+export const repoDir = join(infraDir, '..');
 
 /** Reads a file under infra/. */
 export function readInfra(path: string): string {
@@ -42,8 +44,8 @@ export function manifestFiles(): string[] {
   return out.sort();
 }
 
-/** Whether kubectl is available. */
-export const hasKubectl = (() => {
+/** Whether kubectl is available (private: a test never skips on it, {@link kustomize} fails). */
+const hasKubectl = (() => {
   try {
     execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
     return true;

@@ -8,9 +8,14 @@ import {
   readScaledObject,
   renderMetricsQuery,
 } from '@mlscale/autoscale';
+import {
+  type Running,
+  type RunningPrometheus,
+  startModelServer,
+  startPrometheus,
+} from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appBuilt, appEntry, loadYaml, type RunningApp, startApp } from './helpers.js';
-import { PrometheusServer } from './prometheus-server.js';
+import { loadYaml } from './helpers.js';
 
 const pods = ['model-server-0', 'model-server-1'];
 const values = readAdapterValues(loadYaml('helm/prometheus-adapter-values.yaml'));
@@ -35,34 +40,37 @@ const quick = { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '1', WORKER
 const body = JSON.stringify({ features: Array.from({ length: 768 }, () => 0.5) });
 
 describe('per-model labels on a real Prometheus', () => {
-  const apps: RunningApp[] = [];
-  let prometheus: PrometheusServer;
+  const apps: Running[] = [];
+  let prometheus: RunningPrometheus;
   beforeAll(async () => {
-    if (!appBuilt) throw new Error(`${appEntry} is missing: run pnpm build first`);
+    // startModelServer fails, saying how to build the app, when it has not been built;
+    // startPrometheus fails, saying how to install Prometheus, when it is missing.
     // Pod model-server-0 carries two label sets (the same model in versions 1 and 2, as a pod
     // serving two versions, or a version changed within a rate window, would); pod
     // model-server-1 serves another model.
-    apps.push(await startApp({ ...quick, MODEL_NAME: 'linear-768x2', MODEL_VERSION: '1' }));
-    apps.push(await startApp({ ...quick, MODEL_NAME: 'linear-768x2', MODEL_VERSION: '2' }));
-    apps.push(await startApp({ ...quick, MODEL_NAME: 'ranker', MODEL_VERSION: '7' }));
-    const target = (app: RunningApp, pod: string) => ({
-      address: new URL(app.base).host,
+    apps.push(await startModelServer({ ...quick, MODEL_NAME: 'linear-768x2', MODEL_VERSION: '1' }));
+    apps.push(await startModelServer({ ...quick, MODEL_NAME: 'linear-768x2', MODEL_VERSION: '2' }));
+    apps.push(await startModelServer({ ...quick, MODEL_NAME: 'ranker', MODEL_VERSION: '7' }));
+    const target = (app: Running, pod: string) => ({
+      address: new URL(app.url).host,
       labels: { namespace: 'default', pod, service: 'model-server' },
     });
-    prometheus = await PrometheusServer.start([
-      target(apps[0] as RunningApp, 'model-server-0'),
-      target(apps[1] as RunningApp, 'model-server-0'),
-      target(apps[2] as RunningApp, 'model-server-1'),
-    ]);
+    prometheus = await startPrometheus({
+      targets: [
+        target(apps[0] as Running, 'model-server-0'),
+        target(apps[1] as Running, 'model-server-0'),
+        target(apps[2] as Running, 'model-server-1'),
+      ],
+    });
     // Every target scraped once, then load on every server across further scrapes, so the rate
     // windows of the rules hold requests.
-    await prometheus.waitFor('count(up == 1)', (a) => a.data?.result[0]?.value[1] === '3');
+    await prometheus.waitForTargets();
     const stopAt = Date.now() + 3000;
     while (Date.now() < stopAt) {
       await Promise.all(
         apps.flatMap((app) =>
           Array.from({ length: 4 }, () =>
-            fetch(`${app.base}/predict`, {
+            fetch(`${app.url}/predict`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
               body,
@@ -79,7 +87,7 @@ describe('per-model labels on a real Prometheus', () => {
   });
 
   it('the serving series carry model and version', async () => {
-    const answer = await prometheus.waitFor(
+    const answer = await prometheus.queryUntil(
       'request_queue_depth_seconds_total',
       (a) => (a.data?.result.length ?? 0) === 3,
     );
@@ -103,7 +111,7 @@ describe('per-model labels on a real Prometheus', () => {
   it.each(cpuAdapterQueries)(
     'adapter rule %s answers exactly one value per pod, labelled by the pod alone',
     async (_name, query) => {
-      const answer = await prometheus.waitFor(
+      const answer = await prometheus.queryUntil(
         query,
         (a) =>
           (a.data?.result.length ?? 0) >= 2 &&
@@ -126,7 +134,7 @@ describe('per-model labels on a real Prometheus', () => {
   it.each(kedaQueries)(
     'KEDA query %s answers one value in all',
     async (_name, query) => {
-      const answer = await prometheus.waitFor(query, (a) => (a.data?.result.length ?? 0) > 0);
+      const answer = await prometheus.queryUntil(query, (a) => (a.data?.result.length ?? 0) > 0);
       expect(answer.data?.result, query).toHaveLength(1);
       expect(Number.isFinite(Number(answer.data?.result[0]?.value[1])), query).toBe(true);
     },
@@ -134,7 +142,7 @@ describe('per-model labels on a real Prometheus', () => {
   );
 
   it('the dashboard can tell the models apart', async () => {
-    const answer = await prometheus.waitFor(
+    const answer = await prometheus.queryUntil(
       'sum by (model, version) (rate(inference_latency_seconds_count[1m]))',
       (a) => (a.data?.result.length ?? 0) === 3,
     );

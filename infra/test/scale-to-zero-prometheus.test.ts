@@ -3,9 +3,9 @@
 // as kube-prometheus-stack does) and kube-state-metrics (labels kept, honor_labels). A small HTTP
 // server stands in for both exporters; no model-server pod is scraped, as at zero replicas.
 import { createServer, type Server } from 'node:http';
+import { freePort, type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, hasKubectl, kustomize, loadYaml } from './helpers.js';
-import { PrometheusServer } from './prometheus-server.js';
+import { kustomize, loadYaml } from './helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking built YAML
 type Any = any;
@@ -29,11 +29,7 @@ function exposition(path: string): string {
   ].join('\n');
 }
 
-if (!hasKubectl) {
-  throw new Error(
-    'kubectl not found: install kubectl (its `kubectl kustomize` builds the overlays)',
-  );
-}
+// kustomize fails, saying how to install kubectl, when it is missing.
 const scaledObject = kustomize('overlays/keda-scale-to-zero').find(
   (doc) => doc.kind === 'ScaledObject',
 ) as Any;
@@ -42,7 +38,7 @@ const trigger = (name: string): string =>
 
 describe('scale-to-zero queries on a real Prometheus', () => {
   let exporter: Server;
-  let prometheus: PrometheusServer;
+  let prometheus: RunningPrometheus;
   beforeAll(async () => {
     const port = await freePort();
     exporter = createServer((request, response) => {
@@ -51,19 +47,23 @@ describe('scale-to-zero queries on a real Prometheus', () => {
     });
     await new Promise<void>((resolve) => exporter.listen(port, '127.0.0.1', resolve));
     const address = `127.0.0.1:${port}`;
-    prometheus = await PrometheusServer.start([
-      {
-        address,
-        job: 'ingress-nginx',
-        labels: { namespace: 'ingress-nginx', __metrics_path__: '/ingress' },
-      },
-      {
-        address,
-        job: 'kube-state-metrics',
-        honorLabels: true,
-        labels: { namespace: 'monitoring', __metrics_path__: '/ksm' },
-      },
-    ]);
+    // No model-server pod (the pods' job scrapes nothing), the two exporters as their own jobs.
+    prometheus = await startPrometheus({
+      jobs: [
+        {
+          name: 'ingress-nginx',
+          metricsPath: '/ingress',
+          targets: [{ address, labels: { namespace: 'ingress-nginx' } }],
+        },
+        {
+          name: 'kube-state-metrics',
+          metricsPath: '/ksm',
+          honorLabels: true,
+          targets: [{ address, labels: { namespace: 'monitoring' } }],
+        },
+      ],
+    });
+    await prometheus.waitForTargets();
   }, 40_000);
   afterAll(async () => {
     await prometheus?.stop();
@@ -74,7 +74,7 @@ describe('scale-to-zero queries on a real Prometheus', () => {
     state.readyReplicas = 0;
     state.requestsPerScrape = 0;
     for (const name of ['e2e-latency', 'queue-depth-avg']) {
-      const answer = await prometheus.waitFor(
+      const answer = await prometheus.queryUntil(
         trigger(name),
         (a) => (a.data?.result.length ?? 0) > 0,
       );
@@ -83,7 +83,7 @@ describe('scale-to-zero queries on a real Prometheus', () => {
         name,
       ).toEqual([0]);
     }
-    const ingress = await prometheus.waitFor(
+    const ingress = await prometheus.queryUntil(
       trigger('ingress-requests'),
       (a) => (a.data?.result.length ?? 0) > 0,
     );
@@ -101,7 +101,7 @@ describe('scale-to-zero queries on a real Prometheus', () => {
 
   it('requests at the ingress while no pod runs: the activation trigger and the External metric rise above 0', async () => {
     state.requestsPerScrape = 3;
-    const ingress = await prometheus.waitFor(
+    const ingress = await prometheus.queryUntil(
       trigger('ingress-requests'),
       (a) => Number(a.data?.result[0]?.value[1] ?? 0) > 0,
     );
@@ -113,7 +113,7 @@ describe('scale-to-zero queries on a real Prometheus', () => {
     const query = String(rule.metricsQuery)
       .replace('<<.Series>>', 'nginx_ingress_controller_requests')
       .replace('<<.LabelMatchers>>', 'exported_namespace="default",ingress="model-server"');
-    const external = await prometheus.waitFor(
+    const external = await prometheus.queryUntil(
       query,
       (a) => Number(a.data?.result[0]?.value[1] ?? 0) > 0,
     );
@@ -124,7 +124,7 @@ describe('scale-to-zero queries on a real Prometheus', () => {
   it('a pod ready but not scraped: the pod triggers are empty again, so KEDA counts errors and falls back', async () => {
     state.readyReplicas = 1;
     for (const name of ['e2e-latency', 'queue-depth-avg']) {
-      const answer = await prometheus.waitFor(
+      const answer = await prometheus.queryUntil(
         trigger(name),
         (a) => (a.data?.result.length ?? 1) === 0,
       );

@@ -16,8 +16,9 @@ export type GpuProbeMode = 'auto' | 'on' | 'off';
  * - `off`: nothing.
  *
  * @param options.env environment for `NVML_LIBRARY_PATH` and `NVIDIA_VISIBLE_DEVICES` (default `process.env`)
+ * @param options.constLabels labels on every `gpu_*` series, such as `modelLabels(config)` (default none)
  * @example
- * const gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger });
+ * const gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger, constLabels: modelLabels(config) });
  * // on shutdown
  * gpu.close();
  */
@@ -26,18 +27,20 @@ export function setupGpuProbe({
   registry,
   logger,
   env = process.env,
+  constLabels,
 }: {
   mode: GpuProbeMode;
   registry: Registry;
   logger: Logger;
   env?: Record<string, string | undefined>;
+  constLabels?: Readonly<Record<string, string>>;
 }): { close(): void } {
   const off = { close() {} };
   if (mode === 'off') {
     logger.info({ gpuProbe: mode }, 'GPU metrics off (GPU_PROBE=off)');
     return off;
   }
-  const opened = openGpuProbe({ registry, env });
+  const opened = openGpuProbe({ registry, env, constLabels });
   if (!opened.ok) {
     const { error } = opened;
     if (mode === 'on') {

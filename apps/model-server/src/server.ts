@@ -120,14 +120,19 @@ export async function startServer({
       buckets: [...BATCH_SIZE_BUCKETS],
       registers: [registry],
     });
+    // `model` and `version` on the serving series (the inference histogram, HTTP, queue, GPU).
+    const metricLabels = modelLabels(config);
     try {
-      gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger });
+      gpu = setupGpuProbe({
+        mode: config.gpuProbe,
+        registry,
+        logger,
+        constLabels: metricLabels,
+      });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`GPU_PROBE=${config.gpuProbe}: ${reason}`, { cause: error });
     }
-    // `model` and `version` on the serving series (the inference histogram, HTTP, queue).
-    const metricLabels = modelLabels(config);
     app = createApp({
       config,
       serving: {

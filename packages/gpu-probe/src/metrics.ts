@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
+import { checkConstLabels } from './const-labels.js';
 import type { GpuDeviceReading, GpuReadResult } from './probe-types.js';
 
 /** Something that can hand the metrics a reading at scrape time: one probe. */
@@ -8,7 +9,23 @@ export interface ReadingSource {
 }
 
 const SOURCES = Symbol.for('@mlscale/gpu-probe.sources');
-type Owned = { [SOURCES]?: Set<ReadingSource> };
+/** The probes publishing on one registry, each with its constant labels. */
+type Sources = Map<ReadingSource, Readonly<Record<string, string>>>;
+type Owned = { [SOURCES]?: Sources; labelNames?: string[] };
+// Per gpu_probe_up gauge, every label set a probe attached with (JSON key → labels).
+const LABEL_SETS = new WeakMap<object, Map<string, Readonly<Record<string, string>>>>();
+
+function labelSets(up: object): Map<string, Readonly<Record<string, string>>> {
+  let sets = LABEL_SETS.get(up);
+  if (!sets) {
+    sets = new Map();
+    LABEL_SETS.set(up, sets);
+  }
+  return sets;
+}
+
+/** One probe's reading, with the constant labels it is published under. */
+type LabelledReading = { labels: Readonly<Record<string, string>>; result: GpuReadResult };
 
 /** The metric contract (see the design notes): names and labels that dashboards and the HPA rely on. */
 export const GPU_METRICS = {
@@ -53,21 +70,18 @@ export const GPU_METRICS = {
   { name: string; help: string; labelNames: readonly string[]; kind: 'gauge' | 'counter' }
 >;
 
-type Publish = (metric: Gauge | Counter, results: GpuReadResult[]) => void;
-
-function labels(d: GpuDeviceReading): { gpu: string; uuid: string } {
-  return { gpu: d.gpu, uuid: d.uuid };
-}
+type Publish = (metric: Gauge | Counter, readings: LabelledReading[]) => void;
 
 function perDevice(value: (d: GpuDeviceReading) => number | null): Publish {
-  return function publishPerDevice(metric, results) {
+  return function publishPerDevice(metric, readings) {
     metric.reset();
-    for (const result of results) {
+    for (const { labels, result } of readings) {
       for (const device of result.devices) {
         const v = value(device);
         if (v === null) continue;
-        if (metric instanceof Counter) metric.inc(labels(device), v);
-        else metric.set(labels(device), v);
+        const series = { gpu: device.gpu, uuid: device.uuid, ...labels };
+        if (metric instanceof Counter) metric.inc(series, v);
+        else metric.set(series, v);
       }
     }
   };
@@ -78,9 +92,16 @@ const PUBLISH = {
   memoryUsed: perDevice((d) => d.memory.used),
   memoryTotal: perDevice((d) => d.memory.total),
   busy: perDevice((d) => d.busySecondsTotal),
-  up: function publishUp(metric, results) {
-    if (metric instanceof Gauge)
-      metric.set(results.length > 0 && results.every((r) => r.ok) ? 1 : 0);
+  // One value per label set ever attached: 1 when every probe with those labels read NVML on its
+  // last read, 0 when one failed or none is attached any more (closed).
+  up: function publishUp(metric, readings) {
+    if (!(metric instanceof Gauge)) return;
+    const up = new Map<string, boolean>();
+    for (const { labels, result } of readings) {
+      const key = JSON.stringify(labels);
+      up.set(key, (up.get(key) ?? true) && result.ok);
+    }
+    for (const [key, labels] of labelSets(metric)) metric.set(labels, up.get(key) ? 1 : 0);
   },
 } satisfies Partial<Record<keyof typeof GPU_METRICS, Publish>>;
 
@@ -95,14 +116,24 @@ export interface GpuMetrics {
 function getOrCreate(
   registry: Registry<RegistryContentType>,
   key: keyof typeof GPU_METRICS,
-  sources: () => Set<ReadingSource>,
+  constNames: readonly string[],
+  sources: () => Sources,
 ): Gauge | Counter {
   const def = GPU_METRICS[key];
+  const labelNames = [...def.labelNames, ...constNames];
   const existing = registry.getSingleMetric(def.name) as (Gauge | Counter) | undefined;
   if (existing) {
-    if (!(existing as Owned)[SOURCES]) {
+    const owned = existing as Owned;
+    if (!owned[SOURCES]) {
       throw new Error(
         `@mlscale/gpu-probe: the registry already has a metric named ${def.name} that this package did not create; remove it or use another registry.`,
+      );
+    }
+    const have = [...(owned.labelNames ?? [])].sort().join(',');
+    const want = [...labelNames].sort().join(',');
+    if (have !== want) {
+      throw new Error(
+        `@mlscale/gpu-probe: ${def.name} is already registered with labels [${have}], not [${want}]: use the same constLabels keys for every probe on one registry`,
       );
     }
     return existing;
@@ -112,14 +143,14 @@ function getOrCreate(
   const config = {
     name: def.name,
     help: def.help,
-    labelNames: [...def.labelNames],
+    labelNames,
     registers: [registry],
     ...(publish
       ? {
           collect(this: Gauge | Counter) {
             publish(
               this,
-              [...sources()].map((s) => s.snapshot()),
+              [...sources()].map(([source, labels]) => ({ labels, result: source.snapshot() })),
             );
           },
         }
@@ -132,17 +163,22 @@ function getOrCreate(
 
 /**
  * Gets or creates the GPU metrics on `registry` (so two probes on one registry share them) and
- * attaches `source`, whose readings they publish at scrape time.
+ * attaches `source`, whose readings they publish at scrape time under `constLabels`.
  *
  * @param registry the prom-client registry (never the global one unless you pass it)
  * @param source the probe
+ * @param constLabels labels added to every series of this probe; default none. Every probe on one
+ *   registry must use the same label names (values may differ); otherwise this throws.
  */
 export function attachGpuMetrics(
   registry: Registry<RegistryContentType>,
   source: ReadingSource,
+  constLabels: Readonly<Record<string, string>> = {},
 ): GpuMetrics {
+  const constNames = checkConstLabels(constLabels);
+  const labels = Object.fromEntries(constNames.map((name) => [name, constLabels[name] ?? '']));
   // All the metrics of one registry share one set of sources: the first metric found decides it.
-  let shared: Set<ReadingSource> | undefined;
+  let shared: Sources | undefined;
   for (const def of Object.values(GPU_METRICS)) {
     const existing = registry.getSingleMetric(def.name) as Owned | undefined;
     if (existing?.[SOURCES]) {
@@ -150,14 +186,19 @@ export function attachGpuMetrics(
       break;
     }
   }
-  const sources = shared ?? new Set<ReadingSource>();
+  const sources: Sources = shared ?? new Map();
   const keys = Object.keys(GPU_METRICS) as Array<keyof typeof GPU_METRICS>;
-  const metrics = Object.fromEntries(keys.map((k) => [k, getOrCreate(registry, k, () => sources)]));
-  sources.add(source);
+  const metrics = Object.fromEntries(
+    keys.map((k) => [k, getOrCreate(registry, k, constNames, () => sources)]),
+  );
+  sources.set(source, labels);
+  labelSets(metrics.up as object).set(JSON.stringify(labels), labels);
   const readErrors = metrics.readErrors as Counter;
+  // A labelled counter has no sample until its first increment: show 0 from the start.
+  readErrors.inc(labels, 0);
   return {
     readError() {
-      readErrors.inc();
+      readErrors.inc(labels);
     },
     detach() {
       sources.delete(source);

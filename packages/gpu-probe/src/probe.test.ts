@@ -483,6 +483,74 @@ describe('metrics', () => {
     }
   });
 
+  it('adds constLabels to every gpu_* series', async () => {
+    nvml.setUtilization(0, 42);
+    const registry = new Registry();
+    probe({ registry, constLabels: { model: 'resnet50', version: '3' } });
+    clock += 2000;
+    const text = await registry.metrics();
+    const samples = text.split('\n').filter((line) => line.startsWith('gpu_'));
+    expect(samples).toEqual([
+      `gpu_utilization_percent{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 42`,
+      `gpu_memory_used_bytes{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 0`,
+      `gpu_memory_total_bytes{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 17179869184`,
+      `gpu_busy_seconds_total{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 0`,
+      'gpu_probe_up{model="resnet50",version="3"} 1',
+      'gpu_probe_read_errors_total{model="resnet50",version="3"} 0',
+    ]);
+  });
+
+  it('keeps the probes of two models on one registry apart, up and errors included', async () => {
+    const registry = new Registry();
+    const a = probe({ registry, constLabels: { model: 'a' } });
+    const other = compileFakeNvml();
+    try {
+      other.setIdentity(0, { uuid: 'GPU-other' });
+      const b = createGpuProbe({
+        registry,
+        libraryPath: other.libraryPath,
+        now: () => clock,
+        constLabels: { model: 'b' },
+      });
+      other.loseDevice(0);
+      clock += 2000;
+      const text = await registry.metrics();
+      expect(text).toContain(`gpu_memory_total_bytes{gpu="0",uuid="${UUID0}",model="a"}`);
+      expect(text).toContain('\ngpu_probe_up{model="a"} 1\n');
+      expect(text).toContain('\ngpu_probe_up{model="b"} 0\n');
+      expect(text).toContain('\ngpu_probe_read_errors_total{model="b"} 1\n');
+      expect(text).toContain('\ngpu_probe_read_errors_total{model="a"} 0\n');
+      b.close();
+      a.close();
+      expect(await registry.metrics()).toContain('\ngpu_probe_up{model="b"} 0\n');
+    } finally {
+      other.dispose();
+    }
+  });
+
+  it('refuses constLabels the metrics set themselves, invalid names and non-string values, before loading NVML', () => {
+    const registry = new Registry();
+    expect(() => probe({ registry, constLabels: { gpu: '1' } })).toThrow(
+      /"gpu" is set by the gpu_\* metrics themselves/,
+    );
+    expect(() => probe({ registry, constLabels: { 'model-name': 'x' } })).toThrow(
+      /"model-name" is not a valid Prometheus label name/,
+    );
+    expect(() => probe({ registry, constLabels: { model: 3 as unknown as string } })).toThrow(
+      /the value of "model" must be a string/,
+    );
+    expect(nvml.initCalls).toBe(0);
+  });
+
+  it('refuses a second probe on one registry with other constLabels keys, saying which', () => {
+    const registry = new Registry();
+    probe({ registry, constLabels: { model: 'a' } });
+    expect(() => probe({ registry, constLabels: { model: 'a', version: '1' } })).toThrow(
+      /already registered with labels \[gpu,model,uuid\], not \[gpu,model,uuid,version\]: use the same constLabels keys/,
+    );
+    expect(() => probe({ registry })).toThrow(/use the same constLabels keys/);
+  });
+
   it('refuses a registry where another library registered one of its names', () => {
     const registry = new Registry();
     new Counter({ name: 'gpu_busy_seconds_total', help: 'x', registers: [registry] });

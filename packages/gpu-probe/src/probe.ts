@@ -1,5 +1,6 @@
 import type { Registry, RegistryContentType } from 'prom-client';
 import { BusyTimeIntegrator } from './busy-time.js';
+import { checkConstLabels } from './const-labels.js';
 import { NvmlError, NvmlLoadError, NvmlReturn } from './errors.js';
 import { loadNvml } from './library.js';
 import { attachGpuMetrics, type GpuMetrics } from './metrics.js';
@@ -30,6 +31,12 @@ export interface GpuProbeOptions {
   env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Monotonic clock in milliseconds (tests). Default: `performance.now()`. */
   now?: (() => number) | undefined;
+  /**
+   * Labels fixed for the life of the process, added to every `gpu_*` series (`model`, `version`,
+   * as the serving series carry them), so GPU series join the others by model. Not `gpu`, `uuid`,
+   * `le` or `quantile`; every probe on one registry must use the same label names. Default: none.
+   */
+  constLabels?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A running GPU probe. */
@@ -84,6 +91,7 @@ function selectors(
 
 function validate(options: GpuProbeOptions): void {
   const { intervalMs, devices } = options;
+  checkConstLabels(options.constLabels);
   if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs > 0)) {
     throw new TypeError(
       `gpu-probe: intervalMs must be a positive number of milliseconds, got ${intervalMs}`,
@@ -128,7 +136,9 @@ class Probe implements GpuProbe {
     try {
       const { missing } = this.#ready();
       if (missing) throw missing;
-      if (options.registry) this.#metrics = attachGpuMetrics(options.registry, this);
+      if (options.registry) {
+        this.#metrics = attachGpuMetrics(options.registry, this, options.constLabels);
+      }
     } catch (error) {
       this.#reset();
       throw error;

@@ -13,6 +13,7 @@ export {
   type PrometheusOptions,
   type QueryResponse,
   type RunningPrometheus,
+  type ScrapeJob,
   startPrometheus,
   type Target,
   type VectorSample,

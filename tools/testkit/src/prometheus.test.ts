@@ -90,3 +90,91 @@ describe('startPrometheus with file-based service discovery', () => {
     expect(prometheus.child.exitCode !== null || prometheus.child.signalCode !== null).toBe(true);
   });
 });
+
+/** A stand-in exporter: its series carry their own `namespace` label, as ingress-nginx's do. */
+function fakeExporter(): Promise<{ address: string; server: Server }> {
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    response.end(
+      `# TYPE testkit_exporter gauge\ntestkit_exporter{namespace="app",path="${request.url}"} 1\n`,
+    );
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      resolve({ address: `127.0.0.1:${port}`, server });
+    }),
+  );
+}
+
+describe('startPrometheus with further scrape jobs (other exporters)', () => {
+  let prometheus: RunningPrometheus;
+  let exporter: { address: string; server: Server };
+
+  beforeAll(async () => {
+    exporter = await fakeExporter();
+    const labels = { namespace: 'monitoring' };
+    prometheus = await startPrometheus({
+      scrapeInterval: '500ms',
+      jobs: [
+        {
+          name: 'renamed',
+          metricsPath: '/renamed',
+          targets: [{ address: exporter.address, labels }],
+        },
+        {
+          name: 'honored',
+          honorLabels: true,
+          targets: [
+            { address: exporter.address, labels: { ...labels, __metrics_path__: '/honored' } },
+          ],
+        },
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    exporter?.server.close();
+  });
+
+  it('scrapes each job on its own path; honor_labels keeps the exporter namespace, else it is exported_namespace', async () => {
+    await prometheus.waitForTargets();
+    const answer = await prometheus.queryUntil(
+      'testkit_exporter',
+      (a) => (a.data?.result.length ?? 0) === 2,
+    );
+    const seen = (answer.data?.result ?? [])
+      .map((s) => [s.metric.job, s.metric.path, s.metric.namespace, s.metric.exported_namespace])
+      .sort();
+    expect(seen).toEqual([
+      ['honored', '/honored', 'app', undefined],
+      ['renamed', '/renamed', 'monitoring', 'app'],
+    ]);
+  });
+
+  it('leaves the further jobs alone when the pods change', async () => {
+    prometheus.setTargets([]);
+    await prometheus.waitForTargets();
+    expect((await prometheus.activeTargets()).map((t) => t.labels.job).sort()).toEqual([
+      'honored',
+      'renamed',
+    ]);
+  });
+
+  it('refuses a job named like the pods job', async () => {
+    await expect(
+      startPrometheus({ jobs: [{ name: 'model-server', targets: [] }] }),
+    ).rejects.toThrow(/model-server is used twice/);
+  });
+
+  it('queryUntil returns the last answer when the condition never holds', async () => {
+    const answer = await prometheus.queryUntil(
+      'absent_series_xyz',
+      (a) => (a.data?.result.length ?? 0) > 0,
+      600,
+    );
+    expect(answer).toMatchObject({ status: 'success', data: { result: [] } });
+  });
+});

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { freePort } from './ports.js';
 import { type Running, track } from './process.js';
-import { waitFor } from './wait.js';
+import { sleep, waitFor } from './wait.js';
 
 /** How to get Prometheus, said by every failure to find it. */
 export const INSTALL_PROMETHEUS =
@@ -65,6 +65,27 @@ export interface PrometheusOptions {
   jobName?: string;
   /** Path scraped on each target; default `/metrics`. */
   metricsPath?: string;
+  /**
+   * Further scrape jobs with fixed targets, beside the pods' job: other exporters the queries read
+   * (ingress-nginx, kube-state-metrics). `setTargets` leaves them alone; default none.
+   */
+  jobs?: readonly ScrapeJob[];
+}
+
+/** A scrape job with fixed targets: another exporter, as Prometheus would scrape it in a cluster. */
+export interface ScrapeJob {
+  /** The `job_name` (the `job` label of its series); must differ from the pods' job and each other. */
+  name: string;
+  /** What it scrapes; a target may set its own path with the `__metrics_path__` label. */
+  targets: readonly Target[];
+  /**
+   * Keep the exporter's own labels where they clash with the target's (`honor_labels`, as
+   * kube-state-metrics' ServiceMonitor sets); default false: the exporter's clashing labels are
+   * renamed `exported_<name>`, as Prometheus does.
+   */
+  honorLabels?: boolean;
+  /** Path scraped on each target; default `/metrics`. */
+  metricsPath?: string;
 }
 
 /** One sample of an instant vector, as the HTTP API returns it. */
@@ -108,18 +129,45 @@ export interface RunningPrometheus extends Running {
   /** The active targets Prometheus knows now. */
   activeTargets(): Promise<ActiveTarget[]>;
   /**
-   * Waits until Prometheus scrapes exactly the addresses last given to `setTargets`, every one
-   * `up`. Default timeout 30 s.
+   * Repeats an instant query until `done` holds of the answer or `timeoutMs` (default 20 s)
+   * passes, and returns the last answer either way: assert on it, so a failure shows what
+   * Prometheus said.
+   */
+  queryUntil(
+    promql: string,
+    done: (answer: QueryResponse) => boolean,
+    timeoutMs?: number,
+  ): Promise<QueryResponse>;
+  /**
+   * Waits until Prometheus scrapes exactly the addresses last given to `setTargets` and those of
+   * the further `jobs`, every one `up`. Default timeout 30 s.
    */
   waitForTargets(timeoutMs?: number): Promise<void>;
 }
 
+function targetGroups(targets: readonly Target[]) {
+  return targets.map((t) => ({ targets: [t.address], labels: t.labels ?? {} }));
+}
+
 function sdFile(targets: readonly Target[]): string {
-  return `${JSON.stringify(
-    targets.map((t) => ({ targets: [t.address], labels: t.labels ?? {} })),
-    null,
-    2,
-  )}\n`;
+  return `${JSON.stringify(targetGroups(targets), null, 2)}\n`;
+}
+
+/** The scrape configs of the further jobs; throws on a name used twice (Prometheus would too, less clearly). */
+function jobConfigs(jobs: readonly ScrapeJob[], podsJob: string) {
+  const names = [podsJob];
+  return jobs.map((job) => {
+    if (names.includes(job.name)) {
+      throw new Error(`startPrometheus: scrape job name ${job.name} is used twice`);
+    }
+    names.push(job.name);
+    return {
+      job_name: job.name,
+      metrics_path: job.metricsPath ?? '/metrics',
+      honor_labels: job.honorLabels ?? false,
+      static_configs: targetGroups(job.targets),
+    };
+  });
 }
 
 /**
@@ -136,7 +184,9 @@ export async function startPrometheus({
   scrapeInterval = '1s',
   jobName = 'model-server',
   metricsPath = '/metrics',
+  jobs = [],
 }: PrometheusOptions = {}): Promise<RunningPrometheus> {
+  const otherJobs = jobConfigs(jobs, jobName);
   const found = binary ? { path: binary } : findPrometheus();
   if ('error' in found) throw new Error(found.error);
   const dir = mkdtempSync(join(tmpdir(), 'mlscale-prom-'));
@@ -159,6 +209,7 @@ export async function startPrometheus({
         // The file is watched with inotify; the refresh is the fallback where that is missed.
         file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }],
       },
+      ...otherJobs,
     ],
   };
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
@@ -190,19 +241,34 @@ export async function startPrometheus({
       labels: t.labels,
     }));
   };
+  const queryUntil = async (
+    promql: string,
+    done: (answer: QueryResponse) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<QueryResponse> => {
+    const deadline = Date.now() + timeoutMs;
+    let last = await query(promql);
+    while (!done(last) && Date.now() < deadline) {
+      await sleep(250);
+      last = await query(promql);
+    }
+    return last;
+  };
+  const fixed = jobs.flatMap((job) => job.targets);
   const prometheus: RunningPrometheus = {
     ...running,
     targetsFile,
     setTargets,
     targets: () => current,
     query,
+    queryUntil,
     activeTargets,
     waitForTargets: (timeoutMs = 30_000) =>
       waitFor(
-        `Prometheus to scrape ${current.map((t) => t.address).join(', ') || 'no target'}`,
+        `Prometheus to scrape ${[...current, ...fixed].map((t) => t.address).join(', ') || 'no target'}`,
         async () => {
           const active = await activeTargets();
-          const want = current.map((t) => t.address).sort();
+          const want = [...current, ...fixed].map((t) => t.address).sort();
           const have = active.map((t) => t.address).sort();
           return (
             JSON.stringify(want) === JSON.stringify(have) && active.every((t) => t.health === 'up')

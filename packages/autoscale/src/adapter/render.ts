@@ -205,3 +205,53 @@ export function renderMetricsQuery(
   if (!rendered.ok) return fail(`${rule.path}: ${rendered.error}`);
   return rendered;
 }
+
+/** What an HPA asks the adapter for with an `External` metric. */
+export interface ExternalQueryRequest {
+  /** The series name, as discovered (`<<.Series>>`). */
+  readonly series: string;
+  /** The HPA's namespace; empty for none. */
+  readonly namespace: string;
+  /** The metric's `selector.matchLabels`; default none. */
+  readonly matchLabels?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Renders an external rule's `metricsQuery` for an HPA's `External` metric, as the adapter's
+ * `BuildExternal` does: the selector's labels (sorted, as a Kubernetes label selector keeps them),
+ * then the namespace label; no `<<.GroupBy>>` (one value in all).
+ *
+ * @param rule - the `rules.external` rule serving the metric
+ * @param request - series, namespace and the HPA's selector labels
+ * @example
+ * renderExternalMetricsQuery(rule, { series: 'nginx_ingress_controller_requests', namespace: 'default', matchLabels: { ingress: 'web' } });
+ * // ok('sum(rate(nginx_ingress_controller_requests{ingress="web",exported_namespace="default"}[1m]))')
+ */
+export function renderExternalMetricsQuery(
+  rule: AdapterRule,
+  request: ExternalQueryRequest,
+): Result<string> {
+  const labels = request.matchLabels ?? {};
+  const values: Record<string, string> = {};
+  const matchers = Object.keys(labels)
+    .sort()
+    .map((label) => {
+      values[label] = labels[label] ?? '';
+      return `${label}=${goQuote(labels[label] ?? '')}`;
+    });
+  if (request.namespace !== '') {
+    const namespaceLabel = labelForResource(rule, 'namespaces');
+    if (!namespaceLabel.ok) return namespaceLabel;
+    matchers.push(`${namespaceLabel.value}=${goQuote(request.namespace)}`);
+    values[namespaceLabel.value] = request.namespace;
+  }
+  const rendered = renderMetricsTemplate(rule.metricsQuery, {
+    Series: request.series,
+    LabelMatchers: matchers.join(','),
+    LabelValuesByName: values,
+    GroupBy: '',
+    GroupBySlice: [],
+  });
+  if (!rendered.ok) return fail(`${rule.path}: ${rendered.error}`);
+  return rendered;
+}

@@ -16,7 +16,7 @@ import type { Exposition } from './exposition.js';
 import {
   declaredFamily,
   isOptionalSeries,
-  misnamedSeries,
+  misnamedOwnSeries,
   missingSeriesHint,
   otherExporterReason,
 } from './hints.js';
@@ -232,7 +232,7 @@ function checkMissingSeries(
   }
   const critical = wouldServe.some((metric) => targeted.has(metric));
   const optional = names.length > 0 && names.every((n) => isOptionalSeries(n, ctx));
-  const misnamed = names.find((n) => misnamedSeries(n, exposition));
+  const misnamed = names.find((n) => misnamedOwnSeries(n, exposition));
   if (!exposedName && !optional && misnamed === undefined) {
     // Nothing says the series is the workload's: another exporter may provide it.
     const reason = otherExporterReason(names.join(', ') || 'a series matching it');

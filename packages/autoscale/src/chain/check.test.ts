@@ -531,3 +531,203 @@ describe('adapter values that cannot be read', () => {
     });
   });
 });
+
+describe('series of other exporters (scale to zero)', () => {
+  const trigger = (name: string, query: string) => ({
+    type: 'prometheus',
+    name,
+    metadata: {
+      serverAddress: 'http://prometheus-kube-prometheus-prometheus.monitoring.svc:9090',
+      query,
+      threshold: '10',
+      ignoreNullValues: 'false',
+    },
+  });
+  const scaledObject = (triggers: unknown[]) => ({
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: 'model-server' },
+    spec: {
+      scaleTargetRef: { name: 'model-server' },
+      minReplicaCount: 0,
+      fallback: { failureThreshold: 3, replicas: 2 },
+      triggers,
+    },
+  });
+  const seriesLinks = (links: readonly ChainLink[]) =>
+    links
+      .filter((link) => link.link === 'query-series')
+      .map((link) => [link.subject.split(' → ')[1], link.status]);
+
+  it('skips a KEDA query over ingress-nginx and kube-state-metrics series, naming the exporter (the false alarm)', () => {
+    const so = scaledObject([
+      trigger(
+        'ingress',
+        'sum(rate(nginx_ingress_controller_requests{exported_namespace="default",ingress="model-server"}[1m]))',
+      ),
+      trigger(
+        'queue',
+        'sum(rate(request_queue_depth_seconds_total{namespace="default"}[1m])) or (0 * sum(kube_deployment_status_replicas_ready{deployment="model-server"} == 0))',
+      ),
+    ]);
+    const report = checkChain(input({ manifests: [deployment, service, monitor, so] }));
+    expect(broken(report.links)).toEqual([]);
+    expect(seriesLinks(report.links)).toEqual([
+      ['nginx_ingress_controller_requests', 'skipped'],
+      ['kube_deployment_status_replicas_ready', 'skipped'],
+    ]);
+    const details = report.links.filter((l) => l.link === 'query-series').map((l) => l.detail);
+    expect(details[0]).toMatch(/another exporter \(ingress-nginx\).*not verifiable/);
+    expect(details[1]).toMatch(/another exporter \(kube-state-metrics\)/);
+  });
+
+  it("breaks a KEDA query over the workload's own series misnamed, beside an exporter's", () => {
+    const so = scaledObject([
+      trigger(
+        'queue',
+        'sum(rate(request_queue_depth_seconds_totl[1m])) or (0 * sum(kube_deployment_status_replicas_ready == 0))',
+      ),
+    ]);
+    const report = checkChain(input({ manifests: [deployment, service, monitor, so] }));
+    expect(seriesLinks(report.links)).toEqual([
+      ['request_queue_depth_seconds_totl', 'broken'],
+      ['kube_deployment_status_replicas_ready', 'skipped'],
+    ]);
+    expect(broken(report.links)[0]?.fix).toContain(
+      'did you mean request_queue_depth_seconds_total?',
+    );
+  });
+
+  it('skips a known exporter series even when a workload series has a close name', () => {
+    const close = `${exposition}\n# TYPE kube_pod_ready gauge\nkube_pod_ready 1\n`;
+    const so = scaledObject([trigger('ready', 'sum(kube_pod_readyy)')]);
+    const report = checkChain(
+      input({ manifests: [deployment, service, monitor, so], exposition: close }),
+    );
+    expect(seriesLinks(report.links)).toEqual([['kube_pod_readyy', 'skipped']]);
+  });
+});
+
+describe('HPA External metrics against rules.external', () => {
+  const externalRule = {
+    seriesQuery: 'nginx_ingress_controller_requests{exported_namespace!="",ingress!=""}',
+    resources: { overrides: { exported_namespace: { resource: 'namespace' } } },
+    name: {
+      matches: '^nginx_ingress_controller_requests$',
+      as: 'nginx_ingress_controller_requests_per_second',
+    },
+    metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m]))',
+  };
+  const withExternal = (rules: unknown[]) => ({
+    ...adapterValues,
+    rules: { ...adapterValues.rules, external: rules },
+  });
+  const hpaWith = (name: string) => ({
+    ...hpa,
+    spec: {
+      ...hpa.spec,
+      minReplicas: 0,
+      metrics: [
+        ...hpa.spec.metrics,
+        {
+          type: 'External',
+          external: {
+            metric: { name, selector: { matchLabels: { ingress: 'model-server' } } },
+            target: { type: 'AverageValue', averageValue: '100' },
+          },
+        },
+      ],
+    },
+  });
+  const externalLinks = (links: readonly ChainLink[]) =>
+    links.filter((link) => link.link === 'hpa-external-metric');
+
+  it('says which external rule serves the metric, with the query the adapter would send', () => {
+    const report = checkChain(
+      input({
+        manifests: [
+          deployment,
+          service,
+          monitor,
+          hpaWith('nginx_ingress_controller_requests_per_second'),
+        ],
+        adapterValues: withExternal([externalRule]),
+      }),
+    );
+    expect(broken(report.links)).toEqual([]);
+    const [link] = externalLinks(report.links);
+    expect(link?.status).toBe('ok');
+    expect(link?.detail).toContain(
+      'served by rules.external[0] from nginx_ingress_controller_requests (from ingress-nginx',
+    );
+    expect(link?.detail).toContain(
+      'sum(rate(nginx_ingress_controller_requests{ingress="model-server",exported_namespace="default"}[1m]))',
+    );
+    // the rule's series is ingress-nginx's, not the workload's: skipped, not broken
+    expect(
+      report.links
+        .filter((l) => l.subject.startsWith('rules.external[0] seriesQuery'))
+        .map((l) => l.status),
+    ).toEqual(['skipped']);
+  });
+
+  it('breaks an External metric no external rule serves (the HPA would show <unknown>)', () => {
+    const report = checkChain(
+      input({
+        manifests: [deployment, service, monitor, hpaWith('nginx_ingress_controller_request_rate')],
+        adapterValues: withExternal([externalRule]),
+      }),
+    );
+    const [link] = externalLinks(report.links);
+    expect(link?.status).toBe('broken');
+    expect(link?.detail).toContain('<unknown>');
+    expect(link?.fix).toContain('did you mean nginx_ingress_controller_requests_per_second?');
+  });
+
+  it('skips it, saying why, when the adapter has no external rules or no values were given', () => {
+    const name = 'nginx_ingress_controller_requests_per_second';
+    const noRules = checkChain(input({ manifests: [deployment, service, monitor, hpaWith(name)] }));
+    expect(externalLinks(noRules.links).map((l) => [l.status, l.detail])).toEqual([
+      ['skipped', expect.stringContaining('no rules.external')],
+    ]);
+    const noValues = checkChain(
+      input({ manifests: [deployment, service, monitor, hpaWith(name)], adapterValues: undefined }),
+    );
+    expect(externalLinks(noValues.links).map((l) => [l.status, l.detail])).toEqual([
+      ['skipped', 'no prometheus-adapter values given'],
+    ]);
+  });
+
+  it('skips it when an external rule names its series by regex (what it serves cannot be told)', () => {
+    const byRegex = { ...externalRule, seriesQuery: '{__name__=~"nginx_.*",ingress!=""}' };
+    const report = checkChain(
+      input({
+        manifests: [
+          deployment,
+          service,
+          monitor,
+          hpaWith('nginx_ingress_controller_requests_per_second'),
+        ],
+        adapterValues: withExternal([byRegex]),
+      }),
+    );
+    expect(externalLinks(report.links).map((l) => l.status)).toEqual(['skipped']);
+    expect(broken(report.links)).toEqual([]);
+  });
+
+  it("breaks an external rule over the workload's own series misnamed", () => {
+    const misnamed = {
+      ...externalRule,
+      seriesQuery: 'request_queue_depth_seconds_totl{namespace!=""}',
+      resources: { overrides: { namespace: { resource: 'namespace' } } },
+      name: { matches: '^(.*)$', as: 'queue_total' },
+    };
+    const report = checkChain(input({ adapterValues: withExternal([misnamed]) }));
+    expect(broken(report.links).map((l) => [l.link, l.fix])).toEqual([
+      [
+        'external-series',
+        'did you mean request_queue_depth_seconds_total? (rename one side so they agree)',
+      ],
+    ]);
+  });
+});

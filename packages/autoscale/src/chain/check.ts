@@ -3,6 +3,7 @@ import { type AdapterValues, readAdapterValues } from '../adapter/rules.js';
 import { type AdapterFindings, checkAdapter } from './adapter.js';
 import { contextOf } from './context.js';
 import { parseExposition } from './exposition.js';
+import { checkExternalRules, type ExternalFindings } from './external.js';
 import { checkHpas } from './hpa.js';
 import { checkKeda } from './keda.js';
 import { checkMonitoring } from './monitoring.js';
@@ -41,8 +42,12 @@ export function checkChain(input: ChainInput): ChainReport {
       });
   }
   let adapter: AdapterFindings | undefined;
-  if (values) adapter = checkAdapter(ctx, values, exposition, workloadIdentity(ctx));
-  checkHpas(ctx, adapter, exposition === undefined);
+  let external: ExternalFindings | undefined;
+  if (values) {
+    adapter = checkAdapter(ctx, values, exposition, workloadIdentity(ctx));
+    external = checkExternalRules(ctx, values, exposition);
+  }
+  checkHpas(ctx, adapter, exposition === undefined, external);
   checkKeda(ctx, exposition);
   return { ok: links.every((link) => link.status !== 'broken'), links };
 }

@@ -38,8 +38,44 @@ export function misnamedSeries(name: string, exposition: Exposition): boolean {
   return type !== undefined && SUFFIXES[type] !== undefined;
 }
 
+/**
+ * Series prefixes of exporters commonly read beside a workload's own metrics (activation signals,
+ * replica counts), each with the exporter's name. From their documentation: ingress-nginx
+ * (`nginx_ingress_controller_*`), kube-state-metrics (`kube_*`), Envoy-based gateways (`envoy_*`),
+ * Istio (`istio_*`), Traefik (`traefik_*`), HAProxy (`haproxy_*`), the kubelet's cAdvisor
+ * (`container_*`), node-exporter (`node_*`), NVIDIA dcgm-exporter (`DCGM_*`).
+ */
+export const KNOWN_EXPORTERS: readonly (readonly [prefix: string, exporter: string])[] = [
+  ['nginx_ingress_controller_', 'ingress-nginx'],
+  ['kube_', 'kube-state-metrics'],
+  ['envoy_', 'Envoy (Contour, Envoy Gateway, Istio)'],
+  ['istio_', 'Istio'],
+  ['traefik_', 'Traefik'],
+  ['haproxy_', 'HAProxy'],
+  ['container_', "the kubelet's cAdvisor"],
+  ['node_', 'node-exporter'],
+  ['DCGM_', 'NVIDIA dcgm-exporter'],
+];
+
+/** The exporter a series is known to come from, by its name's prefix, or `undefined`. */
+export function knownExporter(name: string): string | undefined {
+  return KNOWN_EXPORTERS.find(([prefix]) => name.startsWith(prefix))?.[1];
+}
+
+/**
+ * Whether a series the workload lacks is its own, misnamed (a break): the exposition shows a close
+ * name, and the name is not one a known other exporter uses. Otherwise its absence proves nothing.
+ */
+export function misnamedOwnSeries(name: string, exposition: Exposition): boolean {
+  return knownExporter(name) === undefined && misnamedSeries(name, exposition);
+}
+
 /** Why a missing series is skipped rather than broken. */
 export function otherExporterReason(name: string): string {
+  const exporter = knownExporter(name);
+  if (exporter !== undefined) {
+    return `${name} comes from another exporter (${exporter}), not the workload: not verifiable from the workload's /metrics (check it in Prometheus: count(${name}))`;
+  }
   return `the workload does not expose ${name}, nor a name close to it: it may come from another exporter, which the metrics given do not show`;
 }
 

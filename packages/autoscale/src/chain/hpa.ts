@@ -1,21 +1,28 @@
-/** Links of the HPAs: the Deployment they scale, and each custom metric they read. */
+/** Links of the HPAs: the Deployment they scale, and each custom or external metric they read. */
+import { renderExternalMetricsQuery } from '../adapter/render.js';
+import { checkPromql } from '../promql/check.js';
 import type { AdapterFindings } from './adapter.js';
 import type { CheckContext } from './context.js';
-import { describe, field, list, ofKind } from './manifests.js';
+import type { ExternalFindings } from './external.js';
+import { knownExporter } from './hints.js';
+import { describe, field, list, ofKind, stringMap } from './manifests.js';
 import { closestName } from './similar.js';
 import { skipped, verdict } from './verdict.js';
 
 /**
- * Checks each HPA: its scale target is a Deployment given, and each `Pods`/`Object` metric is one
- * the adapter serves. A metric whose rule could not be verified is skipped, not broken.
+ * Checks each HPA: its scale target is a Deployment given, each `Pods`/`Object` metric is one
+ * the adapter serves from `rules.custom`, each `External` metric one it serves from
+ * `rules.external`. A metric whose rule could not be verified is skipped, not broken.
  *
  * @param adapter - what the adapter check found; `undefined` when no usable adapter values were given
  * @param assumed - true when the series were assumed (no exposition given)
+ * @param external - what the external rules serve; `undefined` when no usable adapter values were given
  */
 export function checkHpas(
   ctx: CheckContext,
   adapter: AdapterFindings | undefined,
   assumed: boolean,
+  external?: ExternalFindings,
 ): void {
   const noAdapter =
     ctx.input.adapterValues === undefined
@@ -37,6 +44,10 @@ export function checkHpas(
     );
     for (const metric of list(hpa, 'spec', 'metrics')) {
       const type = field(metric, 'type');
+      if (type === 'External') {
+        checkExternalMetric(ctx, describe(hpa), metric, external, noAdapter);
+        continue;
+      }
       if (type !== 'Pods' && type !== 'Object') continue;
       const name = field(metric, type === 'Pods' ? 'pods' : 'object', 'metric', 'name');
       if (typeof name !== 'string') continue;
@@ -83,4 +94,94 @@ export function checkHpas(
       }
     }
   }
+}
+
+/**
+ * One HPA `External` metric: a `rules.external` rule serves its name (its query rendered for the
+ * HPA's selector parses), else the HPA would show `<unknown>`.
+ */
+function checkExternalMetric(
+  ctx: CheckContext,
+  hpa: string,
+  metric: unknown,
+  external: ExternalFindings | undefined,
+  noAdapter: string,
+): void {
+  const name = field(metric, 'external', 'metric', 'name');
+  if (typeof name !== 'string') return;
+  const subject = `${hpa} → ${name} (External)`;
+  if (!external) {
+    ctx.out.add(skipped('hpa-external-metric', subject, noAdapter));
+    return;
+  }
+  const from = external.served.find((m) => m.metric === name);
+  if (!from) {
+    if (external.served.length === 0 && external.unknownRules.length === 0) {
+      // Without external rules the adapter does not serve external.metrics.k8s.io: another
+      // provider (KEDA, a cloud adapter) may.
+      ctx.out.add(
+        skipped(
+          'hpa-external-metric',
+          subject,
+          'the prometheus-adapter values have no rules.external: another provider of external.metrics.k8s.io (KEDA, a cloud adapter) may serve it, which the input does not show',
+        ),
+      );
+      return;
+    }
+    if (external.unknownRules.length > 0) {
+      ctx.out.add(
+        skipped(
+          'hpa-external-metric',
+          subject,
+          `no rules.external rule was seen serving ${name}, but these could not be told: ${external.unknownRules.join('; ')}`,
+        ),
+      );
+      return;
+    }
+    const servedNames = external.served.map((m) => m.metric);
+    const close = closestName(name, servedNames);
+    ctx.out.add({
+      link: 'hpa-external-metric',
+      subject,
+      status: 'broken',
+      detail: `no prometheus-adapter rules.external rule serves ${name}, so the HPA would show <unknown> (external: ${servedNames.join(', ') || 'none'})`,
+      fix: close
+        ? `did you mean ${close}? rename the HPA metric or the rule's name.as`
+        : 'add a rules.external rule whose name.as yields this name (External metrics are served from rules.external, not rules.custom)',
+    });
+    return;
+  }
+  const matchLabels = stringMap(metric, 'external', 'metric', 'selector', 'matchLabels');
+  const rendered = renderExternalMetricsQuery(from.rule, {
+    series: from.series,
+    namespace: ctx.namespace,
+    matchLabels,
+  });
+  if (!rendered.ok) {
+    ctx.out.add(
+      skipped('hpa-external-metric', subject, `cannot render its query: ${rendered.error}`),
+    );
+    return;
+  }
+  const parsed = checkPromql(rendered.value);
+  const exporter = knownExporter(from.series);
+  const where = exporter
+    ? `from ${exporter}, not the workload: whether Prometheus holds it with these labels is not verifiable from the workload's /metrics`
+    : 'whether Prometheus holds it with these labels is not verified';
+  ctx.out.add(
+    parsed.ok
+      ? {
+          link: 'hpa-external-metric',
+          subject,
+          status: 'ok',
+          detail: `served by ${from.rule.path} from ${from.series} (${where}): ${rendered.value}`,
+        }
+      : {
+          link: 'hpa-external-metric',
+          subject,
+          status: 'broken',
+          detail: `${from.rule.path} renders invalid PromQL for this selector: ${rendered.value}`,
+          fix: "fix the rule's metricsQuery or the HPA's selector labels",
+        },
+  );
 }

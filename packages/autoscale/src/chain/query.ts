@@ -6,7 +6,7 @@ import type { Exposition } from './exposition.js';
 import {
   declaredFamily,
   isOptionalSeries,
-  misnamedSeries,
+  misnamedOwnSeries,
   missingSeriesHint,
   otherExporterReason,
 } from './hints.js';
@@ -65,7 +65,7 @@ export function checkQuery(
     if (exposition.names.has(name) || alreadyReported.has(name) || declaredFamily(name, exposition))
       continue;
     const optional = isOptionalSeries(name, ctx);
-    if (!optional && !misnamedSeries(name, exposition)) {
+    if (!optional && !misnamedOwnSeries(name, exposition)) {
       ctx.out.add(skipped('query-series', `${subject} → ${name}`, otherExporterReason(name)));
       continue;
     }
