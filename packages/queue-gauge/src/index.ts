@@ -5,6 +5,7 @@ export {
   queueTicket,
 } from './queue-gauge.js';
 export { DEFAULT_WAIT_BUCKETS, type RejectReason } from './queue-metrics.js';
+export { type ShedWhenFullOptions, shedWhenFull } from './shed-when-full.js';
 export {
   QueueFullError,
   type QueueTicket,

@@ -142,6 +142,33 @@ export class RequestQueue {
   }
 
   /**
+   * True when a request arriving now would be refused: every slot is taken and `maxWaiting`
+   * requests are waiting already. Never true without a `concurrency` limit.
+   */
+  get full(): boolean {
+    return this.running >= this.concurrency && this.waiting >= this.maxWaiting;
+  }
+
+  /**
+   * Refuses a request now when the queue is {@link RequestQueue.full}: counts it as `queue_full`
+   * and returns the error to answer with; returns `undefined`, and counts nothing, when there is
+   * room. Lets a server shed before it spends anything on the request (reading its body).
+   *
+   * @example
+   * const refused = queue.refuseIfFull();
+   * if (refused) return c.json({ error: refused.message }, 503, { 'Retry-After': '1' });
+   */
+  refuseIfFull(): QueueFullError | undefined {
+    if (!this.full) return undefined;
+    this.recorder.reject('queue_full');
+    return new QueueFullError(
+      'queue_full',
+      this.retryAfterSeconds,
+      `server is at capacity: ${this.running} requests in flight and ${this.waiting} waiting`,
+    );
+  }
+
+  /**
    * Takes a slot at once when one is free and nobody is waiting for it; otherwise returns
    * `undefined` and takes nothing (then call {@link RequestQueue.acquire}).
    */
@@ -150,6 +177,19 @@ export class RequestQueue {
     this.running += 1;
     this.recorder.changeDepth(1);
     return this.ticket(performance.now(), 0);
+  }
+
+  /**
+   * Counts a request that the server refused before it reached this queue (its own limits, such
+   * as too many bodies being received, or a body that took too long), in
+   * `requests_rejected_total{reason}`, beside `queue_full` and `wait_timeout`. Keep `reason` to a
+   * few fixed words: each one is a series.
+   *
+   * @example
+   * queue.countRejected('body_timeout');
+   */
+  countRejected(reason: string): void {
+    this.recorder.reject(reason);
   }
 
   /**
@@ -163,16 +203,8 @@ export class RequestQueue {
     const now = this.tryAcquire();
     if (now !== undefined) return Promise.resolve(now);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.waiting >= this.maxWaiting) {
-      this.recorder.reject('queue_full');
-      return Promise.reject(
-        new QueueFullError(
-          'queue_full',
-          this.retryAfterSeconds,
-          `server is at capacity: ${this.running} requests in flight and ${this.waiting} waiting`,
-        ),
-      );
-    }
+    const refused = this.refuseIfFull();
+    if (refused) return Promise.reject(refused);
     return new Promise<QueueTicket>((resolve, reject) => {
       const arrival = performance.now();
       let timer: NodeJS.Timeout | undefined;
