@@ -5,7 +5,7 @@ import pino from 'pino';
 import { type Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Float32Initializer, readInitializers } from '../scripts/onnx-graph.js';
-import { createApp, createLoadingApp } from './app.js';
+import { type AppOptions, createApp, createLoadingApp } from './app.js';
 import { BUNDLED_MODEL } from './config.js';
 import type { ServerState } from './http/health.js';
 import { InferencePool } from './inference/pool.js';
@@ -41,7 +41,10 @@ afterAll(async () => {
   await pool.close();
 });
 
-function setup({ strict = false }: { strict?: boolean } = {}) {
+function setup({
+  strict = false,
+  ...limits
+}: { strict?: boolean } & Partial<AppOptions['config']> = {}) {
   const registry = new Registry();
   const state: ServerState = { phase: 'ready', draining: false };
   const app = createApp({
@@ -49,7 +52,11 @@ function setup({ strict = false }: { strict?: boolean } = {}) {
       predictStrict: strict,
       maxConcurrency: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
+      maxWaitMs: Number.POSITIVE_INFINITY,
       bodyLimitBytes: BODY_LIMIT,
+      bodyTimeoutMs: 10_000,
+      maxReceiving: 256,
+      ...limits,
     },
     serving: {
       model: servedModel({ modelName: 'linear-768x2', modelVersion: '1' }, pool),

@@ -5,10 +5,10 @@ export {
   queueTicket,
 } from './queue-gauge.js';
 export { DEFAULT_WAIT_BUCKETS, type RejectReason } from './queue-metrics.js';
-export { type ShedWhenFullOptions, shedWhenFull } from './shed-when-full.js';
 export {
   QueueFullError,
   type QueueTicket,
   RequestQueue,
   type RequestQueueOptions,
 } from './request-queue.js';
+export { type ShedWhenFullOptions, shedWhenFull } from './shed-when-full.js';

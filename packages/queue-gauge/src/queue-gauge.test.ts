@@ -6,8 +6,8 @@ import { stream } from 'hono/streaming';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queueGauge, queueTicket } from './queue-gauge.js';
-import { shedWhenFull } from './shed-when-full.js';
 import { RequestQueue } from './request-queue.js';
+import { shedWhenFull } from './shed-when-full.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
