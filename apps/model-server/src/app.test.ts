@@ -14,10 +14,7 @@ import { servedModel } from './server.js';
 const silent = pino({ level: 'silent' });
 const BODY_LIMIT = 16 * 1024;
 const predict768 = JSON.parse(
-  await readFile(
-    new URL('../../../../shared/anchors/predict-768.json', import.meta.url),
-    'utf8',
-  ).catch(() => JSON.stringify({ features: Array.from({ length: 768 }, (_, i) => Math.sin(i)) })),
+  await readFile(new URL('../bench/bodies/predict-768.json', import.meta.url), 'utf8'),
 ) as { features: number[] };
 
 /** The bundled model's output for `features` (zero-padded / truncated to 768), in plain JS. */

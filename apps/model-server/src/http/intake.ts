@@ -41,7 +41,6 @@ function isJsonType(contentType: string): boolean {
 function parseMessage(error: unknown): string {
   const raw = error instanceof Error ? error.message : String(error);
   const cut = raw.replace(/, ".*" is not valid JSON$/s, ' (not valid JSON)');
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping them is the point
   const printable = cut.replace(
     /[^\x20-\x7e]/g,
     (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,

@@ -25,7 +25,7 @@ export function methodNotAllowed(app: Hono): void {
     app.all(path, (c) => {
       c.header('Allow', allow);
       if (c.req.method === 'OPTIONS') return c.body(null, 204);
-      return problem(c, 405, `${c.req.method} is not allowed on ${path}; use ${allow}`);
+      return problem(c, 405, `${c.req.method} is not allowed on ${c.req.path}; use ${allow}`);
     });
   }
 }
