@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { problem, turnBarrier } from './http/body.js';
 import { mountHealth, type ServerState } from './http/health.js';
-import { receiveJson } from './http/intake.js';
+import { bodyIntake } from './http/intake.js';
 import { methodNotAllowed } from './http/methods.js';
 import { checkModel, inferHandler, modelCheck, modelMetadata } from './http/oip.js';
 import { predictHandler } from './http/predict.js';
@@ -77,10 +77,11 @@ export function createLoadingApp({
 
 /**
  * The full app. An inference request goes through, in order: `shedWhenFull` (503 on arrival when
- * the queue is full, nothing read), the model check (404), `receiveJson` (body limits and timeout,
- * `requests_receiving`, JSON parsing), `queueGauge` (a slot; from here it counts in
- * `request_queue_depth`), the handler (validation, the model). A slow upload therefore holds
- * neither a slot nor a place in the depth the autoscaler reads.
+ * the queue is full, nothing read), the model check (404), `receive` (body limits and timeout,
+ * `requests_receiving`), `queueGauge` (a slot, or 503; from here it counts in
+ * `request_queue_depth`), `parse` (JSON), the handler (validation, the model). A slow upload holds
+ * neither a slot nor a place in the depth the autoscaler reads, and a refused request costs no
+ * parsing.
  */
 export function createApp({
   config,
@@ -109,8 +110,8 @@ export function createApp({
   const shed = shedWhenFull({ queue });
   const admit = queueGauge({ queue });
   const { model } = serving;
-  // Requests arriving in one event-loop turn are all read before any body is parsed.
-  const intake = receiveJson({
+  // Requests arriving in one event-loop turn are all taken in before any body is parsed.
+  const { receive, parse } = bodyIntake({
     registry,
     queue,
     maxBytes: config.bodyLimitBytes,
@@ -121,8 +122,9 @@ export function createApp({
   app.post(
     '/predict',
     shed,
-    intake,
+    receive,
     admit,
+    parse,
     predictHandler({ serving, strict: config.predictStrict }),
   );
 
@@ -137,7 +139,7 @@ export function createApp({
   for (const base of MODEL_BASES) {
     app.get(base, metadata);
     app.get(`${base}/ready`, ready);
-    app.post(`${base}/infer`, shed, rightModel, intake, admit, infer);
+    app.post(`${base}/infer`, shed, rightModel, receive, admit, parse, infer);
   }
   methodNotAllowed(app);
   fallbacks(app, logger);

@@ -74,7 +74,7 @@ function setup(limits: Partial<AppOptions['config']>) {
   return { app, registry, held };
 }
 
-function predict(app: Hono, body: BodyInit = '{"features":[1]}') {
+function predict(app: Hono, body: string | ReadableStream<Uint8Array> = '{"features":[1]}') {
   return app.request('/predict', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

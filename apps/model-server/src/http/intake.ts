@@ -1,11 +1,13 @@
 // Receiving a request body, before the request may take a queue slot: the cap on bodies arriving
 // at once, the body's size and time limits, the content checks, and JSON parsing.
+
+import type { IncomingMessage } from 'node:http';
 import type { RequestQueue } from '@mlscale/queue-gauge';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Gauge, type Registry } from 'prom-client';
 import { problem } from './body.js';
 
-/** Options of {@link receiveJson}. */
+/** Options of {@link bodyIntake}. */
 export interface IntakeOptions {
   /** Where `requests_receiving` is registered. */
   registry: Registry;
@@ -21,10 +23,20 @@ export interface IntakeOptions {
   nextTurn?: () => Promise<void>;
 }
 
-/** The Hono context variables {@link receiveJson} sets. */
+/** The Hono context variables {@link bodyIntake}'s middlewares set. */
 export interface IntakeVariables {
-  /** The parsed request body. */
+  /** The request body as text, once it has fully arrived (`receive`). */
+  bodyText: string;
+  /** The parsed request body (`parse`). */
   json: unknown;
+}
+
+/** The two steps of {@link bodyIntake}. */
+export interface BodyIntake {
+  /** Reads the whole body, within the limits; the request is ready to run once it passes. */
+  receive: MiddlewareHandler<{ Variables: IntakeVariables }>;
+  /** Parses the body as JSON (after the turn barrier). */
+  parse: MiddlewareHandler<{ Variables: IntakeVariables }>;
 }
 
 type Read = { ok: true; text: string } | { ok: false; status: 400 | 408 | 413; error: string };
@@ -79,6 +91,11 @@ async function readStream(
   }
 }
 
+function unreadable(error: unknown): Read {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { ok: false, status: 400, error: `the request body could not be read: ${reason}` };
+}
+
 function tooLargeMessage(maxBytes: number): string {
   return `request body is larger than ${maxBytes} bytes (BODY_LIMIT_BYTES)`;
 }
@@ -88,8 +105,10 @@ function tooLarge(maxBytes: number): Read {
 }
 
 /**
- * Middleware that takes in a JSON request body and sets `c.var.json`; a request is ready to run
- * once it passes. In order, before anything is read: `Content-Encoding` other than identity is
+ * Two middlewares that take in a JSON request body. `receive` sets `c.var.bodyText`; a request is
+ * ready to run once it passes, so mount the queue after it. `parse` sets `c.var.json`; mount it
+ * after the queue, so a request the queue refuses costs no parsing. In `receive`, in order, before
+ * anything is read: `Content-Encoding` other than identity is
  * 415, a `Content-Type` that is not JSON is 415 (none is read as JSON, as FastAPI does), a declared
  * `Content-Length` over `maxBytes` is 413, and with `maxReceiving` bodies already arriving the
  * request gets 503 with `Retry-After` (`requests_rejected_total{reason="receiving_full"}`). Then
@@ -99,17 +118,17 @@ function tooLarge(maxBytes: number): Read {
  * `@hono/node-server`'s fast path; chunked ones are counted as they arrive.
  *
  * @example
- * const intake = receiveJson({ registry, queue, maxBytes: 151552, timeoutMs: 10000, maxReceiving: 256 });
- * app.post('/predict', shedWhenFull({ queue }), intake, queueGauge({ queue }), predict);
+ * const { receive, parse } = bodyIntake({ registry, queue, maxBytes: 151552, timeoutMs: 10000, maxReceiving: 256 });
+ * app.post('/predict', shedWhenFull({ queue }), receive, queueGauge({ queue }), parse, predict);
  */
-export function receiveJson({
+export function bodyIntake({
   registry,
   queue,
   maxBytes,
   timeoutMs,
   maxReceiving,
   nextTurn,
-}: IntakeOptions): MiddlewareHandler<{ Variables: IntakeVariables }> {
+}: IntakeOptions): BodyIntake {
   let receiving = 0;
   new Gauge({
     name: 'requests_receiving',
@@ -121,6 +140,14 @@ export function receiveJson({
   });
 
   async function read(c: Context): Promise<Read> {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    // Usually the whole body came with the headers: no timer needed.
+    if (incoming?.complete && c.req.header('content-length') !== undefined) {
+      return c.req.text().then(
+        (text): Read => ({ ok: true, text }),
+        (error: unknown): Read => unreadable(error),
+      );
+    }
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<Read>((resolve) => {
@@ -138,13 +165,7 @@ export function receiveJson({
       if (!chunked) return { ok: true, text: await c.req.text() };
       const body = c.req.raw.body;
       return body ? readStream(body, maxBytes, controller.signal) : { ok: true, text: '' };
-    })().catch(
-      (error: unknown): Read => ({
-        ok: false,
-        status: 400,
-        error: `the request body could not be read: ${error instanceof Error ? error.message : String(error)}`,
-      }),
-    );
+    })().catch(unreadable);
     try {
       return await Promise.race([reading, timedOut]);
     } finally {
@@ -152,7 +173,7 @@ export function receiveJson({
     }
   }
 
-  return async function receiveJson(c, next) {
+  const receive: BodyIntake['receive'] = async function receiveBody(c, next) {
     const encoding = c.req.header('content-encoding');
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
       c.header('Accept-Encoding', 'identity');
@@ -198,15 +219,21 @@ export function receiveJson({
       return problem(c, body.status, body.error);
     }
     if (body.text.trim() === '') return problem(c, 400, 'request body is empty; send JSON');
+    c.set('bodyText', body.text);
+    await next();
+  };
+
+  const parse: BodyIntake['parse'] = async function parseJson(c, next) {
     // Let the event loop take in the other requests that arrived with this one before parsing.
     if (nextTurn) await nextTurn();
     let json: unknown;
     try {
-      json = JSON.parse(body.text);
+      json = JSON.parse(c.get('bodyText'));
     } catch (error) {
       return problem(c, 400, `malformed JSON: ${parseMessage(error)}`);
     }
     c.set('json', json);
     await next();
   };
+  return { receive, parse };
 }

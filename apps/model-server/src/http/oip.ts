@@ -230,7 +230,7 @@ function parseRequest(
 
 /**
  * `POST /v2/models/{name}[/versions/{version}]/infer`. The body has been read and parsed before
- * (`receiveJson`); mount {@link modelCheck} ahead of that so a wrong model is a 404 unread.
+ * (`bodyIntake`); mount {@link modelCheck} ahead of that so a wrong model is a 404 unread.
  */
 export function inferHandler({
   serving,

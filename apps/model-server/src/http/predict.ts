@@ -20,7 +20,7 @@ export interface PredictOptions {
  * The guide's `/predict`. Like the guide, a shorter `features` list is zero-padded and a longer one
  * truncated to the model's input width, and the response says so in `X-Input-Adjusted`; with
  * `strict` any other length is a 400. `latency_ms` is the model's time for the batch the request
- * ran in. The body has been read and parsed before (`receiveJson`).
+ * ran in. The body has been read and parsed before (`bodyIntake`).
  */
 export function predictHandler({
   serving,
