@@ -7,6 +7,7 @@ export {
 export { DEFAULT_WAIT_BUCKETS, type RejectReason } from './queue-metrics.js';
 export {
   QueueFullError,
+  type QueueRefusal,
   type QueueTicket,
   RequestQueue,
   type RequestQueueOptions,

@@ -45,6 +45,8 @@ export function queueGauge({
   return async function queueGauge(c, next) {
     let ticket = queue.tryAcquire();
     if (ticket === undefined) {
+      const refused = queue.refuseIfFull();
+      if (refused) return refusal(c, refused);
       try {
         ticket = await queue.acquire({ signal: c.req.raw.signal });
       } catch (error) {

@@ -105,7 +105,11 @@ describe('RequestQueue', () => {
     expect(queue.full).toBe(false);
     const waiting = queue.acquire();
     expect(queue.full).toBe(true);
-    expect(queue.refuseIfFull()).toMatchObject({ reason: 'queue_full', retryAfterSeconds: 1 });
+    expect(queue.refuseIfFull()).toEqual({
+      reason: 'queue_full',
+      retryAfterSeconds: 1,
+      message: 'server is at capacity: 1 requests in flight and 1 waiting',
+    });
     expect(queue.depth).toBe(2);
     held.release();
     expect(queue.full).toBe(false);

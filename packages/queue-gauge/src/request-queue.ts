@@ -49,6 +49,16 @@ export interface QueueTicket {
   release(): void;
 }
 
+/** A request refused by {@link RequestQueue.refuseIfFull}: what to answer with. */
+export interface QueueRefusal {
+  /** Why it was refused. */
+  readonly reason: RejectReason;
+  /** What to tell the client in `Retry-After`, in seconds. */
+  readonly retryAfterSeconds: number;
+  /** A sentence for the client, such as `server is at capacity: 4 requests in flight and 8 waiting`. */
+  readonly message: string;
+}
+
 /** Thrown by {@link RequestQueue.acquire} when the request is refused: shed it with a 503. */
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
@@ -151,21 +161,23 @@ export class RequestQueue {
 
   /**
    * Refuses a request now when the queue is {@link RequestQueue.full}: counts it as `queue_full`
-   * and returns the error to answer with; returns `undefined`, and counts nothing, when there is
-   * room. Lets a server shed before it spends anything on the request (reading its body).
+   * and returns the refusal to answer with (a value, not an Error: a refusal is an expected
+   * outcome, and capturing a stack for each one costs more than the rest of a 503); returns
+   * `undefined`, and counts nothing, when there is room. Lets a server shed before it spends
+   * anything on the request (reading its body).
    *
    * @example
    * const refused = queue.refuseIfFull();
    * if (refused) return c.json({ error: refused.message }, 503, { 'Retry-After': '1' });
    */
-  refuseIfFull(): QueueFullError | undefined {
+  refuseIfFull(): QueueRefusal | undefined {
     if (!this.full) return undefined;
     this.recorder.reject('queue_full');
-    return new QueueFullError(
-      'queue_full',
-      this.retryAfterSeconds,
-      `server is at capacity: ${this.running} requests in flight and ${this.waiting} waiting`,
-    );
+    return {
+      reason: 'queue_full',
+      retryAfterSeconds: this.retryAfterSeconds,
+      message: `server is at capacity: ${this.running} requests in flight and ${this.waiting} waiting`,
+    };
   }
 
   /**
@@ -204,7 +216,11 @@ export class RequestQueue {
     if (now !== undefined) return Promise.resolve(now);
     if (signal?.aborted) return Promise.reject(signal.reason);
     const refused = this.refuseIfFull();
-    if (refused) return Promise.reject(refused);
+    if (refused) {
+      return Promise.reject(
+        new QueueFullError(refused.reason, refused.retryAfterSeconds, refused.message),
+      );
+    }
     return new Promise<QueueTicket>((resolve, reject) => {
       const arrival = performance.now();
       let timer: NodeJS.Timeout | undefined;

@@ -193,6 +193,9 @@ export function bodyIntake({
     }
     const length = c.req.header('content-length');
     if (length !== undefined && Number(length) > maxBytes) {
+      // Close rather than read and discard what is coming: under a flood of large bodies the
+      // discarding, not the answer, is what would keep the HTTP thread from the probes.
+      c.header('Connection', 'close');
       return problem(c, 413, tooLargeMessage(maxBytes));
     }
     if (receiving >= maxReceiving) {
