@@ -31,7 +31,7 @@ const kubeStateMetrics = [
 
 /** Grafana substitutes its variables before Prometheus sees the query. */
 function substitute(expr: string): string {
-  return expr.replace(/\$(namespace|pod|hpa)\b/g, 'x').replace(/\$__rate_interval/g, '1m');
+  return expr.replace(/\$(namespace|model|pod|hpa)\b/g, 'x').replace(/\$__rate_interval/g, '1m');
 }
 
 const targets = dashboard.panels.flatMap((panel) =>
@@ -43,6 +43,7 @@ describe('the Grafana dashboard', () => {
     expect(dashboard.templating.list.map((v) => v.name)).toEqual([
       'datasource',
       'namespace',
+      'model',
       'pod',
       'hpa',
     ]);
@@ -58,6 +59,23 @@ describe('the Grafana dashboard', () => {
         `${name} is neither exposed nor from kube-state-metrics`,
       ).toBe(true);
     }
+  });
+
+  it('selects models: every query on a serving series filters by $model, and one panel splits by model and version', () => {
+    // The serving series carry `model` and `version` (MODEL_NAME/MODEL_VERSION); the rest
+    // (batch size, GPU) are narrowed to the model's pods through $pod, which $model filters.
+    const labelled = /^(http_request|inference_latency|request_queue|requests_rejected)/;
+    for (const [title, expr] of targets) {
+      for (const name of metricNamesInQuery(substitute(expr))) {
+        if (labelled.test(name))
+          expect(expr, `${title}: ${name}`).toMatch(new RegExp(`${name}\\{[^}]*model=~"\\$model"`));
+      }
+    }
+    const pod = dashboard.templating.list.find((v) => v.name === 'pod') as unknown as {
+      query: { query: string };
+    };
+    expect(pod.query.query).toContain('model=~"$model"');
+    expect(targets.some(([, expr]) => /by \(model, version\)/.test(expr))).toBe(true);
   });
 
   it("shows the HPA's replica counts from kube-state-metrics", () => {

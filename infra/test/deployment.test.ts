@@ -131,12 +131,17 @@ describe("the guide's HPA", () => {
     });
   });
 
-  it('shares bounds and behavior with the project HPA, but for the scale-up stabilization window', () => {
+  it("shares bounds and behavior with the project HPA, but for the scale-up window and the project's burst policy", () => {
     const guide = loadYaml('hpa/guide-hpa.yaml') as Any;
     const project = loadYaml('base/hpa.yaml') as Any;
     expect(guide.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(30);
     expect(project.spec.behavior.scaleUp.stabilizationWindowSeconds).toBe(0);
-    expect(project.spec.behavior.scaleUp.policies).toEqual(guide.spec.behavior.scaleUp.policies);
+    // the guide's Pods policy, and beside it the Percent policy that lets a burst double the pods
+    expect(project.spec.behavior.scaleUp.policies).toEqual([
+      ...guide.spec.behavior.scaleUp.policies,
+      { type: 'Percent', value: 100, periodSeconds: 15 },
+    ]);
+    expect(project.spec.behavior.scaleUp.selectPolicy).toBe('Max');
     expect(project.spec.behavior.scaleDown).toEqual(guide.spec.behavior.scaleDown);
     expect([project.spec.minReplicas, project.spec.maxReplicas]).toEqual([
       guide.spec.minReplicas,

@@ -1,5 +1,8 @@
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import {
+  PrometheusRule,
+  ServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
@@ -32,6 +35,7 @@ const validators: Record<string, Validator> = {
   'autoscaling/v2/HorizontalPodAutoscaler': model(HorizontalPodAutoscaler),
   'monitoring.coreos.com/v1/ServiceMonitor': model(ServiceMonitor),
   'keda.sh/v1alpha1/ScaledObject': model(ScaledObject),
+  'monitoring.coreos.com/v1/PrometheusRule': model(PrometheusRule),
 };
 
 function validate(doc: Record<string, unknown>): void {
@@ -46,6 +50,7 @@ const fullManifests = manifestFiles().filter((file) => !file.startsWith('overlay
 describe('every manifest validates against the Kubernetes and CRD schemas', () => {
   it('finds the manifests', () => {
     expect(fullManifests).toEqual([
+      'alerts/prometheusrule.yaml',
       'base/deployment.yaml',
       'base/hpa.yaml',
       'base/pdb.yaml',

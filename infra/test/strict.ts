@@ -16,6 +16,11 @@ const schemaFiles: Record<string, readonly [string, string]> = {
     'MonitoringCoreosComV1ServiceMonitor',
   ],
   'keda.sh/v1alpha1/ScaledObject': ['@kubernetes-models/keda', 'KedaShV1alpha1ScaledObject'],
+  'networking.k8s.io/v1/Ingress': ['kubernetes-models', 'IoK8sApiNetworkingV1Ingress'],
+  'monitoring.coreos.com/v1/PrometheusRule': [
+    '@kubernetes-models/prometheus-operator',
+    'MonitoringCoreosComV1PrometheusRule',
+  ],
 };
 
 type SchemaValidator = (data: unknown) => boolean;

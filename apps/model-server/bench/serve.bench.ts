@@ -199,7 +199,12 @@ async function scrape(port: number): Promise<Map<string, number>> {
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || line === '') continue;
     const at = line.lastIndexOf(' ');
-    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+    // Keyed without the server's fixed `model`/`version` labels, as the lookups below spell them.
+    const key = line
+      .slice(0, at)
+      .replace(/,?model="[^"]*",version="[^"]*"/, '')
+      .replace('{}', '');
+    values.set(key, Number(line.slice(at + 1)));
   }
   return values;
 }

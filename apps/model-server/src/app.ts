@@ -30,17 +30,35 @@ export interface AppOptions {
   state: ServerState;
   registry: Registry;
   logger: Logger;
+  /**
+   * Labels on every serving series (HTTP, queue), such as {@link modelLabels}' `model` and
+   * `version`, so dashboards and alerts tell models apart. Default: none.
+   */
+  metricLabels?: Readonly<Record<string, string>>;
   /** The request queue, when the caller made it (the server counts its own refusals in it). */
   queue?: RequestQueue;
+}
+
+/**
+ * The `model` and `version` labels of the serving series, from `MODEL_NAME` and `MODEL_VERSION`
+ * (as Triton and vLLM label theirs). Aggregations by pod (the adapter's `<<.GroupBy>>`, KEDA's
+ * `sum`) drop them, so the autoscaling rules read the same with or without them.
+ */
+export function modelLabels(
+  config: Pick<Config, 'modelName' | 'modelVersion'>,
+): Readonly<{ model: string; version: string }> {
+  return { model: config.modelName, version: config.modelVersion };
 }
 
 /** The inference queue of {@link createApp}: `MAX_CONCURRENCY`, `MAX_QUEUE`, `MAX_WAIT_MS`. */
 export function createQueue(
   config: Pick<Config, 'maxConcurrency' | 'maxQueue' | 'maxWaitMs'>,
   registry: Registry,
+  metricLabels?: Readonly<Record<string, string>>,
 ): RequestQueue {
   return new RequestQueue({
     registry,
+    constLabels: metricLabels,
     concurrency: config.maxConcurrency,
     maxWaiting: config.maxQueue,
     maxWaitMs: config.maxWaitMs,
@@ -89,12 +107,14 @@ export function createApp({
   state,
   registry,
   logger,
-  queue = createQueue(config, registry),
+  metricLabels,
+  queue = createQueue(config, registry, metricLabels),
 }: AppOptions): Hono {
   const app = new Hono();
   app.use(
     httpMetrics({
       registry,
+      constLabels: metricLabels,
       // Exported at zero from the start, so prometheus-adapter discovers the end-to-end latency
       // of the inference routes before their first request (infra's HPA targets it).
       primeRoutes: INFERENCE_ROUTES.map((route) => ({ method: 'POST', route })),
@@ -118,6 +138,7 @@ export function createApp({
     timeoutMs: config.bodyTimeoutMs,
     maxReceiving: config.maxReceiving,
     nextTurn: turnBarrier(),
+    constLabels: metricLabels,
   });
   app.post(
     '/predict',

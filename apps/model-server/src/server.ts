@@ -10,7 +10,7 @@ import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { createApp, createLoadingApp, createQueue } from './app.js';
+import { createApp, createLoadingApp, createQueue, modelLabels } from './app.js';
 import type { Config } from './config.js';
 import { ConnectionTracker } from './connections.js';
 import { setupGpuProbe } from './gpu.js';
@@ -141,14 +141,21 @@ export async function startServer({
       config.bodyLimitBytes === 'auto'
         ? autoBodyLimit(pool.signature, pool.batchable)
         : { bytes: config.bodyLimitBytes, basis: 'BODY_LIMIT_BYTES' };
-    const queue = createQueue(config, registry);
+    // `model` and `version` on the serving series (the inference histogram, HTTP, queue).
+    const metricLabels = modelLabels(config);
+    const queue = createQueue(config, registry, metricLabels);
     countRejected = (reason) => queue.countRejected(reason);
     app = createApp({
       config: { ...config, bodyLimitBytes: bodyLimit.bytes },
-      serving: { model, pool, inference: inferenceMetrics({ registry }) },
+      serving: {
+        model,
+        pool,
+        inference: inferenceMetrics({ registry, constLabels: metricLabels }),
+      },
       state,
       registry,
       logger,
+      metricLabels,
       queue,
     });
     state.phase = 'ready';

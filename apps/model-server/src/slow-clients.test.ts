@@ -83,9 +83,18 @@ const status = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)
 async function scrape(): Promise<string> {
   return (await fetch(`${base}/metrics`)).text();
 }
+/** A sample's value by its series as written here, without the server's `model`/`version` labels. */
 async function sample(series: string): Promise<number> {
-  const line = (await scrape()).split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  for (const line of (await scrape()).split('\n')) {
+    const at = line.lastIndexOf(' ');
+    const key = line
+      .slice(0, at)
+      .replace(/model="linear-768x2",version="1"/, '')
+      .replace(/\{,|,,|,\}/, (m) => (m === ',,' ? ',' : m.replace(',', '')))
+      .replace('{}', '');
+    if (key === series) return Number(line.slice(at + 1));
+  }
+  return 0;
 }
 async function until(check: () => Promise<boolean>, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;

@@ -21,6 +21,8 @@ export interface IntakeOptions {
   maxReceiving: number;
   /** Awaited between reading and parsing (see `turnBarrier`). */
   nextTurn?: () => Promise<void>;
+  /** Labels fixed for the process on `requests_receiving` (the serving series' `model`, `version`). */
+  constLabels?: Readonly<Record<string, string>>;
 }
 
 /** The Hono context variables {@link bodyIntake}'s middlewares set. */
@@ -128,14 +130,16 @@ export function bodyIntake({
   timeoutMs,
   maxReceiving,
   nextTurn,
+  constLabels = {},
 }: IntakeOptions): BodyIntake {
   let receiving = 0;
   new Gauge({
     name: 'requests_receiving',
     help: 'Inference requests whose body is still arriving (not in request_queue_depth until it has)',
+    labelNames: Object.keys(constLabels),
     registers: [registry],
     collect() {
-      this.set(receiving);
+      this.set(constLabels, receiving);
     },
   });
 

@@ -1,0 +1,135 @@
+// The scale-to-zero queries on a real Prometheus, against the series shapes the other exporters
+// give them: ingress-nginx (its own `namespace` label renamed `exported_namespace` by the scrape,
+// as kube-prometheus-stack does) and kube-state-metrics (labels kept, honor_labels). A small HTTP
+// server stands in for both exporters; no model-server pod is scraped, as at zero replicas.
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, hasKubectl, kustomize, loadYaml } from './helpers.js';
+import { PrometheusServer } from './prometheus-server.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: walking built YAML
+type Any = any;
+
+/** What the stand-in exporters serve: requests counted at the ingress, ready pods. */
+const state = { requests: 0, requestsPerScrape: 0, readyReplicas: 0 };
+
+function exposition(path: string): string {
+  if (path === '/ingress') {
+    state.requests += state.requestsPerScrape;
+    return [
+      '# TYPE nginx_ingress_controller_requests counter',
+      `nginx_ingress_controller_requests{controller_class="k8s.io/ingress-nginx",namespace="default",ingress="model-server",service="model-server",status="503",method="POST",path="/"} ${state.requests}`,
+      '',
+    ].join('\n');
+  }
+  return [
+    '# TYPE kube_deployment_status_replicas_ready gauge',
+    `kube_deployment_status_replicas_ready{namespace="default",deployment="model-server"} ${state.readyReplicas}`,
+    '',
+  ].join('\n');
+}
+
+if (!hasKubectl) {
+  throw new Error(
+    'kubectl not found: install kubectl (its `kubectl kustomize` builds the overlays)',
+  );
+}
+const scaledObject = kustomize('overlays/keda-scale-to-zero').find(
+  (doc) => doc.kind === 'ScaledObject',
+) as Any;
+const trigger = (name: string): string =>
+  scaledObject.spec.triggers.find((t: Any) => t.name === name).metadata.query;
+
+describe('scale-to-zero queries on a real Prometheus', () => {
+  let exporter: Server;
+  let prometheus: PrometheusServer;
+  beforeAll(async () => {
+    const port = await freePort();
+    exporter = createServer((request, response) => {
+      response.setHeader('content-type', 'text/plain; version=0.0.4');
+      response.end(exposition(request.url ?? ''));
+    });
+    await new Promise<void>((resolve) => exporter.listen(port, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${port}`;
+    prometheus = await PrometheusServer.start([
+      {
+        address,
+        job: 'ingress-nginx',
+        labels: { namespace: 'ingress-nginx', __metrics_path__: '/ingress' },
+      },
+      {
+        address,
+        job: 'kube-state-metrics',
+        honorLabels: true,
+        labels: { namespace: 'monitoring', __metrics_path__: '/ksm' },
+      },
+    ]);
+  }, 40_000);
+  afterAll(async () => {
+    await prometheus?.stop();
+    await new Promise((resolve) => exporter?.close(resolve));
+  });
+
+  it('at zero with no request: the pod triggers read 0 (not an error), the activation trigger 0', async () => {
+    state.readyReplicas = 0;
+    state.requestsPerScrape = 0;
+    for (const name of ['e2e-latency', 'queue-depth-avg']) {
+      const answer = await prometheus.waitFor(
+        trigger(name),
+        (a) => (a.data?.result.length ?? 0) > 0,
+      );
+      expect(
+        answer.data?.result.map((r) => Number(r.value[1])),
+        name,
+      ).toEqual([0]);
+    }
+    const ingress = await prometheus.waitFor(
+      trigger('ingress-requests'),
+      (a) => (a.data?.result.length ?? 0) > 0,
+    );
+    expect(ingress.data?.result.map((r) => Number(r.value[1]))).toEqual([0]);
+  }, 30_000);
+
+  it("the ingress series carries exported_namespace, the scrape's namespace beside it", async () => {
+    const answer = await prometheus.query('nginx_ingress_controller_requests');
+    expect(answer.data?.result[0]?.metric).toMatchObject({
+      exported_namespace: 'default',
+      namespace: 'ingress-nginx',
+      ingress: 'model-server',
+    });
+  });
+
+  it('requests at the ingress while no pod runs: the activation trigger and the External metric rise above 0', async () => {
+    state.requestsPerScrape = 3;
+    const ingress = await prometheus.waitFor(
+      trigger('ingress-requests'),
+      (a) => Number(a.data?.result[0]?.value[1] ?? 0) > 0,
+    );
+    expect(Number(ingress.data?.result[0]?.value[1])).toBeGreaterThan(0);
+    // prometheus-adapter's external rule, rendered as the adapter does for the HPA's selector
+    // (ingress=model-server) in namespace default.
+    const values = loadYaml('helm/prometheus-adapter-values.yaml') as Any;
+    const [rule] = values.rules.external;
+    const query = String(rule.metricsQuery)
+      .replace('<<.Series>>', 'nginx_ingress_controller_requests')
+      .replace('<<.LabelMatchers>>', 'exported_namespace="default",ingress="model-server"');
+    const external = await prometheus.waitFor(
+      query,
+      (a) => Number(a.data?.result[0]?.value[1] ?? 0) > 0,
+    );
+    expect(external.data?.result).toHaveLength(1);
+    expect(Number(external.data?.result[0]?.value[1])).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('a pod ready but not scraped: the pod triggers are empty again, so KEDA counts errors and falls back', async () => {
+    state.readyReplicas = 1;
+    for (const name of ['e2e-latency', 'queue-depth-avg']) {
+      const answer = await prometheus.waitFor(
+        trigger(name),
+        (a) => (a.data?.result.length ?? 1) === 0,
+      );
+      expect(answer.status).toBe('success');
+      expect(answer.data?.result, name).toEqual([]);
+    }
+  }, 30_000);
+});
