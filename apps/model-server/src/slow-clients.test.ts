@@ -34,6 +34,7 @@ beforeAll(async () => {
     MAX_QUEUE: '8',
     HEADERS_TIMEOUT_MS: '1000',
     BODY_TIMEOUT_MS: '1500',
+    KEEP_ALIVE_TIMEOUT_MS: '1000',
     MAX_RECEIVING: String(MAX_RECEIVING),
     SHUTDOWN_DELAY_SECONDS: '0',
     SHUTDOWN_DRAIN_SECONDS: '1',
@@ -174,6 +175,15 @@ it('a client that never finishes its headers gets 408 and is counted', async () 
   clearInterval(timer);
   expect(status(answer)).toBe(408);
   expect(await sample('requests_rejected_total{reason="headers_timeout"}')).toBe(before + 1);
+});
+
+it('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS, as announced', async () => {
+  const client = rawClient();
+  client.socket.write('GET /livez HTTP/1.1\r\nHost: x\r\n\r\n');
+  const answer = await client.closed; // the server closes it; the client never does
+  expect(status(answer)).toBe(200);
+  expect(answer).toMatch(/keep-alive: timeout=1\r\n/i);
+  expect(answer).toContain('{"status":"alive"}');
 });
 
 it('a chunked upload the client drops is a 400, counted as one, and logs no error', async () => {
