@@ -7,6 +7,7 @@
 //   3. 50 slow uploads (100 kB at 3 bytes/s) holding connections: request_queue_depth and
 //      requests_receiving, and normal requests served meanwhile against the capacity.
 // Prints figures; asserts nothing. Needs `pnpm build` and hey (apt-get install hey).
+// BENCH_SECONDS (6), BENCH_ROUNDS (3), BENCH_PHASES (1,2,3), BENCH_SERVER_MAIN (another build to compare).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -22,6 +23,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const appDir = path.resolve(here, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// The server to measure: this package's build, or another build's dist/main.js to compare with.
+const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? path.join(appDir, 'dist/main.js');
 const body768 = path.join(here, 'bodies/predict-768.json');
 // BENCH_PHASES=1,3 runs only those phases (phase 3 compares with phase 2's capacity when both run).
 const PHASES = new Set((process.env.BENCH_PHASES ?? '1,2,3').split(',').map((p) => p.trim()));
@@ -84,7 +87,7 @@ interface Server {
 
 async function startServer(env: Record<string, string>): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(appDir, 'dist/main.js')], {
+  const child = spawn(process.execPath, [SERVER_MAIN], {
     cwd: appDir,
     env: {
       ...process.env,
@@ -220,7 +223,7 @@ async function flood(label: string, env: Record<string, string>, bodyFile: strin
   const after = memory(server.pid);
   await server.stop();
   console.log(
-    `  ${label.padEnd(44)} /livez worst ${f(max(livez), 1).padStart(7)} ms (${livez.length} probes, ${failures(livez)} unanswered)  /metrics worst ${f(max(metrics), 1).padStart(7)} ms  RSS ${f(before.rssMb)} → peak ${f(Math.max(peakRss, after.peakMb))} MB  [${statuses(result)}]`,
+    `  ${label.padEnd(44)} /livez median ${f(median(livez), 1)} ms, worst ${f(max(livez), 1).padStart(7)} ms (${livez.length} probes, ${failures(livez)} unanswered)  /metrics worst ${f(max(metrics), 1).padStart(7)} ms  RSS ${f(before.rssMb)} → peak ${f(Math.max(peakRss, after.peakMb))} MB  [${statuses(result)}]`,
   );
 }
 
@@ -311,7 +314,7 @@ async function main() {
     megabyte,
     `{"features":[${values.join(',')}]}`.slice(0, 999_998).replace(/,[^,]*$/, ']}'),
   );
-  console.log(`hey in its own process, ${SECONDS} s per phase\n`);
+  console.log(`server: ${SERVER_MAIN}\nhey in its own process, ${SECONDS} s per phase\n`);
 
   if (PHASES.has('1')) {
     console.log(
