@@ -23,6 +23,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const appDir = path.resolve(here, '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LOAD_NICE = process.env.BENCH_LOAD_NICE ?? '19';
 // The server to measure: this package's build, or another build's dist/main.js to compare with.
 const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? path.join(appDir, 'dist/main.js');
 const body768 = path.join(here, 'bodies/predict-768.json');
@@ -52,7 +53,11 @@ interface HeyResult {
 /** Runs hey in its own process and reads its summary. */
 function hey(args: string[]): Promise<HeyResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('hey', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Niced, so that on a machine shared with the server the load generator takes only the CPU
+    // the server leaves: closer to hey on another machine (BENCH_LOAD_NICE=0 to compare).
+    const child = spawn('nice', ['-n', LOAD_NICE, 'hey', ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;
