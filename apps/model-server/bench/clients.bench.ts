@@ -208,7 +208,12 @@ const statuses = (r: HeyResult) =>
     .map(([s, n]) => `${s}: ${n}`)
     .join(', ')}${r.errors ? `, connection errors: ${r.errors}` : ''}`;
 
-async function flood(label: string, env: Record<string, string>, bodyFile: string) {
+async function flood(
+  label: string,
+  env: Record<string, string>,
+  bodyFile: string,
+  route = '/predict',
+) {
   const server = await startServer(env);
   const before = memory(server.pid);
   let peakRss = before.rssMb;
@@ -217,7 +222,7 @@ async function flood(label: string, env: Record<string, string>, bodyFile: strin
   }, 100);
   const load = hey([
     ...['-z', `${SECONDS}s`, '-c', '200', '-m', 'POST', '-T', 'application/json'],
-    ...['-D', bodyFile, `http://127.0.0.1:${server.port}/predict`],
+    ...['-D', bodyFile, `http://127.0.0.1:${server.port}${route}`],
   ]);
   const [result, livez, metrics] = await Promise.all([
     load,
@@ -319,6 +324,16 @@ async function main() {
     megabyte,
     `{"features":[${values.join(',')}]}`.slice(0, 999_998).replace(/,[^,]*$/, ']}'),
   );
+  // The largest request the automatic limit admits in practice: a v2 batch of 8 rows of 768
+  // full-precision floats (about 130 kB), valid, so every one is parsed and run.
+  const batch8 = path.join(dir, 'infer-8x768.json');
+  const rows = Array.from({ length: 8 * 768 }, (_, i) => Math.sin(i) / 3);
+  await writeFile(
+    batch8,
+    JSON.stringify({
+      inputs: [{ name: 'input', shape: [8, 768], datatype: 'FP32', data: rows }],
+    }),
+  );
   console.log(`server: ${SERVER_MAIN}\nhey in its own process, ${SECONDS} s per phase\n`);
 
   if (PHASES.has('1')) {
@@ -331,6 +346,10 @@ async function main() {
       { BODY_LIMIT_BYTES: '1048576' },
       megabyte,
     );
+    console.log(
+      '   and 200 clients posting valid 8 x 768 v2 batches (130 kB), each parsed and run',
+    );
+    await flood('BODY_LIMIT_BYTES auto', {}, batch8, '/v2/models/linear-768x2/infer');
   }
   let capacityOk = Number.NaN;
   const limits = { MAX_CONCURRENCY: '4', MAX_QUEUE: '8' };

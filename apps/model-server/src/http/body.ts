@@ -6,21 +6,52 @@ export function problem(c: Context, status: number, error: string): Response {
   return c.json({ error }, status as 400);
 }
 
+/** Options of {@link turnBarrier}. */
+export interface TurnBarrierOptions {
+  /**
+   * Most milliseconds of the check phase the callers may take before the rest wait for the next
+   * event-loop iteration (after its I/O: probes, scrapes, worker answers). Default 5.
+   */
+  budgetMs?: number;
+  /** The clock (tests). Default `performance.now`. */
+  now?: () => number;
+}
+
 /**
- * A function resolving at the event loop's next check phase (after the I/O of this turn). All
- * callers in one turn share one `setImmediate`, so waiting costs one timer per turn, not one per
- * request.
+ * A function resolving at the event loop's next check phase, after the I/O of this turn, so that
+ * requests that arrived together are all taken in before any is parsed. Callers resume one per
+ * `setImmediate` callback, so each one's work (parsing, checking, handing to the model) runs
+ * before the next resumes; once they have used `budgetMs` of the phase, the rest resume in the
+ * next iteration, after its I/O. A burst of large bodies therefore blocks the event loop for about
+ * the budget plus one request at a time, never for the whole burst.
+ *
+ * @example
+ * const nextTurn = turnBarrier({ budgetMs: 5 });
+ * await nextTurn(); // then parse
  */
-export function turnBarrier(): () => Promise<void> {
-  let pending: Promise<void> | undefined;
+export function turnBarrier({
+  budgetMs = 5,
+  now = () => performance.now(),
+}: TurnBarrierOptions = {}): () => Promise<void> {
+  let phaseStart = 0;
+  let markQueued = false;
+  const mark = () => {
+    markQueued = false;
+    phaseStart = now();
+  };
+  function enqueue(resolve: () => void): void {
+    // The mark runs first in the check phase the callers below run in: it starts the budget.
+    if (!markQueued) {
+      markQueued = true;
+      setImmediate(mark);
+    }
+    setImmediate(() => {
+      if (now() - phaseStart > budgetMs) enqueue(resolve);
+      else resolve();
+    });
+  }
   return function nextTurn() {
-    pending ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        pending = undefined;
-        resolve();
-      }),
-    );
-    return pending;
+    return new Promise<void>(enqueue);
   };
 }
 

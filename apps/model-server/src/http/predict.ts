@@ -28,18 +28,18 @@ export function predictHandler({
 }: PredictOptions): Handler<{ Variables: IntakeVariables }> {
   const { predict: target, name } = serving.model;
   return async function predict(c) {
-    const body = { value: c.get('json') };
+    const body = c.get('json');
     if (!target.ok) {
       return problem(c, 400, `${target.reason}; use POST /v2/models/${name}/infer`);
     }
-    if (!isObject(body.value)) {
+    if (!isObject(body)) {
       return problem(
         c,
         400,
-        `body must be a JSON object like {"features": [0.1, 0.2]}, got ${describe(body.value)}`,
+        `body must be a JSON object like {"features": [0.1, 0.2]}, got ${describe(body)}`,
       );
     }
-    const features = body.value.features;
+    const features = body.features;
     if (features === undefined)
       return problem(c, 400, 'missing \'features\': send {"features": [numbers]}');
     if (!Array.isArray(features)) {
