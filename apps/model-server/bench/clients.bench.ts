@@ -419,6 +419,17 @@ async function main() {
   );
   for (const u of uploads) u.stop();
   await slowServer.stop();
+
+  // The issue's case: no concurrency limit, where every slow upload used to count in the depth.
+  const unlimited = await startServer({});
+  const more = Array.from({ length: 50 }, () => slowUpload(unlimited.port, 100_000));
+  await sleep(2000);
+  const seen = await scrape(unlimited.port);
+  console.log(
+    `  the same 50 with the default limits (no MAX_CONCURRENCY): request_queue_depth ${seen.get('request_queue_depth')}, requests_receiving ${seen.get('requests_receiving')}`,
+  );
+  for (const u of more) u.stop();
+  await unlimited.stop();
 }
 
 main().then(
