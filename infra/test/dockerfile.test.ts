@@ -45,7 +45,7 @@ describe('infra/Dockerfile', () => {
 
   it('installs the CUDA binaries only when GPU=1', () => {
     expect(dockerfile).toMatch(
-      /if \[ "\$GPU" = "1" \]; then \\\n\s+cd "\$ort" && ONNXRUNTIME_NODE_INSTALL=cuda12 node script\/install\.js/,
+      /if \[ "\$GPU" = "1" \]; then \\\n[^\n]*x64 only[^\n]*\\\n\s+cd "\$ort" && ONNXRUNTIME_NODE_INSTALL=cuda12 node script\/install\.js; \\\n\s+fi;/,
     );
   });
 
@@ -67,11 +67,59 @@ describe('infra/Dockerfile', () => {
     expect(finalStage.find((i) => i.keyword === 'EXPOSE')?.args).toBe('8080');
   });
 
-  it('pins base images to a version, never latest', () => {
-    for (const from of stages) expect(from.args).not.toMatch(/:latest\b/);
-    expect(
-      all.filter((i) => i.keyword === 'ARG' && /_(VERSION|IMAGE)=/.test(i.args)).map((i) => i.args),
-    ).toEqual(['NODE_VERSION=20.19.5', 'CUDA_IMAGE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04']);
+  it('pins every base image by digest, with its tag in a comment above', () => {
+    const lines = dockerfile.split('\n');
+    const images = all.filter((i) => i.keyword === 'ARG' && /^\w+_IMAGE=/.test(i.args));
+    expect(images.map((i) => i.args.split('=')[0])).toEqual([
+      'NODE_IMAGE',
+      'DEBIAN_IMAGE',
+      'CUDA_IMAGE',
+    ]);
+    for (const image of images) {
+      const reference = image.args.split('=')[1] ?? '';
+      const match = /^([\w./-]+):([\w.-]+)@sha256:[0-9a-f]{64}$/.exec(reference);
+      expect(match, reference).not.toBeNull();
+      // The comment right above names the same tag the digest was published under.
+      expect(lines[image.line - 2]).toBe(`# ${match?.[1]}:${match?.[2]}`);
+    }
+    // Every FROM is one of those pinned images or an earlier stage.
+    const stageNames = stages.map((s) => /\bAS (\S+)$/i.exec(s.args)?.[1]);
+    for (const from of stages) {
+      const source = from.args.replace(/\s+AS\s+\S+$/i, '');
+      const pinned = /^\$\{(NODE|DEBIAN|CUDA)_IMAGE\}$/.test(source);
+      const stage = source === `runtime-gpu$\{GPU}` || stageNames.includes(source);
+      expect(pinned || stage, source).toBe(true);
+    }
+  });
+
+  it("keeps only the target platform's ONNX Runtime binaries and no source maps", () => {
+    const prune = all.find((i) => i.keyword === 'RUN' && i.args.includes('onnxruntime-node'));
+    expect(prune?.args).toContain(`case "$\{TARGETARCH:-amd64}" in`);
+    expect(all.find((i) => i.keyword === 'ARG' && i.args === 'TARGETARCH')).toBeDefined();
+    expect(prune?.args).toContain('amd64) arch=x64 ;;');
+    expect(prune?.args).toContain('arm64) arch=arm64 ;;');
+    expect(prune?.args).toContain('case "$dir" in */linux/"$arch") ;; *) rm -rf "$dir" ;; esac;');
+    expect(prune?.args).toContain("find /app -name '*.map' -type f -delete;");
+  });
+
+  it('ships no package manager: the runtimes copy in the node binary alone', () => {
+    const runtimes = stages.filter((s) => /AS runtime-gpu[01]$/.test(s.args));
+    expect(runtimes.map((s) => s.args)).toEqual([
+      `$\{DEBIAN_IMAGE} AS runtime-gpu0`,
+      `$\{CUDA_IMAGE} AS runtime-gpu1`,
+    ]);
+    for (const runtime of runtimes) {
+      const body = all.slice(all.indexOf(runtime) + 1);
+      const next = body.findIndex((i) => i.keyword === 'FROM');
+      const copies = body.slice(0, next).filter((i) => i.keyword === 'COPY');
+      expect(copies.map((i) => i.args)).toEqual([
+        '--from=build /usr/local/bin/node /usr/local/bin/node',
+      ]);
+    }
+    // Nothing after the build stage installs anything, and the node base is only the build stage.
+    const afterBuild = all.slice(all.indexOf(stages[1] as Instruction));
+    expect(afterBuild.filter((i) => i.keyword === 'RUN')).toEqual([]);
+    expect(stages.filter((s) => s.args.startsWith(`$\{NODE_IMAGE}`))).toHaveLength(1);
   });
 
   it('keeps node_modules and build output out of the context', () => {

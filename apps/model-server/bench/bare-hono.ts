@@ -3,7 +3,7 @@
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 
-const port = Number(process.argv[2] ?? 18090);
+const port = Number(process.argv[2] ?? 0);
 const app = new Hono();
 app.post('/predict', async (c) => {
   const body = (await c.req.json()) as { features?: unknown };

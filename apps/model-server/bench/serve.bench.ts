@@ -8,11 +8,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appDir = path.resolve(here, '..');
 const repoRoot = path.resolve(appDir, '../..');
+// The reference server is not part of the repository: it runs only where ../shared/anchors exists.
 const anchors = path.resolve(repoRoot, '../shared/anchors');
+const bodiesDir = path.join(here, 'bodies');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 1;
 const CONCURRENCY = 50;
@@ -166,7 +169,9 @@ let referencePid: number | undefined;
 async function startReference(port: number): Promise<boolean> {
   const script = path.join(anchors, 'seed-server/run.sh');
   if (!existsSync(script)) {
-    console.log(`reference server not found at ${script}; skipping it`);
+    console.log(
+      `  reference (FastAPI+PyTorch): skipped, ${script} does not exist (the reference server lives outside the repository, in ../shared/anchors)`,
+    );
     return false;
   }
   try {
@@ -260,8 +265,8 @@ async function main() {
     );
   }
   const bodies = {
-    '5': path.join(anchors, 'predict-5.json'),
-    '768': path.join(anchors, 'predict-768.json'),
+    '5': path.join(bodiesDir, 'predict-5.json'),
+    '768': path.join(bodiesDir, 'predict-768.json'),
   };
   for (const file of Object.values(bodies)) {
     if (!existsSync(file)) throw new Error(`missing load body ${file}`);
@@ -295,25 +300,28 @@ async function main() {
   // 1. The guide's load against the three servers.
   console.log('\n1. /predict, guide bodies');
   const reference: Record<string, LoadResult | undefined> = {};
-  if (await startReference(18080)) {
+  const referencePort = await freePort();
+  if (await startReference(referencePort)) {
     for (const body of ['5', '768'] as const)
-      reference[body] = (await phase('reference (FastAPI+PyTorch)', 18080, body)).r;
+      reference[body] = (await phase('reference (FastAPI+PyTorch)', referencePort, body)).r;
     stopReference();
     await sleep(500);
   }
+  const barePort = await freePort();
   const bare = await startNode(
-    ['--import', 'tsx', path.join(here, 'bare-hono.ts'), '18090'],
+    ['--import', 'tsx', path.join(here, 'bare-hono.ts'), String(barePort)],
     {},
-    'http://127.0.0.1:18090/health',
+    `http://127.0.0.1:${barePort}/health`,
   );
   const bareResults: Record<string, LoadResult> = {};
   for (const body of ['5', '768'] as const)
-    bareResults[body] = (await phase('bare Hono (parse JSON, constant)', 18090, body)).r;
+    bareResults[body] = (await phase('bare Hono (parse JSON, constant)', barePort, body)).r;
   await bare.stop();
-  const ours = await startServer(18100);
+  const oursPort = await freePort();
+  const ours = await startServer(oursPort);
   const oursResults: Record<string, { r: LoadResult; s: Signals | undefined }> = {};
   for (const body of ['5', '768'] as const)
-    oursResults[body] = await phase('model-server (linear-768x2)', 18100, body, true);
+    oursResults[body] = await phase('model-server (linear-768x2)', oursPort, body, true);
   await ours.stop();
 
   // 2. The heavier model, batching on and off, with /health probed while it is saturated.
@@ -323,19 +331,20 @@ async function main() {
     ['batching on (BATCH_MAX_SIZE=32)', '32'],
     ['batching off (BATCH_MAX_SIZE=1)', '1'],
   ] as const) {
-    const server = await startServer(18110, {
+    const heavyPort = await freePort();
+    const server = await startServer(heavyPort, {
       MODEL_PATH: path.join(appDir, 'models/mlp-bench.onnx'),
       BATCH_MAX_SIZE: size,
     });
     const healthProbe = sleep(WARMUP_SECONDS * 1000 + 500).then(() =>
       load({
-        url: 'http://127.0.0.1:18110/health',
+        url: `http://127.0.0.1:${heavyPort}/health`,
         concurrency: 1,
         seconds: SECONDS - 1,
         rate: 50,
       }),
     );
-    const measured = await phase(`model-server mlp ${label}`, 18110, '768', true);
+    const measured = await phase(`model-server mlp ${label}`, heavyPort, '768', true);
     const health = await healthProbe;
     row('  /health during the above', '-', health);
     heavy[size] = { ...measured, health };

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { type Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Float32Initializer, readInitializers } from '../scripts/onnx-graph.js';
-import { createApp, createLoadingApp } from './app.js';
+import { type AppOptions, createApp, createLoadingApp } from './app.js';
 import { BUNDLED_MODEL } from './config.js';
 import type { ServerState } from './http/health.js';
 import { InferencePool } from './inference/pool.js';
@@ -14,10 +14,7 @@ import { servedModel } from './server.js';
 const silent = pino({ level: 'silent' });
 const BODY_LIMIT = 16 * 1024;
 const predict768 = JSON.parse(
-  await readFile(
-    new URL('../../../../shared/anchors/predict-768.json', import.meta.url),
-    'utf8',
-  ).catch(() => JSON.stringify({ features: Array.from({ length: 768 }, (_, i) => Math.sin(i)) })),
+  await readFile(new URL('../bench/bodies/predict-768.json', import.meta.url), 'utf8'),
 ) as { features: number[] };
 
 /** The bundled model's output for `features` (zero-padded / truncated to 768), in plain JS. */
@@ -41,7 +38,10 @@ afterAll(async () => {
   await pool.close();
 });
 
-function setup({ strict = false }: { strict?: boolean } = {}) {
+function setup({
+  strict = false,
+  ...limits
+}: { strict?: boolean } & Partial<AppOptions['config']> = {}) {
   const registry = new Registry();
   const state: ServerState = { phase: 'ready', draining: false };
   const app = createApp({
@@ -49,7 +49,11 @@ function setup({ strict = false }: { strict?: boolean } = {}) {
       predictStrict: strict,
       maxConcurrency: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
+      maxWaitMs: Number.POSITIVE_INFINITY,
       bodyLimitBytes: BODY_LIMIT,
+      bodyTimeoutMs: 10_000,
+      maxReceiving: 256,
+      ...limits,
     },
     serving: {
       model: servedModel({ modelName: 'linear-768x2', modelVersion: '1' }, pool),

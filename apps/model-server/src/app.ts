@@ -1,13 +1,15 @@
 // The Hono apps: a small one while the model loads, the full one once it is warm.
 import { httpMetrics, metricsHandler } from '@mlscale/metrics';
-import { queueGauge, RequestQueue } from '@mlscale/queue-gauge';
+import { queueGauge, RequestQueue, shedWhenFull } from '@mlscale/queue-gauge';
 import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
-import { limitBody, problem, turnBarrier } from './http/body.js';
+import { problem, turnBarrier } from './http/body.js';
 import { mountHealth, type ServerState } from './http/health.js';
-import { checkModel, inferHandler, modelMetadata } from './http/oip.js';
+import { bodyIntake } from './http/intake.js';
+import { methodNotAllowed } from './http/methods.js';
+import { checkModel, inferHandler, modelCheck, modelMetadata } from './http/oip.js';
 import { predictHandler } from './http/predict.js';
 import type { Serving } from './http/serving.js';
 
@@ -17,7 +19,13 @@ export const INFERENCE_ROUTES = ['/predict', ...MODEL_BASES.map((base) => `${bas
 
 /** What {@link createApp} needs. */
 export interface AppOptions {
-  config: Pick<Config, 'predictStrict' | 'maxConcurrency' | 'maxQueue' | 'bodyLimitBytes'>;
+  config: Pick<
+    Config,
+    'predictStrict' | 'maxConcurrency' | 'maxQueue' | 'maxWaitMs' | 'bodyTimeoutMs' | 'maxReceiving'
+  > & {
+    /** The body limit in bytes, resolved ('auto' sized to the model by the server). */
+    bodyLimitBytes: number;
+  };
   serving: Serving;
   state: ServerState;
   registry: Registry;
@@ -27,6 +35,8 @@ export interface AppOptions {
    * `version`, so dashboards and alerts tell models apart. Default: none.
    */
   metricLabels?: Readonly<Record<string, string>>;
+  /** The request queue, when the caller made it (the server counts its own refusals in it). */
+  queue?: RequestQueue;
 }
 
 /**
@@ -38,6 +48,23 @@ export function modelLabels(
   config: Pick<Config, 'modelName' | 'modelVersion'>,
 ): Readonly<{ model: string; version: string }> {
   return { model: config.modelName, version: config.modelVersion };
+}
+
+/** The inference queue of {@link createApp}: `MAX_CONCURRENCY`, `MAX_QUEUE`, `MAX_WAIT_MS`. */
+export function createQueue(
+  config: Pick<Config, 'maxConcurrency' | 'maxQueue' | 'maxWaitMs'>,
+  registry: Registry,
+  metricLabels?: Readonly<Record<string, string>>,
+): RequestQueue {
+  return new RequestQueue({
+    registry,
+    constLabels: metricLabels,
+    concurrency: config.maxConcurrency,
+    maxWaiting: config.maxQueue,
+    maxWaitMs: config.maxWaitMs,
+    // The wait ends when the model starts on the request, after the batch queue, not at the slot.
+    waitEndsAt: 'started',
+  });
 }
 
 function fallbacks(app: Hono, logger: Logger): void {
@@ -67,9 +94,12 @@ export function createLoadingApp({
 }
 
 /**
- * The full app. The queue gauge wraps the inference routes ahead of the body limit and the
- * handler, so `request_queue_depth` counts each request from its arrival, body reading included,
- * until its response is written.
+ * The full app. An inference request goes through, in order: `shedWhenFull` (503 on arrival when
+ * the queue is full, nothing read), the model check (404), `receive` (body limits and timeout,
+ * `requests_receiving`), `queueGauge` (a slot, or 503; from here it counts in
+ * `request_queue_depth`), `parse` (JSON), the handler (validation, the model). A slow upload holds
+ * neither a slot nor a place in the depth the autoscaler reads, and a refused request costs no
+ * parsing.
  */
 export function createApp({
   config,
@@ -78,6 +108,7 @@ export function createApp({
   registry,
   logger,
   metricLabels,
+  queue = createQueue(config, registry, metricLabels),
 }: AppOptions): Hono {
   const app = new Hono();
   app.use(
@@ -96,25 +127,26 @@ export function createApp({
   mountHealth(app, state);
   app.get('/metrics', metricsHandler({ registry }));
 
-  const queue = new RequestQueue({
-    registry,
-    constLabels: metricLabels,
-    concurrency: config.maxConcurrency,
-    maxWaiting: config.maxQueue,
-    // The wait ends when the model starts on the request, after the batch queue, not at the slot.
-    waitEndsAt: 'started',
-  });
+  const shed = shedWhenFull({ queue });
   const admit = queueGauge({ queue });
-  const limit = limitBody(config.bodyLimitBytes);
   const { model } = serving;
-
   // Requests arriving in one event-loop turn are all taken in before any body is parsed.
-  const nextTurn = turnBarrier();
+  const { receive, parse } = bodyIntake({
+    registry,
+    queue,
+    maxBytes: config.bodyLimitBytes,
+    timeoutMs: config.bodyTimeoutMs,
+    maxReceiving: config.maxReceiving,
+    nextTurn: turnBarrier(),
+    constLabels: metricLabels,
+  });
   app.post(
     '/predict',
+    shed,
+    receive,
     admit,
-    limit,
-    predictHandler({ serving, strict: config.predictStrict, nextTurn }),
+    parse,
+    predictHandler({ serving, strict: config.predictStrict }),
   );
 
   const metadata = (c: Context) => checkModel(c, model) ?? c.json(modelMetadata(model));
@@ -123,12 +155,14 @@ export function createApp({
     (state.phase === 'ready'
       ? c.json({ name: model.name, ready: true })
       : c.json({ name: model.name, ready: false }, 503));
-  const infer = inferHandler({ serving, nextTurn });
+  const infer = inferHandler({ serving });
+  const rightModel = modelCheck(model);
   for (const base of MODEL_BASES) {
     app.get(base, metadata);
     app.get(`${base}/ready`, ready);
-    app.post(`${base}/infer`, admit, limit, infer);
+    app.post(`${base}/infer`, shed, rightModel, receive, admit, parse, infer);
   }
+  methodNotAllowed(app);
   fallbacks(app, logger);
   return app;
 }

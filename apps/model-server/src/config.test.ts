@@ -19,7 +19,12 @@ describe('loadConfig', () => {
       batchMaxWaitMs: 0,
       maxConcurrency: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
-      bodyLimitBytes: 1048576,
+      bodyLimitBytes: 'auto',
+      headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 10_000,
+      keepAliveTimeoutMs: 5_000,
+      maxReceiving: 256,
+      maxWaitMs: 10_000,
       shutdownDelaySeconds: 5,
       shutdownDrainSeconds: 20,
       gpuProbe: 'auto',
@@ -44,6 +49,11 @@ describe('loadConfig', () => {
         MAX_CONCURRENCY: '8',
         MAX_QUEUE: '0',
         BODY_LIMIT_BYTES: '1000',
+        HEADERS_TIMEOUT_MS: '2000',
+        BODY_TIMEOUT_MS: '3000',
+        KEEP_ALIVE_TIMEOUT_MS: '4000',
+        MAX_RECEIVING: '32',
+        MAX_WAIT_MS: '250',
         SHUTDOWN_DELAY_SECONDS: '0',
         SHUTDOWN_DRAIN_SECONDS: '1.5',
         GPU_PROBE: 'OFF',
@@ -66,6 +76,11 @@ describe('loadConfig', () => {
       maxConcurrency: 8,
       maxQueue: 0,
       bodyLimitBytes: 1000,
+      headersTimeoutMs: 2000,
+      bodyTimeoutMs: 3000,
+      keepAliveTimeoutMs: 4000,
+      maxReceiving: 32,
+      maxWaitMs: 250,
       shutdownDelaySeconds: 0,
       shutdownDrainSeconds: 1.5,
       gpuProbe: 'off',
@@ -103,6 +118,25 @@ describe('loadConfig', () => {
       "GPU_PROBE must be one of auto, on, off, got 'yes'",
     ]);
     expect((error as Error).message).toMatch(/^invalid configuration: MODEL_PATH/);
+  });
+
+  it('takes auto and unlimited where they are meaningful, and checks the new limits', () => {
+    expect(loadConfig({ BODY_LIMIT_BYTES: 'auto', MAX_WAIT_MS: 'unlimited' }, 2)).toMatchObject({
+      bodyLimitBytes: 'auto',
+      maxWaitMs: Number.POSITIVE_INFINITY,
+    });
+    expect(() =>
+      loadConfig({
+        BODY_LIMIT_BYTES: '0',
+        HEADERS_TIMEOUT_MS: 'soon',
+        BODY_TIMEOUT_MS: '10',
+        KEEP_ALIVE_TIMEOUT_MS: '-1',
+        MAX_RECEIVING: '0',
+        MAX_WAIT_MS: '0',
+      }),
+    ).toThrow(
+      "invalid configuration: BODY_LIMIT_BYTES must be a whole number ≥ 1, got '0'; HEADERS_TIMEOUT_MS must be a whole number 100…3600000, got 'soon'; BODY_TIMEOUT_MS must be a whole number 100…3600000, got '10'; KEEP_ALIVE_TIMEOUT_MS must be a whole number 100…3600000, got '-1'; MAX_RECEIVING must be a whole number 1…1000000, got '0'; MAX_WAIT_MS must be a whole number ≥ 1, got '0'",
+    );
   });
 
   it('refuses a model name that cannot be a URL segment', () => {

@@ -25,7 +25,18 @@ export interface Config {
   maxConcurrency: number;
   /** Requests that may wait beyond maxConcurrency; Infinity: no limit. */
   maxQueue: number;
-  bodyLimitBytes: number;
+  /** Largest request body; 'auto': sized to the model's input once it is loaded (see bodyLimitFor). */
+  bodyLimitBytes: number | 'auto';
+  /** Longest a client may take to send its request headers (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Longest a client may take to send the whole body once its headers are in; then 408. */
+  bodyTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open (Node's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
+  /** Requests whose body may be arriving at once; more get 503 before their body is read. */
+  maxReceiving: number;
+  /** Longest a request may wait for a MAX_CONCURRENCY slot; Infinity: no limit. */
+  maxWaitMs: number;
   shutdownDelaySeconds: number;
   shutdownDrainSeconds: number;
   gpuProbe: 'auto' | 'on' | 'off';
@@ -83,6 +94,11 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     const raw = value(name);
     if (raw === undefined || raw === 'unlimited') return Number.POSITIVE_INFINITY;
     return integer(name, Number.POSITIVE_INFINITY, min);
+  };
+  const autoOr = (name: string, min: number): number | 'auto' => {
+    const raw = value(name);
+    if (raw === undefined || raw.toLowerCase() === 'auto') return 'auto';
+    return integer(name, min, min);
   };
   const seconds = (name: string, fallback: number) => {
     const raw = value(name);
@@ -147,7 +163,17 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     batchMaxWaitMs,
     maxConcurrency: optionalLimit('MAX_CONCURRENCY', 1),
     maxQueue: optionalLimit('MAX_QUEUE', 0),
-    bodyLimitBytes: integer('BODY_LIMIT_BYTES', 1024 * 1024, 1),
+    bodyLimitBytes: autoOr('BODY_LIMIT_BYTES', 1),
+    // Defaults: a legitimate client sends a request of a few kB in well under a second, even on a
+    // poor mobile link; ten seconds per phase is generous to it and short for a slowloris.
+    headersTimeoutMs: integer('HEADERS_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    bodyTimeoutMs: integer('BODY_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    // Node's own default; clients (and shutdown) read it from the `Keep-Alive: timeout=` header.
+    keepAliveTimeoutMs: integer('KEEP_ALIVE_TIMEOUT_MS', 5_000, 100, 3_600_000),
+    maxReceiving: integer('MAX_RECEIVING', 256, 1, 1_000_000),
+    // A request that waited 10 s for a slot is long past any latency target; its client has
+    // likely given up. 'unlimited' restores the old behaviour.
+    maxWaitMs: value('MAX_WAIT_MS') === undefined ? 10_000 : optionalLimit('MAX_WAIT_MS', 1),
     shutdownDelaySeconds: seconds('SHUTDOWN_DELAY_SECONDS', 5),
     shutdownDrainSeconds: seconds('SHUTDOWN_DRAIN_SECONDS', 20),
     gpuProbe: oneOf('GPU_PROBE', ['auto', 'on', 'off'] as const, 'auto'),

@@ -3,17 +3,20 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
 import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
-import { createApp, createLoadingApp, modelLabels } from './app.js';
+import { createApp, createLoadingApp, createQueue, modelLabels } from './app.js';
 import type { Config } from './config.js';
 import { ConnectionTracker } from './connections.js';
 import { setupGpuProbe } from './gpu.js';
+import { autoBodyLimit } from './http/body-limit.js';
 import type { ServerState } from './http/health.js';
+import { answerClientError, dropLintFailingDefaults, serverTimeouts } from './http/limits.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
 
@@ -87,7 +90,14 @@ export async function startServer({
   const server = createAdaptorServer({
     fetch: (request, env) => app.fetch(request, env),
     hostname: config.host,
+    serverOptions: serverTimeouts(config),
   }) as Server;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  let countRejected: ((reason: string) => void) | undefined;
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') countRejected?.('headers_timeout');
+    answerClientError(error, socket);
+  });
   const tracker = new ConnectionTracker(server);
   const port = await listen(server, config.port, config.host);
   logger.info({ host: config.host, port }, 'listening; loading the model');
@@ -114,6 +124,7 @@ export async function startServer({
     const model = servedModel(config, pool);
     // Serving metrics exist only from here on: a cold pod exports none.
     collectDefaultMetrics({ register: registry });
+    dropLintFailingDefaults(registry);
     batchSize = new Histogram({
       name: 'inference_batch_size',
       help: 'Rows per model run: requests merged by dynamic batching',
@@ -133,8 +144,14 @@ export async function startServer({
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`GPU_PROBE=${config.gpuProbe}: ${reason}`, { cause: error });
     }
+    const bodyLimit =
+      config.bodyLimitBytes === 'auto'
+        ? autoBodyLimit(pool.signature, pool.batchable)
+        : { bytes: config.bodyLimitBytes, basis: 'BODY_LIMIT_BYTES' };
+    const queue = createQueue(config, registry, metricLabels);
+    countRejected = (reason) => queue.countRejected(reason);
     app = createApp({
-      config,
+      config: { ...config, bodyLimitBytes: bodyLimit.bytes },
       serving: {
         model,
         pool,
@@ -144,6 +161,7 @@ export async function startServer({
       registry,
       logger,
       metricLabels,
+      queue,
     });
     state.phase = 'ready';
     logger.info(
@@ -160,6 +178,8 @@ export async function startServer({
         workerNice: pool.niceProblem ? `not set: ${pool.niceProblem}` : config.workerNice,
         batchMaxSize: model.batchable ? config.batchMaxSize : 1,
         batchMaxWaitMs: config.batchMaxWaitMs,
+        bodyLimitBytes: bodyLimit.bytes,
+        bodyLimitBasis: bodyLimit.basis,
         warmupSeconds: pool.warmupSeconds,
       },
       'model warm; ready',

@@ -1,5 +1,5 @@
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
@@ -7,6 +7,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queueGauge, queueTicket } from './queue-gauge.js';
 import { RequestQueue } from './request-queue.js';
+import { shedWhenFull } from './shed-when-full.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -207,5 +208,45 @@ describe('queueGauge', () => {
     expect(results).toHaveLength(40);
     await until(() => queue.depth === 0);
     expect(await registry.metrics()).toContain('request_queue_depth 0');
+  });
+
+  it('shedWhenFull refuses on arrival without waiting for the body, and lets requests in when there is room (real server)', async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry, concurrency: 1, maxWaiting: 0 });
+    const held = gate();
+    const app = new Hono();
+    app.post('/work', shedWhenFull({ queue }), queueGauge({ queue }), async (c) => {
+      const body = await c.req.text();
+      await held.opened;
+      return c.json({ bytes: body.length });
+    });
+    const base = await listen(app);
+    const first = fetch(`${base}/work`, { method: 'POST', body: 'x' });
+    await until(() => queue.inFlight === 1);
+    // Headers announce 100 kB, and no byte of the body ever comes: the answer cannot have read it.
+    const { port } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk;
+        if (text.includes('\r\n\r\n') && text.includes('}')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+      socket.on('error', reject);
+      socket.write('POST /work HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/retry-after: 1/i);
+    expect(answer).toContain('server is at capacity: 1 requests in flight and 0 waiting');
+    expect(queue.depth).toBe(1);
+    held.open();
+    expect(await (await first).json()).toEqual({ bytes: 1 });
+    await until(() => queue.depth === 0);
+    const after = await fetch(`${base}/work`, { method: 'POST', body: 'yz' });
+    expect(await after.json()).toEqual({ bytes: 2 });
+    expect(await registry.metrics()).toContain('requests_rejected_total{reason="queue_full"} 1');
   });
 });

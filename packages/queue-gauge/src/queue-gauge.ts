@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import { refusal } from './refusal.js';
 import { QueueFullError, type QueueTicket, type RequestQueue } from './request-queue.js';
 
 /** Options of {@link queueGauge}. */
@@ -23,7 +24,10 @@ interface NodeOutgoing {
  * Hono middleware that counts each request in `queue` from the moment it reaches the middleware
  * until its response is sent, and, when the queue has a concurrency limit, holds it until a slot is
  * free. A request the queue refuses gets `503` with `Retry-After` and a JSON `error`. Mount it on
- * the routes that reach the model, before the body is read, so waiting requests are counted.
+ * the routes that reach the model, after the body has been read (and parsed): a request is counted,
+ * and takes a slot, once it is ready to run, so a client that uploads slowly holds neither a slot
+ * nor a place in `request_queue_depth`. {@link shedWhenFull} ahead of the body read refuses cheaply
+ * when the queue is full.
  *
  * The depth goes back down whatever happens: the handler throws, the client goes away while the
  * request waits or runs, or the body streams (on `@hono/node-server` the slot is held until the
@@ -41,14 +45,12 @@ export function queueGauge({
   return async function queueGauge(c, next) {
     let ticket = queue.tryAcquire();
     if (ticket === undefined) {
+      const refused = queue.refuseIfFull();
+      if (refused) return refusal(c, refused);
       try {
         ticket = await queue.acquire({ signal: c.req.raw.signal });
       } catch (error) {
-        if (error instanceof QueueFullError) {
-          return c.json({ error: `${error.message}; retry later` }, 503, {
-            'Retry-After': String(error.retryAfterSeconds),
-          });
-        }
+        if (error instanceof QueueFullError) return refusal(c, error);
         if (c.req.raw.signal.aborted) {
           // The client is gone; nobody reads this. 499 is nginx's "client closed request".
           return c.json({ error: 'client closed the request while it waited' }, 499 as 400);

@@ -23,7 +23,7 @@ export interface QueueRecorder {
   /** Adds `delta` to the depth, after adding the time integral of the old depth. */
   changeDepth(delta: number): void;
   observeWait(seconds: number): void;
-  reject(reason: RejectReason): void;
+  reject(reason: RejectReason | (string & {})): void;
 }
 
 const metricNames = {

@@ -96,6 +96,37 @@ describe('RequestQueue', () => {
     expect(await sample(registry, 'requests_rejected_total{reason="queue_full"}')).toBe(1);
   });
 
+  it('is full only with every slot taken and maxWaiting waiting; refuseIfFull counts only then', async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry, concurrency: 1, maxWaiting: 1 });
+    expect(queue.full).toBe(false);
+    expect(queue.refuseIfFull()).toBeUndefined();
+    const held = await queue.acquire();
+    expect(queue.full).toBe(false);
+    const waiting = queue.acquire();
+    expect(queue.full).toBe(true);
+    expect(queue.refuseIfFull()).toEqual({
+      reason: 'queue_full',
+      retryAfterSeconds: 1,
+      message: 'server is at capacity: 1 requests in flight and 1 waiting',
+    });
+    expect(queue.depth).toBe(2);
+    held.release();
+    expect(queue.full).toBe(false);
+    (await waiting).release();
+    expect(await sample(registry, 'requests_rejected_total{reason="queue_full"}')).toBe(1);
+    expect(new RequestQueue({ registry: new Registry() }).full).toBe(false);
+  });
+
+  it('counts refusals of the server before the queue under their own reason', async () => {
+    const registry = new Registry();
+    const queue = new RequestQueue({ registry });
+    queue.countRejected('body_timeout');
+    queue.countRejected('body_timeout');
+    expect(await sample(registry, 'requests_rejected_total{reason="body_timeout"}')).toBe(2);
+    expect(queue.depth).toBe(0);
+  });
+
   it('gives up waiting after maxWaitMs', async () => {
     const registry = new Registry();
     const queue = new RequestQueue({ registry, concurrency: 1, maxWaitMs: 50 });

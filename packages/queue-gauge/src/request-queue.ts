@@ -49,6 +49,16 @@ export interface QueueTicket {
   release(): void;
 }
 
+/** A request refused by {@link RequestQueue.refuseIfFull}: what to answer with. */
+export interface QueueRefusal {
+  /** Why it was refused. */
+  readonly reason: RejectReason;
+  /** What to tell the client in `Retry-After`, in seconds. */
+  readonly retryAfterSeconds: number;
+  /** A sentence for the client, such as `server is at capacity: 4 requests in flight and 8 waiting`. */
+  readonly message: string;
+}
+
 /** Thrown by {@link RequestQueue.acquire} when the request is refused: shed it with a 503. */
 export class QueueFullError extends Error {
   override readonly name = 'QueueFullError';
@@ -142,6 +152,35 @@ export class RequestQueue {
   }
 
   /**
+   * True when a request arriving now would be refused: every slot is taken and `maxWaiting`
+   * requests are waiting already. Never true without a `concurrency` limit.
+   */
+  get full(): boolean {
+    return this.running >= this.concurrency && this.waiting >= this.maxWaiting;
+  }
+
+  /**
+   * Refuses a request now when the queue is {@link RequestQueue.full}: counts it as `queue_full`
+   * and returns the refusal to answer with (a value, not an Error: a refusal is an expected
+   * outcome, and capturing a stack for each one costs more than the rest of a 503); returns
+   * `undefined`, and counts nothing, when there is room. Lets a server shed before it spends
+   * anything on the request (reading its body).
+   *
+   * @example
+   * const refused = queue.refuseIfFull();
+   * if (refused) return c.json({ error: refused.message }, 503, { 'Retry-After': '1' });
+   */
+  refuseIfFull(): QueueRefusal | undefined {
+    if (!this.full) return undefined;
+    this.recorder.reject('queue_full');
+    return {
+      reason: 'queue_full',
+      retryAfterSeconds: this.retryAfterSeconds,
+      message: `server is at capacity: ${this.running} requests in flight and ${this.waiting} waiting`,
+    };
+  }
+
+  /**
    * Takes a slot at once when one is free and nobody is waiting for it; otherwise returns
    * `undefined` and takes nothing (then call {@link RequestQueue.acquire}).
    */
@@ -150,6 +189,19 @@ export class RequestQueue {
     this.running += 1;
     this.recorder.changeDepth(1);
     return this.ticket(performance.now(), 0);
+  }
+
+  /**
+   * Counts a request that the server refused before it reached this queue (its own limits, such
+   * as too many bodies being received, or a body that took too long), in
+   * `requests_rejected_total{reason}`, beside `queue_full` and `wait_timeout`. Keep `reason` to a
+   * few fixed words: each one is a series.
+   *
+   * @example
+   * queue.countRejected('body_timeout');
+   */
+  countRejected(reason: string): void {
+    this.recorder.reject(reason);
   }
 
   /**
@@ -163,14 +215,10 @@ export class RequestQueue {
     const now = this.tryAcquire();
     if (now !== undefined) return Promise.resolve(now);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.waiting >= this.maxWaiting) {
-      this.recorder.reject('queue_full');
+    const refused = this.refuseIfFull();
+    if (refused) {
       return Promise.reject(
-        new QueueFullError(
-          'queue_full',
-          this.retryAfterSeconds,
-          `server is at capacity: ${this.running} requests in flight and ${this.waiting} waiting`,
-        ),
+        new QueueFullError(refused.reason, refused.retryAfterSeconds, refused.message),
       );
     }
     return new Promise<QueueTicket>((resolve, reject) => {

@@ -1,105 +1,63 @@
-// Reading a JSON request body: content type, size limit and parse errors become 4xx JSON errors.
-import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-
-/** A request body that could not be used, with the status to answer. */
-export interface BodyProblem {
-  ok: false;
-  status: 400 | 413 | 415;
-  error: string;
-}
-
-/** `{ ok: true, value }` with the parsed JSON, or the problem to report. */
-export type JsonBody = { ok: true; value: unknown } | BodyProblem;
+// Small helpers of the HTTP layer: JSON errors, the turn barrier, describing JSON values.
+import type { Context } from 'hono';
 
 /** Answers a problem as `{"error": "..."}`. */
 export function problem(c: Context, status: number, error: string): Response {
   return c.json({ error }, status as 400);
 }
 
+/** Options of {@link turnBarrier}. */
+export interface TurnBarrierOptions {
+  /**
+   * Most milliseconds of the check phase the callers may take before the rest wait for the next
+   * event-loop iteration (after its I/O: probes, scrapes, worker answers). Default 5.
+   */
+  budgetMs?: number;
+  /** The clock (tests). Default `performance.now`. */
+  now?: () => number;
+}
+
 /**
- * Middleware refusing bodies over `maxBytes` with 413. A declared `Content-Length` is checked
- * without touching the body (so @hono/node-server keeps its fast body path); a chunked body goes
- * through Hono's `bodyLimit`, which counts the bytes as they arrive.
+ * A function resolving at the event loop's next check phase, after the I/O of this turn, so that
+ * requests that arrived together are all taken in before any is parsed. Callers resume one per
+ * `setImmediate` callback, so each one's work (parsing, checking, handing to the model) runs
+ * before the next resumes; once they have used `budgetMs` of the phase, the rest resume in the
+ * next iteration, after its I/O. A burst of large bodies therefore blocks the event loop for about
+ * the budget plus one request at a time, never for the whole burst.
+ *
+ * @example
+ * const nextTurn = turnBarrier({ budgetMs: 5 });
+ * await nextTurn(); // then parse
  */
-export function limitBody(maxBytes: number): MiddlewareHandler {
-  const tooLarge = (c: Context) =>
-    problem(c, 413, `request body is larger than ${maxBytes} bytes (BODY_LIMIT_BYTES)`);
-  const streamed = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
-  return async function limitBody(c, next) {
-    const length = c.req.header('content-length');
-    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
-      return Number(length) > maxBytes ? tooLarge(c) : next();
+export function turnBarrier({
+  budgetMs = 5,
+  now = () => performance.now(),
+}: TurnBarrierOptions = {}): () => Promise<void> {
+  let phaseStart = 0;
+  let markQueued = false;
+  const mark = () => {
+    markQueued = false;
+    phaseStart = now();
+  };
+  function enqueue(resolve: () => void): void {
+    // The mark runs first in the check phase the callers below run in: it starts the budget.
+    if (!markQueued) {
+      markQueued = true;
+      setImmediate(mark);
     }
-    return streamed(c, next);
-  };
-}
-
-/** True for `application/json` and `application/<something>+json`, parameters ignored. */
-function isJsonType(contentType: string): boolean {
-  const media = (contentType.split(';')[0] ?? '').trim().toLowerCase();
-  return (
-    media === 'application/json' || (media.startsWith('application/') && media.endsWith('+json'))
-  );
-}
-
-/**
- * A function resolving at the event loop's next check phase (after the I/O of this turn). All
- * callers in one turn share one `setImmediate`, so waiting costs one timer per turn, not one per
- * request.
- */
-export function turnBarrier(): () => Promise<void> {
-  let pending: Promise<void> | undefined;
+    setImmediate(() => {
+      if (now() - phaseStart > budgetMs) enqueue(resolve);
+      else resolve();
+    });
+  }
   return function nextTurn() {
-    pending ??= new Promise<void>((resolve) =>
-      setImmediate(() => {
-        pending = undefined;
-        resolve();
-      }),
-    );
-    return pending;
+    return new Promise<void>(enqueue);
   };
-}
-
-/**
- * Reads and parses the body as JSON, after `nextTurn()` when given (see {@link turnBarrier}). A request without `Content-Type` is read as JSON (as FastAPI
- * does, so plain load generators work); one with another type gets 415.
- */
-export async function readJson(c: Context, nextTurn?: () => Promise<void>): Promise<JsonBody> {
-  const contentType = c.req.header('content-type');
-  if (contentType !== undefined && !isJsonType(contentType)) {
-    return {
-      ok: false,
-      status: 415,
-      error: `Content-Type must be application/json, got '${contentType}'`,
-    };
-  }
-  let text: string;
-  try {
-    text = await c.req.text();
-  } catch (error) {
-    return { ok: false, status: 400, error: `could not read the request body: ${message(error)}` };
-  }
-  if (text.trim() === '') {
-    return { ok: false, status: 400, error: 'request body is empty; send JSON' };
-  }
-  // Let the event loop take in the other requests that arrived with this one before parsing:
-  // each gets its arrival time (and its place in request_queue_depth) first, then the CPU work
-  // runs inside the measured window, instead of later arrivals waiting unseen in socket buffers.
-  if (nextTurn) await nextTurn();
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (error) {
-    return { ok: false, status: 400, error: `malformed JSON: ${message(error)}` };
-  }
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** A short description of a JSON value's kind, for error messages. */
 export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';

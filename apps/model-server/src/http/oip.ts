@@ -1,9 +1,10 @@
 // The Open Inference Protocol (KServe v2 / Triton HTTP): model metadata and infer.
-import type { Context, Handler } from 'hono';
+import type { Context, Handler, MiddlewareHandler } from 'hono';
 import type { TensorSpec } from '../inference/protocol.js';
 import { elementCount, OIP_DATATYPE, type TensorData, toJsonValues } from '../inference/tensors.js';
 import type { ServedModel } from '../model.js';
-import { describe, isObject, problem, readJson } from './body.js';
+import { describe, isObject, problem } from './body.js';
+import type { IntakeVariables } from './intake.js';
 import { runModel, type Serving } from './serving.js';
 import { toTypedArray } from './values.js';
 
@@ -51,21 +52,59 @@ export function checkModel(c: Context, model: ServedModel): Response | undefined
   return undefined;
 }
 
-/** Flattens row-major nested arrays, at most `depth` levels deep; undefined when deeper. */
-function flatten(data: unknown[], depth: number): unknown[] | undefined {
-  if (!data.some(Array.isArray)) return data;
-  if (depth <= 1) return undefined;
-  const out: unknown[] = [];
-  for (const item of data) {
-    if (!Array.isArray(item)) {
-      out.push(item);
-      continue;
-    }
-    const inner = flatten(item, depth - 1);
-    if (inner === undefined) return undefined;
-    for (const v of inner) out.push(v);
+type Flat = { ok: true; values: unknown[] } | { ok: false; error: string };
+
+/**
+ * The row-major values of `data` for a tensor of `shape`: `data` is flat, or nested along the
+ * shape's leading dimensions with every array at one level as long as its dimension (ragged rows
+ * are refused, not concatenated). `path` names the array in errors (`data[1]`).
+ */
+function flatten(data: unknown[], shape: readonly number[], path: string): Flat {
+  if (!data.some(Array.isArray)) return { ok: true, values: data };
+  const [dim, ...rest] = shape;
+  if (dim === undefined || rest.length === 0) {
+    return { ok: false, error: `${path} is nested deeper than the shape` };
   }
-  return out;
+  if (data.length !== dim) {
+    return {
+      ok: false,
+      error: `${path} has ${data.length} rows; the shape needs ${dim} there (ragged data)`,
+    };
+  }
+  const perRow = elementCount(rest);
+  const values: unknown[] = [];
+  for (const [i, item] of data.entries()) {
+    if (!Array.isArray(item)) {
+      return {
+        ok: false,
+        error: `${path}[${i}] is ${describe(item)}; nested data needs an array in every row`,
+      };
+    }
+    const inner = flatten(item, rest, `${path}[${i}]`);
+    if (!inner.ok) return inner;
+    if (inner.values.length !== perRow) {
+      return {
+        ok: false,
+        error: `${path}[${i}] has ${inner.values.length} values; the shape needs ${perRow} per row (ragged data)`,
+      };
+    }
+    for (const v of inner.values) values.push(v);
+  }
+  return { ok: true, values };
+}
+
+/** A value a client sent, for an error message: a short quoted string, else its kind. */
+function quote(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 64)) : describe(value);
+}
+
+/** Middleware answering 404 for a path that names another model, before the body is read. */
+export function modelCheck(model: ServedModel): MiddlewareHandler {
+  return async function modelCheck(c, next) {
+    const wrong = checkModel(c, model);
+    if (wrong) return wrong;
+    await next();
+  };
 }
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
@@ -77,7 +116,7 @@ function parseInput(raw: Record<string, unknown>, spec: TensorSpec): Parsed<Tens
   if (raw.datatype !== expected) {
     return {
       ok: false,
-      error: `input '${name}' has datatype ${JSON.stringify(raw.datatype ?? null)}; the model takes ${expected}`,
+      error: `input '${name}' has datatype ${quote(raw.datatype)}; the model takes ${expected}`,
     };
   }
   const shape = raw.shape;
@@ -109,17 +148,15 @@ function parseInput(raw: Record<string, unknown>, spec: TensorSpec): Parsed<Tens
       error: `input '${name}' needs 'data', an array, got ${describe(raw.data)}`,
     };
   }
-  const flat = flatten(raw.data, shape.length);
-  if (flat === undefined) {
-    return { ok: false, error: `input '${name}' has data nested deeper than its shape` };
-  }
-  if (flat.length !== count) {
+  const flat = flatten(raw.data, shape, 'data');
+  if (!flat.ok) return { ok: false, error: `input '${name}' ${flat.error}` };
+  if (flat.values.length !== count) {
     return {
       ok: false,
-      error: `input '${name}' has ${flat.length} values; shape [${shape.join(', ')}] needs ${count}`,
+      error: `input '${name}' has ${flat.values.length} values; shape [${shape.join(', ')}] needs ${count}`,
     };
   }
-  const converted = toTypedArray(spec.type, flat, count, `input '${name}' data`);
+  const converted = toTypedArray(spec.type, flat.values, count, `input '${name}' data`);
   if (!converted.ok) return converted;
   return { ok: true, value: { type: spec.type, dims: shape, data: converted.data } };
 }
@@ -148,7 +185,7 @@ function parseRequest(
       const known = [...specs.keys()].join(', ');
       return {
         ok: false,
-        error: `inputs[${i}] names ${JSON.stringify(raw.name ?? null)}; the model's inputs are: ${known}`,
+        error: `inputs[${i}] names ${quote(raw.name)}; the model's inputs are: ${known}`,
       };
     }
     if (feeds[spec.name]) return { ok: false, error: `input '${spec.name}' is given twice` };
@@ -179,28 +216,32 @@ function parseRequest(
           error: `outputs[${i}] names no output of the model; its outputs are: ${known}`,
         };
       }
+      if (wanted.includes(spec)) {
+        return {
+          ok: false,
+          error: `outputs[${i}] names '${spec.name}' again; name each output once`,
+        };
+      }
       wanted.push(spec);
     }
   }
   return { ok: true, value: { id, feeds, outputs: wanted } };
 }
 
-/** `POST /v2/models/{name}[/versions/{version}]/infer`. */
+/**
+ * `POST /v2/models/{name}[/versions/{version}]/infer`. The body has been read and parsed before
+ * (`bodyIntake`); mount {@link modelCheck} ahead of that so a wrong model is a 404 unread.
+ */
 export function inferHandler({
   serving,
-  nextTurn,
 }: {
   serving: Serving;
-  /** Awaited before parsing the body (see `turnBarrier`). */
-  nextTurn?: () => Promise<void>;
-}): Handler {
+}): Handler<{ Variables: IntakeVariables }> {
   const { model } = serving;
-  return async function infer(c: Context) {
+  return async function infer(c) {
     const wrongModel = checkModel(c, model);
     if (wrongModel) return wrongModel;
-    const body = await readJson(c, nextTurn);
-    if (!body.ok) return problem(c, body.status, body.error);
-    const request = parseRequest(body.value, model);
+    const request = parseRequest(c.get('json'), model);
     if (!request.ok) return problem(c, 400, request.error);
     const result = await runModel(c, serving, request.value.feeds);
     if (result instanceof Response) return result;

@@ -1,7 +1,8 @@
 // POST /predict: the reference guide's contract, {"features": [...]} → {"prediction": [...], "latency_ms"}.
-import type { Context, Handler } from 'hono';
+import type { Handler } from 'hono';
 import { toJsonValues } from '../inference/tensors.js';
-import { describe, isObject, problem, readJson } from './body.js';
+import { describe, isObject, problem } from './body.js';
+import type { IntakeVariables } from './intake.js';
 import { runModel, type Serving } from './serving.js';
 import { toTypedArray } from './values.js';
 
@@ -13,32 +14,32 @@ export interface PredictOptions {
   serving: Serving;
   /** Reject `features` of any other length than the model's instead of padding or truncating. */
   strict: boolean;
-  /** Awaited before parsing the body (see `turnBarrier`). */
-  nextTurn?: () => Promise<void>;
 }
 
 /**
  * The guide's `/predict`. Like the guide, a shorter `features` list is zero-padded and a longer one
  * truncated to the model's input width, and the response says so in `X-Input-Adjusted`; with
  * `strict` any other length is a 400. `latency_ms` is the model's time for the batch the request
- * ran in.
+ * ran in. The body has been read and parsed before (`bodyIntake`).
  */
-export function predictHandler({ serving, strict, nextTurn }: PredictOptions): Handler {
+export function predictHandler({
+  serving,
+  strict,
+}: PredictOptions): Handler<{ Variables: IntakeVariables }> {
   const { predict: target, name } = serving.model;
-  return async function predict(c: Context) {
-    const body = await readJson(c, nextTurn);
-    if (!body.ok) return problem(c, body.status, body.error);
+  return async function predict(c) {
+    const body = c.get('json');
     if (!target.ok) {
       return problem(c, 400, `${target.reason}; use POST /v2/models/${name}/infer`);
     }
-    if (!isObject(body.value)) {
+    if (!isObject(body)) {
       return problem(
         c,
         400,
-        `body must be a JSON object like {"features": [0.1, 0.2]}, got ${describe(body.value)}`,
+        `body must be a JSON object like {"features": [0.1, 0.2]}, got ${describe(body)}`,
       );
     }
-    const features = body.value.features;
+    const features = body.features;
     if (features === undefined)
       return problem(c, 400, 'missing \'features\': send {"features": [numbers]}');
     if (!Array.isArray(features)) {

@@ -5,6 +5,9 @@ import { describe } from './body.js';
 /** Converted data, or the first problem found. */
 export type Converted = { ok: true; data: NumericArray } | { ok: false; error: string };
 
+/** The largest finite float32, as JSON prints it. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 const INTEGER_RANGE: Partial<Record<NumericType, [number, number]>> = {
   int8: [-128, 127],
   uint8: [0, 255],
@@ -31,10 +34,18 @@ export function toTypedArray(
   const n = values.length;
   if (type === 'float32' || type === 'float64') {
     const out = data as Float32Array | Float64Array;
+    const narrow = type === 'float32';
     for (let i = 0; i < n; i++) {
       const v = values[i];
       if (typeof v !== 'number') return notANumber(label, i, v);
       if (!Number.isFinite(v)) return notFinite(label, i, v);
+      // Past ±3.4028235e38 a float32 is ±Infinity: the model would answer nulls.
+      if (narrow && !Number.isFinite(Math.fround(v))) {
+        return {
+          ok: false,
+          error: `${label}[${i}] is ${v}, outside the float32 range (±${FLOAT32_MAX})`,
+        };
+      }
       if (i < length) out[i] = v;
     }
     return { ok: true, data };
