@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode } from './exit-codes.js';
-import { buildProgram, exitCodeFor } from './program.js';
+import { runCli } from './run-cli.fixture.js';
 
 const guide = new URL('../../examples/guide-hpa.yaml', import.meta.url).pathname;
 const profile = new URL('../../examples/capacity/emulated-pod.profile.json', import.meta.url)
@@ -11,33 +11,11 @@ const profile = new URL('../../examples/capacity/emulated-pod.profile.json', imp
 const load = new URL('../../examples/capacity/step-1x-4x.csv', import.meta.url).pathname;
 const trace = new URL('../../examples/step-load.csv', import.meta.url).pathname;
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const program = buildProgram();
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  for (const c of program.commands)
-    c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  try {
-    await program.parseAsync(['node', 'mlscale', ...args]);
-    return { code: 0, out, err };
-  } catch (error) {
-    const { code, message } = exitCodeFor(error);
-    return { code, out, err: err + message };
-  } finally {
-    stdout.mockRestore();
-  }
-}
-
 afterEach(() => vi.restoreAllMocks());
 
 describe('mlscale plan', () => {
   it('prints the HPA and the adapter rules, commented', async () => {
-    const result = await run([
+    const result = await runCli([
       'plan',
       '--profile',
       profile,
@@ -57,26 +35,26 @@ describe('mlscale plan', () => {
 
   it('writes the files to a folder, or a KEDA ScaledObject', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlscale-plan-'));
-    expect((await run(['plan', '--profile', profile, '--slo', 'p95=200ms', '-o', dir])).code).toBe(
-      0,
-    );
+    expect(
+      (await runCli(['plan', '--profile', profile, '--slo', 'p95=200ms', '-o', dir])).code,
+    ).toBe(0);
     expect(readFileSync(join(dir, 'hpa.yaml'), 'utf8')).toContain('kind: HorizontalPodAutoscaler');
     expect(existsSync(join(dir, 'prometheus-adapter-values.yaml'))).toBe(true);
-    const keda = await run(['plan', '--profile', profile, '--slo', 'p99=500ms', '--keda']);
+    const keda = await runCli(['plan', '--profile', profile, '--slo', 'p99=500ms', '--keda']);
     expect(keda.out).toContain('kind: ScaledObject');
   });
 
   it('rejects a bad SLO, a bad profile and an SLO nothing meets with exit 2', async () => {
-    const bad = await run(['plan', '--profile', profile, '--slo', 'p95<200']);
+    const bad = await runCli(['plan', '--profile', profile, '--slo', 'p95<200']);
     expect(bad.code).toBe(ExitCode.Usage);
     expect(bad.err).toMatch(/expected <statistic>=<time>/);
     const dir = mkdtempSync(join(tmpdir(), 'mlscale-plan-'));
     const broken = join(dir, 'p.json');
     writeFileSync(broken, JSON.stringify({ schema: 'mlscale.dev/capacity-profile/v1', steps: [] }));
-    const invalid = await run(['plan', '--profile', broken, '--slo', 'p95=200ms']);
+    const invalid = await runCli(['plan', '--profile', broken, '--slo', 'p95=200ms']);
     expect(invalid.code).toBe(ExitCode.Usage);
     expect(invalid.err).toContain(`invalid capacity profile:\n  ${broken}: measuredAt:`);
-    const tight = await run(['plan', '--profile', profile, '--slo', 'p95=5ms']);
+    const tight = await runCli(['plan', '--profile', profile, '--slo', 'p95=5ms']);
     expect(tight).toMatchObject({
       code: ExitCode.Usage,
       err: expect.stringMatching(/no measured rate meets p95=5ms/),
@@ -88,7 +66,7 @@ describe('mlscale simulate --profile', () => {
   it('simulates the step load for each HPA and writes the chart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlscale-sim-'));
     const svg = join(dir, 'sim.svg');
-    const result = await run([
+    const result = await runCli([
       'simulate',
       '--profile',
       profile,
@@ -107,10 +85,10 @@ describe('mlscale simulate --profile', () => {
   });
 
   it('validates its flags', async () => {
-    expect((await run(['simulate', '--profile', profile, '--hpa', guide])).err).toMatch(
+    expect((await runCli(['simulate', '--profile', profile, '--hpa', guide])).err).toMatch(
       /needs both --profile <json> and --load <csv>/,
     );
-    const mixed = await run([
+    const mixed = await runCli([
       'simulate',
       '--profile',
       profile,
@@ -125,7 +103,7 @@ describe('mlscale simulate --profile', () => {
       code: ExitCode.Usage,
       err: expect.stringMatching(/give one or the other/),
     });
-    const step = await run([
+    const step = await runCli([
       'simulate',
       '--profile',
       profile,
@@ -145,7 +123,7 @@ describe('mlscale simulate --profile', () => {
 
 describe('mlscale simulate --trace flag checks', () => {
   it('rejects an unknown chart metric and a step outside the trace', async () => {
-    const metric = await run([
+    const metric = await runCli([
       'simulate',
       '--trace',
       trace,
@@ -158,7 +136,7 @@ describe('mlscale simulate --trace flag checks', () => {
     expect(metric.err).toMatch(
       /^--chart-metric "nope" is not in the trace \(metrics: http_request_duration_seconds_avg, /,
     );
-    const step = await run(['simulate', '--trace', trace, '--hpa', guide, '--step-at', '9999']);
+    const step = await runCli(['simulate', '--trace', trace, '--hpa', guide, '--step-at', '9999']);
     expect(step).toMatchObject({
       code: ExitCode.Usage,
       err: '--step-at 9999 is outside the trace (0 to 580 s)',
@@ -169,7 +147,7 @@ describe('mlscale simulate --trace flag checks', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlscale-sim-'));
     const file = join(dir, 'file');
     writeFileSync(file, '');
-    const result = await run([
+    const result = await runCli([
       'simulate',
       '--trace',
       trace,

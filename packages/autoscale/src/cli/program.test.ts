@@ -4,46 +4,25 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { PrometheusError } from '../prometheus/errors.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { buildProgram, exitCodeFor } from './program.js';
+import { exitCodeFor } from './program.js';
+import { runCli } from './run-cli.fixture.js';
 
 const guide = new URL('../../examples/guide-hpa.yaml', import.meta.url).pathname;
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const program = buildProgram();
-  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  for (const c of program.commands)
-    c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  try {
-    await program.parseAsync(['node', 'mlscale', ...args]);
-    return { code: 0, out, err };
-  } catch (error) {
-    const { code, message } = exitCodeFor(error);
-    return { code, out, err: err + message };
-  } finally {
-    stdout.mockRestore();
-  }
-}
 
 afterEach(() => vi.restoreAllMocks());
 
 describe('mlscale CLI', () => {
   it('prints help for each command with exit code 0', async () => {
     for (const command of [[], ['simulate'], ['watch'], ['check']]) {
-      const result = await run([...command, '--help']);
+      const result = await runCli([...command, '--help']);
       expect(result.code).toBe(0);
       expect(result.out).toContain('Usage: mlscale');
     }
   });
 
   it('exits 2 on an unknown option and on a missing file', async () => {
-    expect((await run(['simulate', '--nope'])).code).toBe(ExitCode.Usage);
-    const missing = await run(['simulate', '--trace', '/nonexistent.csv', '--hpa', guide]);
+    expect((await runCli(['simulate', '--nope'])).code).toBe(ExitCode.Usage);
+    const missing = await runCli(['simulate', '--trace', '/nonexistent.csv', '--hpa', guide]);
     expect(missing).toMatchObject({ code: ExitCode.Usage });
     expect(missing.err).toContain('file not found: /nonexistent.csv');
   });
@@ -56,7 +35,7 @@ describe('mlscale CLI', () => {
       rows.push(`${t},2,${t >= 60 ? 40 : 1},${t >= 60 ? 20 : 0.2},0.01`);
     writeFileSync(trace, rows.join('\n'));
     const svg = join(dir, 'c.svg');
-    const result = await run([
+    const result = await runCli([
       'simulate',
       '--trace',
       trace,
@@ -74,10 +53,10 @@ describe('mlscale CLI', () => {
   it('watch needs its files and valid flags, and says which (exit 2)', async () => {
     const project = new URL('../../examples/project/hpa.yaml', import.meta.url).pathname;
     const base = ['watch', '--prometheus', 'http://127.0.0.1:9'];
-    const noHpa = await run(base);
+    const noHpa = await runCli(base);
     expect(noHpa.code).toBe(ExitCode.Usage);
     expect(noHpa.err).toContain("required option '--hpa <file>' not specified");
-    const noValues = await run([...base, '--hpa', project]);
+    const noValues = await runCli([...base, '--hpa', project]);
     expect(noValues).toMatchObject({ code: ExitCode.Usage });
     expect(noValues.err).toContain(
       'give the prometheus-adapter values that serve them (--adapter-values <file>)',
@@ -89,7 +68,7 @@ describe('mlscale CLI', () => {
       [['--namespace', 'Prod'], '--namespace must be a Kubernetes namespace'],
       [['--replicas', '-1'], '--replicas must be "pods", "follow" or a whole number >= 0'],
     ] as const) {
-      const result = await run([...base, '--hpa', guide, ...flags]);
+      const result = await runCli([...base, '--hpa', guide, ...flags]);
       expect(result.code, flags.join(' ')).toBe(ExitCode.Usage);
       expect(result.err).toContain(message);
     }
@@ -97,7 +76,7 @@ describe('mlscale CLI', () => {
 
   it('simulate without --hpa names the example that ships with the package', async () => {
     const trace = new URL('../../examples/step-load.csv', import.meta.url).pathname;
-    const result = await run(['simulate', '--trace', trace]);
+    const result = await runCli(['simulate', '--trace', trace]);
     expect(result.code).toBe(ExitCode.Usage);
     expect(result.err).toMatch(
       /--hpa <file> is required \(an example ships with this package: --hpa \S+examples\/guide-hpa\.yaml\)/,
