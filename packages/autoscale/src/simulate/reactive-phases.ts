@@ -10,6 +10,7 @@ import {
   type ReactiveSummary,
   simulateReactive,
 } from './reactive.js';
+import { formatTable } from './table.js';
 
 /** Mean, lowest and highest of a figure over the phases. */
 export interface Spread {
@@ -122,11 +123,5 @@ export function formatReactivePhaseTable(phases: readonly ReactivePhaseSummary[]
     range(p.replicaSeconds),
     range(p.failed),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return formatTable(header, rows);
 }

@@ -4,6 +4,7 @@ import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js'
 import { type ChartPanel, dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { ReactiveReport } from './reactive.js';
 import { formatBlockedCell, replicaReferences } from './report.js';
+import { formatTable } from './table.js';
 
 function ms(value: number | undefined): string {
   if (value === undefined) return '-';
@@ -50,21 +51,10 @@ export function formatReactiveTable(report: ReactiveReport): string {
     String(summary.maxReplicas),
     formatBlockedCell(summary.blocked),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
   const notes = report.results.flatMap(({ summary }) =>
     summary.blocked.map((note: BlockedNote) => `${summary.name}: ${formatBlockedNote(note)}`),
   );
-  return [
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-    ...(notes.length > 0 ? ['', ...notes] : []),
-  ].join('\n');
+  return [formatTable(header, rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }
 
 /**

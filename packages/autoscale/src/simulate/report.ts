@@ -2,6 +2,7 @@
 import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js';
 import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
+import { formatTable } from './table.js';
 
 function seconds(value: number | undefined): string {
   return value === undefined ? 'never' : `${Math.round(value)} s`;
@@ -272,15 +273,4 @@ export function replicaReferences(
   if (max <= summary.maxReplicas + 1)
     refs.push({ y: max, label: `max ${max} (${summary.name})`, color });
   return refs;
-}
-
-/** Columns padded to their widest cell, a dashed rule under the header. */
-function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i] ?? 0))
-      .join('  ')
-      .trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
