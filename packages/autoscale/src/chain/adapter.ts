@@ -1,14 +1,12 @@
 /** Links of prometheus-adapter: its Prometheus, each rule's series, names and query. */
 import { renderMetricsQuery } from '../adapter/render.js';
-import type { AdapterRule, AdapterValues } from '../adapter/rules.js';
+import type { AdapterValues } from '../adapter/rules.js';
 import {
-  compileRuleNamer,
   type DiscoveredMetric,
   discoverMetrics,
-  invalidMatchers,
   type LabelMatcher,
   metricNameForSeries,
-  parseSeriesSelector,
+  type RuleNamer,
   seriesMatches,
 } from '../adapter/series.js';
 import type { CheckContext } from './context.js';
@@ -23,6 +21,7 @@ import {
 import { describe, field, list, ofKind } from './manifests.js';
 import { checkPrometheusAddress } from './monitoring.js';
 import { checkQuery } from './query.js';
+import { parseRule } from './rule.js';
 import { isTargetLabel, seriesForRule, type WorkloadIdentity } from './series.js';
 import { skipped } from './verdict.js';
 
@@ -72,13 +71,10 @@ function labelMismatch(
   return undefined;
 }
 
-/** The names a rule would give the series its selector names with `__name__="..."`. */
-function namesServed(rule: AdapterRule, matchers: readonly LabelMatcher[]): string[] {
-  const namer = compileRuleNamer(rule);
-  if (!namer.ok) return [];
-  return matchers
-    .filter((m) => m.label === '__name__' && m.op === '=')
-    .map((m) => metricNameForSeries(namer.value, m.value))
+/** The names a rule's namer would give the series its selector names with `__name__="..."`. */
+function namesServed(namer: RuleNamer, names: readonly string[]): string[] {
+  return names
+    .map((name) => metricNameForSeries(namer, name))
     .filter((n): n is string => n !== undefined);
 }
 
@@ -104,23 +100,13 @@ export function checkAdapter(
   const unverifiable = new Map<string, string>();
   const unknownRules: string[] = [];
   for (const rule of values.custom) {
-    const selector = parseSeriesSelector(rule.seriesQuery);
-    const invalid = selector.ok ? invalidMatchers(selector.value) : [selector.error];
-    const namer = compileRuleNamer(rule);
-    if (!selector.ok || invalid.length > 0 || !namer.ok) {
-      out.add({
-        link: 'adapter-rule',
-        subject: `${rule.path} (prometheus-adapter rule)`,
-        status: 'broken',
-        detail: !namer.ok ? namer.error : `${rule.path}: seriesQuery ${invalid.join('; ')}`,
-      });
+    const parsed = parseRule(rule, 'prometheus-adapter rule');
+    if (!parsed.ok) {
+      out.add(parsed.broken);
       continue;
     }
-    const matchers = selector.value;
-    const names = matchers
-      .filter((m) => m.label === '__name__' && m.op === '=')
-      .map((m) => m.value);
-    const wouldServe = namesServed(rule, matchers);
+    const { matchers, names } = parsed;
+    const wouldServe = namesServed(parsed.namer, names);
     const subject = `${rule.path} seriesQuery ${rule.seriesQuery} → /metrics`;
     const series = seriesForRule(rule, matchers, exposition, workload);
     if (!series.ok) {

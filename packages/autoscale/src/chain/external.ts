@@ -7,16 +7,12 @@
  */
 import { renderExternalMetricsQuery } from '../adapter/render.js';
 import type { AdapterRule, AdapterValues } from '../adapter/rules.js';
-import {
-  compileRuleNamer,
-  invalidMatchers,
-  metricNameForSeries,
-  parseSeriesSelector,
-} from '../adapter/series.js';
+import { metricNameForSeries } from '../adapter/series.js';
 import type { CheckContext } from './context.js';
 import type { Exposition } from './exposition.js';
 import { misnamedOwnSeries, missingSeriesHint, otherExporterReason } from './hints.js';
 import { checkQuery } from './query.js';
+import { parseRule } from './rule.js';
 import { skipped } from './verdict.js';
 
 /** An external metric a rule serves, from which series. */
@@ -46,27 +42,18 @@ export function checkExternalRules(
   const served: ExternalMetric[] = [];
   const unknownRules: string[] = [];
   for (const rule of values.external) {
-    const selector = parseSeriesSelector(rule.seriesQuery);
-    const invalid = selector.ok ? invalidMatchers(selector.value) : [selector.error];
-    const namer = compileRuleNamer(rule);
-    if (!selector.ok || invalid.length > 0 || !namer.ok) {
-      ctx.out.add({
-        link: 'adapter-rule',
-        subject: `${rule.path} (prometheus-adapter external rule)`,
-        status: 'broken',
-        detail: !namer.ok ? namer.error : `${rule.path}: seriesQuery ${invalid.join('; ')}`,
-      });
+    const parsed = parseRule(rule, 'prometheus-adapter external rule');
+    if (!parsed.ok) {
+      ctx.out.add(parsed.broken);
       unknownRules.push(`${rule.path} is invalid`);
       continue;
     }
-    const names = selector.value
-      .filter((m) => m.label === '__name__' && m.op === '=')
-      .map((m) => m.value);
+    const { namer, names } = parsed;
     if (names.length === 0) {
       unknownRules.push(`${rule.path} selects series by a __name__ regex`);
     }
     for (const series of names) {
-      const metric = metricNameForSeries(namer.value, series);
+      const metric = metricNameForSeries(namer, series);
       if (metric !== undefined) served.push({ metric, series, rule });
     }
     const subject = `${rule.path} seriesQuery ${rule.seriesQuery} → series`;
