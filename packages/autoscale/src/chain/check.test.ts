@@ -715,6 +715,47 @@ describe('HPA External metrics against rules.external', () => {
     expect(broken(report.links)).toEqual([]);
   });
 
+  it('breaks an invalid custom or external rule as adapter-rule, saying what is wrong', () => {
+    const badRegex = {
+      ...externalRule,
+      seriesQuery: 'nginx_ingress_controller_requests{ingress=~"("}',
+    };
+    const badName = { ...externalRule, name: { matches: '^(a)(b)$' } };
+    const custom = {
+      ...adapterValues.rules.custom[0],
+      seriesQuery: 'request_queue_depth_seconds_total{pod=~"("}',
+    };
+    const report = checkChain(
+      input({
+        adapterValues: {
+          ...adapterValues,
+          rules: { custom: [custom], external: [badRegex, badName] },
+        },
+      }),
+    );
+    expect(
+      report.links
+        .filter((l) => l.link === 'adapter-rule')
+        .map((l) => [l.subject, l.status, l.detail]),
+    ).toEqual([
+      [
+        'rules.custom[0] (prometheus-adapter rule)',
+        'broken',
+        expect.stringMatching(/^rules\.custom\[0\]: seriesQuery pod=~: /),
+      ],
+      [
+        'rules.external[0] (prometheus-adapter external rule)',
+        'broken',
+        expect.stringMatching(/^rules\.external\[0\]: seriesQuery ingress=~: /),
+      ],
+      [
+        'rules.external[1] (prometheus-adapter external rule)',
+        'broken',
+        expect.stringContaining("rules.external[1]: must specify an 'as' value"),
+      ],
+    ]);
+  });
+
   it("breaks an external rule over the workload's own series misnamed", () => {
     const misnamed = {
       ...externalRule,
