@@ -1,15 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import pino from 'pino';
 import { type Gauge, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Float32Initializer, readInitializers } from '../scripts/onnx-graph.js';
-import { type AppOptions, createApp, createLoadingApp } from './app.js';
+import { testApp } from './app.fixture.js';
+import { type AppOptions, createLoadingApp } from './app.js';
 import { BUNDLED_MODEL } from './config.js';
 import type { ServerState } from './http/health.js';
 import { InferencePool } from './inference/pool.js';
-import { servedModel } from './server.js';
 
 const silent = pino({ level: 'silent' });
 const BODY_LIMIT = 16 * 1024;
@@ -42,29 +41,9 @@ function setup({
   strict = false,
   ...limits
 }: { strict?: boolean } & Partial<AppOptions['config']> = {}) {
-  const registry = new Registry();
   const state: ServerState = { phase: 'ready', draining: false };
-  const app = createApp({
-    config: {
-      predictStrict: strict,
-      maxConcurrency: Number.POSITIVE_INFINITY,
-      maxQueue: Number.POSITIVE_INFINITY,
-      maxWaitMs: Number.POSITIVE_INFINITY,
-      bodyLimitBytes: BODY_LIMIT,
-      bodyTimeoutMs: 10_000,
-      maxReceiving: 256,
-      ...limits,
-    },
-    serving: {
-      model: servedModel({ modelName: 'linear-768x2', modelVersion: '1' }, pool),
-      pool,
-      inference: inferenceMetrics({ registry }),
-    },
-    state,
-    registry,
-    logger: silent,
-  });
-  return { app, state, registry };
+  const config = { predictStrict: strict, bodyLimitBytes: BODY_LIMIT, ...limits };
+  return { ...testApp({ pool, config, state }), state };
 }
 
 function post(

@@ -1,14 +1,10 @@
 // What a client gets for requests the server cannot use: a 4xx with a plain message, counted
 // under its status, the queue back at 0. Driven through app.request (no sockets).
-import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
-import pino from 'pino';
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from './app.js';
+import { testApp } from './app.fixture.js';
 import { BUNDLED_MODEL } from './config.js';
 import { InferencePool } from './inference/pool.js';
-import { servedModel } from './server.js';
 
 let pool: InferencePool;
 beforeAll(async () => {
@@ -19,27 +15,7 @@ afterAll(async () => {
 });
 
 function setup(bodyLimitBytes = 1024 * 1024) {
-  const registry = new Registry();
-  const app = createApp({
-    config: {
-      predictStrict: false,
-      maxConcurrency: Number.POSITIVE_INFINITY,
-      maxQueue: Number.POSITIVE_INFINITY,
-      maxWaitMs: Number.POSITIVE_INFINITY,
-      bodyLimitBytes,
-      bodyTimeoutMs: 10_000,
-      maxReceiving: 256,
-    },
-    serving: {
-      model: servedModel({ modelName: 'linear-768x2', modelVersion: '1' }, pool),
-      pool,
-      inference: inferenceMetrics({ registry }),
-    },
-    state: { phase: 'ready', draining: false },
-    registry,
-    logger: pino({ level: 'silent' }),
-  });
-  return { app, registry };
+  return testApp({ pool, config: { bodyLimitBytes } });
 }
 
 const INFER = '/v2/models/linear-768x2/infer';

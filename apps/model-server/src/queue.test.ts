@@ -1,14 +1,12 @@
 // The inference queue as the app mounts it: what takes a slot, what request_queue_depth counts,
 // the wait limit and shedding on arrival. The model is a stand-in that holds requests until told.
-import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
-import pino from 'pino';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppOptions, createApp } from './app.js';
+import { testApp } from './app.fixture.js';
+import type { AppOptions } from './app.js';
 import { BUNDLED_MODEL } from './config.js';
 import { InferencePool, type InferenceResult } from './inference/pool.js';
-import { servedModel } from './server.js';
 
 let real: InferencePool;
 beforeAll(async () => {
@@ -49,29 +47,11 @@ function heldPool() {
 }
 
 function setup(limits: Partial<AppOptions['config']>) {
-  const registry = new Registry();
   const held = heldPool();
-  const app = createApp({
-    config: {
-      predictStrict: false,
-      maxConcurrency: Number.POSITIVE_INFINITY,
-      maxQueue: Number.POSITIVE_INFINITY,
-      maxWaitMs: Number.POSITIVE_INFINITY,
-      bodyLimitBytes: 64 * 1024,
-      bodyTimeoutMs: 10_000,
-      maxReceiving: 256,
-      ...limits,
-    },
-    serving: {
-      model: servedModel({ modelName: 'linear-768x2', modelVersion: '1' }, held.pool),
-      pool: held.pool,
-      inference: inferenceMetrics({ registry }),
-    },
-    state: { phase: 'ready', draining: false },
-    registry,
-    logger: pino({ level: 'silent' }),
-  });
-  return { app, registry, held };
+  return {
+    ...testApp({ pool: held.pool, config: { bodyLimitBytes: 64 * 1024, ...limits } }),
+    held,
+  };
 }
 
 function predict(app: Hono, body: string | ReadableStream<Uint8Array> = '{"features":[1]}') {
