@@ -2,10 +2,9 @@
 // series do: the server passes its model labels to the GPU probe (the fake NVML stands in for the
 // driver; compiling it needs a C compiler, and fails saying so without one).
 import { compileFakeNvml } from '@mlscale/gpu-probe/testing';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
-import { type RunningServer, startServer } from './server.js';
+import { startTestServer } from './server.fixture.js';
+import type { RunningServer } from './server.js';
 
 const nvml = compileFakeNvml();
 let server: RunningServer;
@@ -15,19 +14,12 @@ beforeAll(async () => {
   nvml.setUtilization(0, 64);
   // The server's probe reads NVML_LIBRARY_PATH from the process environment.
   process.env.NVML_LIBRARY_PATH = nvml.libraryPath;
-  const config = loadConfig({
-    HOST: '127.0.0.1',
-    PORT: '0',
+  ({ server, base } = await startTestServer({
     MODEL_NAME: 'sentiment-768x2',
     MODEL_VERSION: '3',
     WORKERS: '1',
     GPU_PROBE: 'on',
-    SHUTDOWN_DELAY_SECONDS: '0',
-    SHUTDOWN_DRAIN_SECONDS: '1',
-  });
-  server = await startServer({ config, logger: pino({ level: 'silent' }) });
-  await server.ready;
-  base = `http://127.0.0.1:${server.port}`;
+  }));
 }, 60_000);
 afterAll(async () => {
   await server?.shutdown('test over');

@@ -1,25 +1,17 @@
 // The serving series carry `model` and `version` from MODEL_NAME / MODEL_VERSION.
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
-import { type RunningServer, startServer } from './server.js';
+import { startTestServer } from './server.fixture.js';
+import type { RunningServer } from './server.js';
 
 let server: RunningServer;
 let base: string;
 beforeAll(async () => {
-  const config = loadConfig({
-    HOST: '127.0.0.1',
-    PORT: '0',
+  ({ server, base } = await startTestServer({
     MODEL_NAME: 'sentiment-768x2',
     MODEL_VERSION: '3',
     WORKERS: '1',
     GPU_PROBE: 'off',
-    SHUTDOWN_DELAY_SECONDS: '0',
-    SHUTDOWN_DRAIN_SECONDS: '1',
-  });
-  server = await startServer({ config, logger: pino({ level: 'silent' }) });
-  await server.ready;
-  base = `http://127.0.0.1:${server.port}`;
+  }));
 }, 60_000);
 afterAll(async () => {
   await server?.shutdown('test over');

@@ -7,8 +7,8 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
-import { type RunningServer, startServer } from './server.js';
+import { startTestServer } from './server.fixture.js';
+import type { RunningServer } from './server.js';
 
 const predict768 = await readFile(new URL('../bench/bodies/predict-768.json', import.meta.url));
 const logLines: { level: number; msg: string }[] = [];
@@ -25,23 +25,19 @@ const MAX_RECEIVING = 12;
 let server: RunningServer;
 let base: string;
 beforeAll(async () => {
-  const config = loadConfig({
-    PORT: '0',
-    HOST: '127.0.0.1',
-    GPU_PROBE: 'off',
-    WORKERS: '1',
-    MAX_CONCURRENCY: '4',
-    MAX_QUEUE: '8',
-    HEADERS_TIMEOUT_MS: '1000',
-    BODY_TIMEOUT_MS: '1500',
-    KEEP_ALIVE_TIMEOUT_MS: '1000',
-    MAX_RECEIVING: String(MAX_RECEIVING),
-    SHUTDOWN_DELAY_SECONDS: '0',
-    SHUTDOWN_DRAIN_SECONDS: '1',
-  });
-  server = await startServer({ config, logger });
-  await server.ready;
-  base = `http://127.0.0.1:${server.port}`;
+  ({ server, base } = await startTestServer(
+    {
+      GPU_PROBE: 'off',
+      WORKERS: '1',
+      MAX_CONCURRENCY: '4',
+      MAX_QUEUE: '8',
+      HEADERS_TIMEOUT_MS: '1000',
+      BODY_TIMEOUT_MS: '1500',
+      KEEP_ALIVE_TIMEOUT_MS: '1000',
+      MAX_RECEIVING: String(MAX_RECEIVING),
+    },
+    logger,
+  ));
 });
 afterAll(async () => {
   await server?.shutdown('test done');
