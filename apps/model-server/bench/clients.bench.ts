@@ -18,6 +18,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
+import { scrape } from './scrape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appDir = path.resolve(here, '..');
@@ -160,23 +161,6 @@ function memory(pid: number): { rssMb: number; peakMb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1]);
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
-}
-
-async function scrape(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const at = line.lastIndexOf(' ');
-    // Keyed without the server's fixed `model`/`version` labels.
-    const key = line
-      .slice(0, at)
-      .replace(/model="[^"]*",version="[^"]*"/, '')
-      .replace(/\{,|,,|,\}/, (m) => (m === ',,' ? ',' : m.replace(',', '')))
-      .replace('{}', '');
-    values.set(key, Number(line.slice(at + 1)));
-  }
-  return values;
 }
 
 /** An upload announcing `length` bytes that sends 3 of them a second. */

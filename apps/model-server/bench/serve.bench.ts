@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.js';
+import { scrape } from './scrape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appDir = path.resolve(here, '..');
@@ -190,23 +191,6 @@ function stopReference() {
     } catch {}
     referencePid = undefined;
   }
-}
-
-/** Series values from a Prometheus text exposition, by exact series name (with labels). */
-async function scrape(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line === '') continue;
-    const at = line.lastIndexOf(' ');
-    // Keyed without the server's fixed `model`/`version` labels, as the lookups below spell them.
-    const key = line
-      .slice(0, at)
-      .replace(/,?model="[^"]*",version="[^"]*"/, '')
-      .replace('{}', '');
-    values.set(key, Number(line.slice(at + 1)));
-  }
-  return values;
 }
 
 interface Signals {
