@@ -2,39 +2,19 @@
 // serving series carry them, and every adapter rule and KEDA query still answers one value per pod
 // (or one in all), because each aggregates by the adapter's <<.GroupBy>> or sums.
 import {
-  compileRuleNamer,
-  metricNameForSeries,
-  readAdapterValues,
-  readScaledObject,
-  renderMetricsQuery,
-} from '@mlscale/autoscale';
-import {
   type Running,
   type RunningPrometheus,
   startModelServer,
   startPrometheus,
 } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadYaml } from './helpers.js';
+import { shippedAdapterQueries, shippedKedaQueries } from './queries.js';
 
 const pods = ['model-server-0', 'model-server-1'];
-const values = readAdapterValues(loadYaml('helm/prometheus-adapter-values.yaml'));
-if (!values.ok) throw new Error(values.error);
-const adapterQueries = values.value.custom.map((rule) => {
-  const series = /^[a-z_]+/.exec(rule.seriesQuery)?.[0] ?? '';
-  const query = renderMetricsQuery(rule, { series, namespace: 'default', names: pods });
-  if (!query.ok) throw new Error(query.error);
-  const namer = compileRuleNamer(rule);
-  if (!namer.ok) throw new Error(namer.error);
-  return [metricNameForSeries(namer.value, series) ?? series, query.value] as const;
-});
+const adapterQueries = shippedAdapterQueries(pods);
 // The GPU rules need gpu_* series, which a CPU server does not export.
 const cpuAdapterQueries = adapterQueries.filter(([, query]) => !query.includes('gpu_'));
-const scaledObject = readScaledObject(loadYaml('keda/scaledobject.yaml'));
-if (!scaledObject.ok) throw new Error(scaledObject.error);
-const kedaQueries = scaledObject.value.prometheusTriggers.map(
-  (t) => [t.name ?? t.metricName, t.query] as const,
-);
+const kedaQueries = shippedKedaQueries();
 
 const quick = { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '1', WORKERS: '1' };
 const body = JSON.stringify({ features: Array.from({ length: 768 }, () => 0.5) });

@@ -1,11 +1,4 @@
 import {
-  compileRuleNamer,
-  metricNameForSeries,
-  readAdapterValues,
-  readScaledObject,
-  renderMetricsQuery,
-} from '@mlscale/autoscale';
-import {
   type QueryResponse,
   type Running,
   type RunningPrometheus,
@@ -13,7 +6,7 @@ import {
   startPrometheus,
 } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadYaml } from './helpers.js';
+import { shippedAdapterQueries, shippedKedaQueries } from './queries.js';
 
 // The real Prometheus (Debian's `prometheus`, or PROMETHEUS_BIN; without it these tests fail and
 // say how to install it) parses and evaluates the queries: once with nothing scraped (what
@@ -21,25 +14,8 @@ import { loadYaml } from './helpers.js';
 // model-server-0 of namespace default.
 const podLabels = { namespace: 'default', pod: 'model-server-0', service: 'model-server' };
 
-const values = readAdapterValues(loadYaml('helm/prometheus-adapter-values.yaml'));
-if (!values.ok) throw new Error(values.error);
-const adapterQueries = values.value.custom.map((rule) => {
-  const series = /^[a-z_]+/.exec(rule.seriesQuery)?.[0] ?? '';
-  const query = renderMetricsQuery(rule, {
-    series,
-    namespace: 'default',
-    names: ['model-server-0'],
-  });
-  if (!query.ok) throw new Error(query.error);
-  const namer = compileRuleNamer(rule);
-  if (!namer.ok) throw new Error(namer.error);
-  return [metricNameForSeries(namer.value, series) ?? series, query.value] as const;
-});
-const scaledObject = readScaledObject(loadYaml('keda/scaledobject.yaml'));
-if (!scaledObject.ok) throw new Error(scaledObject.error);
-const kedaQueries = scaledObject.value.prometheusTriggers.map(
-  (t) => [t.name ?? t.metricName, t.query] as const,
-);
+const adapterQueries = shippedAdapterQueries(['model-server-0']);
+const kedaQueries = shippedKedaQueries();
 
 describe('the queries on a real Prometheus', () => {
   describe('with no target scraped', () => {
