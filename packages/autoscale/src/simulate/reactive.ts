@@ -31,6 +31,7 @@ import { type BlockedNote, blockedNotes } from './blocked.js';
 import { drivingMetric } from './driving.js';
 import { type LatencyGroup, meanLatency, mixtureQuantile } from './latency-mix.js';
 import { detectRateStep, type LoadTrace, rateAt } from './load.js';
+import { countScaleEvent, scaleDownOrder } from './scaling.js';
 import type { Signal } from './signals.js';
 
 /** One HPA definition to simulate, with how each of its metrics is read. */
@@ -384,24 +385,14 @@ export function simulateReactive(
           metrics: input,
         });
         if (decision.scaled) {
-          summary.scaleEvents++;
-          if (
-            decision.desiredReplicas > replicas &&
-            summary.timeToFirstScaleUp === undefined &&
-            t >= stepAt
-          ) {
-            summary.timeToFirstScaleUp = t - stepAt;
-          }
+          countScaleEvent(summary, decision, replicas, t, stepAt);
           if (decision.desiredReplicas > existing.length) {
             for (let i = existing.length; i < decision.desiredReplicas; i++) {
               pods.push(newPod(t + startupDelay));
             }
           } else if (decision.desiredReplicas < existing.length) {
-            const order = [
-              ...existing.filter((p) => p.readyAt > t).reverse(),
-              ...existing.filter((p) => p.readyAt <= t).reverse(),
-            ];
-            for (const p of order.slice(0, existing.length - decision.desiredReplicas)) {
+            const removed = existing.length - decision.desiredReplicas;
+            for (const p of scaleDownOrder(existing, t).slice(0, removed)) {
               p.removedAt = t;
             }
           }

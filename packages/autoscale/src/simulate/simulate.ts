@@ -17,6 +17,7 @@ import { describeDecision } from '../hpa/describe.js';
 import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
 import { type BlockedNote, blockedNotes } from './blocked.js';
 import { drivingMetric } from './driving.js';
+import { countScaleEvent, scaleDownOrder } from './scaling.js';
 import type { Trace, TracePoint } from './trace.js';
 
 /** One HPA definition to simulate. */
@@ -267,22 +268,16 @@ export function simulate(
         metrics: input,
       });
       if (decision.scaled) {
-        summary.scaleEvents++;
-        if (
-          decision.desiredReplicas > replicas &&
-          summary.timeToFirstScaleUp === undefined &&
-          t >= stepAt
-        ) {
-          summary.timeToFirstScaleUp = t - stepAt;
-        }
+        countScaleEvent(summary, decision, replicas, t, stepAt);
         if (decision.desiredReplicas > pods.length) {
           for (let i = pods.length; i < decision.desiredReplicas; i++) {
             pods.push({ name: `pod-${serial++}`, readyAt: t + startupDelay });
           }
         } else if (decision.desiredReplicas < pods.length) {
-          const pending = pods.filter((p) => p.readyAt > t);
-          const running = pods.filter((p) => p.readyAt <= t);
-          pods = [...running, ...pending].slice(0, decision.desiredReplicas);
+          // What stays, running pods first: the removal order reversed, less the removed.
+          pods = scaleDownOrder(pods, t)
+            .slice(pods.length - decision.desiredReplicas)
+            .reverse();
         }
         replicas = decision.desiredReplicas;
       }
