@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       workerNice: 10,
       batchMaxSize: 32,
       batchMaxWaitMs: 0,
+      emulatedDevice: null,
       maxConcurrency: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
       bodyLimitBytes: 1048576,
@@ -103,6 +104,21 @@ describe('loadConfig', () => {
       "GPU_PROBE must be one of auto, on, off, got 'yes'",
     ]);
     expect((error as Error).message).toMatch(/^invalid configuration: MODEL_PATH/);
+  });
+
+  it('reads the emulated device, off unless a time is set', () => {
+    expect(loadConfig({ EMULATED_DEVICE_MS: '20' }).emulatedDevice).toEqual({
+      batchMs: 20,
+      rowMs: 0,
+    });
+    expect(loadConfig({ EMULATED_DEVICE_ROW_MS: '0.5' }).emulatedDevice).toEqual({
+      batchMs: 0,
+      rowMs: 0.5,
+    });
+    expect(loadConfig({ EMULATED_DEVICE_MS: '0' }).emulatedDevice).toBeNull();
+    expect(() => loadConfig({ EMULATED_DEVICE_MS: 'fast', EMULATED_DEVICE_ROW_MS: '-1' })).toThrow(
+      "EMULATED_DEVICE_MS must be a number of milliseconds 0…60000, got 'fast'; EMULATED_DEVICE_ROW_MS must be a number of milliseconds 0…60000, got '-1'",
+    );
   });
 
   it('refuses a model name that cannot be a URL segment', () => {

@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { ConnectionTracker } from './connections.js';
 import { setupGpuProbe } from './gpu.js';
 import type { ServerState } from './http/health.js';
+import { registerEmulatedDeviceInfo } from './inference/emulated-device-info.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
 
@@ -91,6 +92,12 @@ export async function startServer({
   const tracker = new ConnectionTracker(server);
   const port = await listen(server, config.port, config.host);
   logger.info({ host: config.host, port }, 'listening; loading the model');
+  if (config.emulatedDevice) {
+    logger.warn(
+      { emulatedDevice: config.emulatedDevice },
+      "EMULATED DEVICE: every batch holds its worker batchMs + rowMs per row on top of the model; a test device, not this model's real speed",
+    );
+  }
 
   let pool: InferencePool | undefined;
   let gpu: { close(): void } | undefined;
@@ -105,6 +112,7 @@ export async function startServer({
       nice: config.workerNice,
       batchMaxSize: config.batchMaxSize,
       batchMaxWaitMs: config.batchMaxWaitMs,
+      ...(config.emulatedDevice ? { emulatedDevice: config.emulatedDevice } : {}),
       ...(worker ? { worker } : {}),
       onBatch: (event) => batchSize?.observe(event.rows),
       onWorkerError: (error) =>
@@ -120,6 +128,7 @@ export async function startServer({
       buckets: [...BATCH_SIZE_BUCKETS],
       registers: [registry],
     });
+    if (config.emulatedDevice) registerEmulatedDeviceInfo(registry, config.emulatedDevice);
     try {
       gpu = setupGpuProbe({ mode: config.gpuProbe, registry, logger });
     } catch (error) {
@@ -148,6 +157,7 @@ export async function startServer({
         workerNice: pool.niceProblem ? `not set: ${pool.niceProblem}` : config.workerNice,
         batchMaxSize: model.batchable ? config.batchMaxSize : 1,
         batchMaxWaitMs: config.batchMaxWaitMs,
+        emulatedDevice: config.emulatedDevice ?? 'off',
         warmupSeconds: pool.warmupSeconds,
       },
       'model warm; ready',
