@@ -11,16 +11,9 @@ import {
   renderMetricsQuery,
 } from '@mlscale/autoscale';
 import { compileFakeNvml } from '@mlscale/gpu-probe/testing';
+import { type Running, startModelServer } from '@mlscale/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  appBuilt,
-  infraDir,
-  loadYaml,
-  manifestsOf,
-  overlays,
-  type RunningApp,
-  startApp,
-} from './helpers.js';
+import { infraDir, loadYaml, manifestsOf, overlays } from './helpers.js';
 
 const adapterValues = loadYaml('helm/prometheus-adapter-values.yaml');
 const prometheusStackValues = loadYaml('helm/kube-prometheus-stack-values.yaml');
@@ -38,19 +31,19 @@ const observed: Observed = {
   cpu: readFileSync(join(infraDir, 'test/fixtures/metrics-cpu.txt'), 'utf8'),
   gpu: readFileSync(join(infraDir, 'test/fixtures/metrics-gpu.txt'), 'utf8'),
   probeStatus: { '/readyz': 200, '/livez': 200 },
-  source: 'recorded fixtures (apps/model-server/dist/main.js not built)',
+  source: 'recorded fixtures',
 };
 
 const features = Array.from({ length: 768 }, (_, i) => (i % 7) / 10);
 
-async function scrape(app: RunningApp): Promise<string> {
-  const predict = await fetch(`${app.base}/predict`, {
+async function scrape(app: Running): Promise<string> {
+  const predict = await fetch(`${app.url}/predict`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ features }),
   });
   expect(predict.status).toBe(200);
-  const metrics = await fetch(`${app.base}/metrics`);
+  const metrics = await fetch(`${app.url}/metrics`);
   expect(metrics.status).toBe(200);
   return metrics.text();
 }
@@ -58,13 +51,13 @@ async function scrape(app: RunningApp): Promise<string> {
 const quickShutdown = { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '1' };
 
 beforeAll(async () => {
-  if (!appBuilt) return;
-  const cpu = await startApp(quickShutdown);
+  // The live app: startModelServer fails, saying how to build it, when it has not been built.
+  const cpu = await startModelServer(quickShutdown);
   try {
     observed.cpu = await scrape(cpu);
     observed.probeStatus = {};
     for (const path of ['/readyz', '/livez', '/health']) {
-      observed.probeStatus[path] = (await fetch(`${cpu.base}${path}`)).status;
+      observed.probeStatus[path] = (await fetch(`${cpu.url}${path}`)).status;
     }
   } finally {
     await cpu.stop();
@@ -79,7 +72,7 @@ beforeAll(async () => {
   try {
     nvml.setDeviceCount(1);
     nvml.setUtilization(0, 55);
-    const gpu = await startApp({ ...quickShutdown, GPU_PROBE: 'on', ...nvml.env });
+    const gpu = await startModelServer({ ...quickShutdown, GPU_PROBE: 'on', ...nvml.env });
     try {
       observed.gpu = await scrape(gpu);
     } finally {

@@ -1,16 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
 
 /** The infra/ folder. */
 export const infraDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** The repository root. */
-export const repoDir = join(infraDir, '..');
-/** The built model server entry. */
-export const appEntry = join(repoDir, 'apps/model-server/dist/main.js');
 
 /** Reads a file under infra/. */
 export function readInfra(path: string): string {
@@ -81,70 +76,3 @@ export function manifestsOf(path: (typeof overlays)[number]): Record<string, unk
     return [...base, ...parseDocs(readInfra('keda/scaledobject.yaml'), 'keda')];
   return [...base, ...parseDocs(readInfra('base/hpa.yaml'), 'hpa')];
 }
-
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A model server process started for a test. */
-export interface RunningApp {
-  readonly base: string;
-  readonly stop: () => Promise<void>;
-}
-
-/** Starts the built model server on a free port and waits for /readyz (at most 30 s). */
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [appEntry], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      GPU_PROBE: 'off',
-      ...env,
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`the model server exited (${child.exitCode}): ${stderr}`);
-    try {
-      const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return { base, stop };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  await stop();
-  throw new Error(`the model server did not become ready in 30 s: ${stderr}`);
-}
-
-/** Whether the model server has been built. */
-export const appBuilt = existsSync(appEntry);

@@ -1,7 +1,3 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   compileRuleNamer,
   metricNameForSeries,
@@ -9,97 +5,21 @@ import {
   readScaledObject,
   renderMetricsQuery,
 } from '@mlscale/autoscale';
+import {
+  type QueryResponse,
+  type Running,
+  type RunningPrometheus,
+  startModelServer,
+  startPrometheus,
+} from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appBuilt, freePort, loadYaml, type RunningApp, startApp } from './helpers.js';
+import { loadYaml } from './helpers.js';
 
-// The real Prometheus (Debian's `prometheus`, or PROMETHEUS_BIN) parses and evaluates the queries:
-// once with nothing scraped (what Prometheus returns when it lost the targets) and once scraping the
-// live model server as pod model-server-0 of namespace default.
-const prometheusBin = (() => {
-  const candidate = process.env.PROMETHEUS_BIN ?? 'prometheus';
-  try {
-    execFileSync(candidate, ['--version'], { stdio: 'ignore' });
-    return candidate;
-  } catch {
-    return undefined;
-  }
-})();
-
-interface QueryResult {
-  status: string;
-  errorType?: string;
-  error?: string;
-  data?: {
-    resultType: string;
-    result: { metric: Record<string, string>; value: [number, string] }[];
-  };
-}
-
-class Prometheus {
-  private constructor(
-    readonly base: string,
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-  ) {}
-
-  static async start(targets: string[]): Promise<Prometheus> {
-    const dir = mkdtempSync(join(tmpdir(), 'mlscale-prom-'));
-    const port = await freePort();
-    const config = {
-      global: { scrape_interval: '1s', evaluation_interval: '1s' },
-      scrape_configs: targets.map((target) => ({
-        job_name: 'model-server',
-        static_configs: [
-          {
-            targets: [target],
-            labels: { namespace: 'default', pod: 'model-server-0', service: 'model-server' },
-          },
-        ],
-      })),
-    };
-    writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
-    const child = spawn(
-      prometheusBin as string,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    const prometheus = new Prometheus(`http://127.0.0.1:${port}`, child, dir);
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      try {
-        if ((await fetch(`${prometheus.base}/-/ready`)).status === 200) return prometheus;
-      } catch {
-        // starting
-      }
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    await prometheus.stop();
-    throw new Error('Prometheus did not become ready in 30 s');
-  }
-
-  async query(query: string): Promise<QueryResult> {
-    const response = await fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(query)}`);
-    return (await response.json()) as QueryResult;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-        this.child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        this.child.kill('SIGTERM');
-      });
-    }
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
+// The real Prometheus (Debian's `prometheus`, or PROMETHEUS_BIN; without it these tests fail and
+// say how to install it) parses and evaluates the queries: once with nothing scraped (what
+// Prometheus returns when it lost the targets) and once scraping the live model server as pod
+// model-server-0 of namespace default.
+const podLabels = { namespace: 'default', pod: 'model-server-0', service: 'model-server' };
 
 const values = readAdapterValues(loadYaml('helm/prometheus-adapter-values.yaml'));
 if (!values.ok) throw new Error(values.error);
@@ -121,11 +41,11 @@ const kedaQueries = scaledObject.value.prometheusTriggers.map(
   (t) => [t.name ?? t.metricName, t.query] as const,
 );
 
-describe.runIf(prometheusBin)('the queries on a real Prometheus', () => {
+describe('the queries on a real Prometheus', () => {
   describe('with no target scraped', () => {
-    let prometheus: Prometheus;
+    let prometheus: RunningPrometheus;
     beforeAll(async () => {
-      prometheus = await Prometheus.start([]);
+      prometheus = await startPrometheus();
     }, 40_000);
     afterAll(async () => {
       await prometheus?.stop();
@@ -150,19 +70,24 @@ describe.runIf(prometheusBin)('the queries on a real Prometheus', () => {
     });
   });
 
-  describe.runIf(appBuilt)('scraping the live model server', () => {
-    let prometheus: Prometheus;
-    let app: RunningApp;
+  describe('scraping the live model server', () => {
+    let prometheus: RunningPrometheus;
+    let app: Running;
     beforeAll(async () => {
-      app = await startApp({ SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '1' });
-      prometheus = await Prometheus.start([new URL(app.base).host]);
+      app = await startModelServer();
+      prometheus = await startPrometheus({
+        targets: [{ address: new URL(app.url).host, labels: podLabels }],
+      });
     }, 60_000);
     afterAll(async () => {
       await prometheus?.stop();
       await app?.stop();
     });
 
-    async function waitFor(query: string, done: (r: QueryResult) => boolean): Promise<QueryResult> {
+    async function waitFor(
+      query: string,
+      done: (r: QueryResponse) => boolean,
+    ): Promise<QueryResponse> {
       const deadline = Date.now() + 20_000;
       let last = await prometheus.query(query);
       while (!done(last) && Date.now() < deadline) {
@@ -188,7 +113,7 @@ describe.runIf(prometheusBin)('the queries on a real Prometheus', () => {
       while (Date.now() < stopAt) {
         await Promise.all(
           Array.from({ length: 8 }, () =>
-            fetch(`${app.base}/predict`, {
+            fetch(`${app.url}/predict`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
               body,

@@ -10,7 +10,22 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import {
+  collectAdapterMetrics,
+  formatSummaryTable,
+  formatTraceCsv,
+  formatWatchLine,
+  type HorizontalPodAutoscaler,
+  meanPerPod,
+  PrometheusClient,
+  parseAdapterValues,
+  parseTraceCsv,
+  renderSvgChart,
+  simulate,
+  type Trace,
+  WATCH_HEADER,
+  Watcher,
+} from '@mlscale/autoscale';
 import {
   findPrometheus,
   REPO_ROOT,
@@ -20,15 +35,8 @@ import {
   startModelServer,
   startPrometheus,
   waitFor,
-} from '../e2e/harness.js';
-import { parseAdapterValues } from '../src/adapter/rules.js';
-import type { HorizontalPodAutoscaler } from '../src/hpa/types.js';
-import { PrometheusClient } from '../src/prometheus/client.js';
-import { formatSummaryTable, renderSvgChart } from '../src/simulate/report.js';
-import { simulate } from '../src/simulate/simulate.js';
-import { formatTraceCsv, parseTraceCsv, type Trace } from '../src/simulate/trace.js';
-import { collectAdapterMetrics, meanPerPod } from '../src/watch/collect.js';
-import { formatWatchLine, WATCH_HEADER, Watcher } from '../src/watch/watcher.js';
+} from '@mlscale/testkit';
+import { parse } from 'yaml';
 
 const LOAD = Number(process.env.DEMO_LOAD ?? 60);
 const CLIENTS = Number(process.env.DEMO_CLIENTS ?? 32);
@@ -81,16 +89,19 @@ try {
       ),
     );
     running.push(...servers);
-    const prometheus = await startPrometheus(binary.path, [
-      {
-        address: `127.0.0.1:${servers[0]?.port}`,
-        labels: { namespace: 'demo', pod: 'model-server-a' },
-      },
-      {
-        address: `127.0.0.1:${servers[1]?.port}`,
-        labels: { namespace: 'demo', pod: 'model-server-b' },
-      },
-    ]);
+    const prometheus = await startPrometheus({
+      binary: binary.path,
+      targets: [
+        {
+          address: `127.0.0.1:${servers[0]?.port}`,
+          labels: { namespace: 'demo', pod: 'model-server-a' },
+        },
+        {
+          address: `127.0.0.1:${servers[1]?.port}`,
+          labels: { namespace: 'demo', pod: 'model-server-b' },
+        },
+      ],
+    });
     running.push(prometheus);
     console.log(
       `Prometheus ${prometheus.url} (scrape every 1 s); servers ${servers.map((s) => s.url).join(', ')}`,
@@ -155,14 +166,14 @@ try {
     console.log(`\nrecorded trace: ${csv}`);
     showSimulation('simulate: this demo run', trace, 'demo-run.svg');
   }
-  const committed = join(REPO_ROOT, 'packages/autoscale/traces/step-load.csv');
+  const committed = join(REPO_ROOT, 'packages/autoscale/examples/step-load.csv');
   showSimulation(
-    'simulate: the committed trace (traces/step-load.csv)',
+    'simulate: the example trace (examples/step-load.csv)',
     parseTraceCsv(readFileSync(committed, 'utf8')),
     'step-load.svg',
   );
   console.log(
-    `\nreplay it yourself: node packages/autoscale/dist/cli.js simulate --trace ${committed} --timeline --svg sim.svg`,
+    `\nreplay it yourself: node packages/autoscale/dist/cli.js simulate --trace ${committed} --hpa infra/hpa/guide-hpa.yaml --hpa infra/base/hpa.yaml --timeline --svg sim.svg`,
   );
 } finally {
   await stopAll();

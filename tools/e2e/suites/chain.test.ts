@@ -3,7 +3,7 @@
  * Prometheus scraping them every second, the adapter rules from infra/ rendered as the adapter
  * would, and the project's HPA from infra/ (windows shortened) deciding on the values.
  *
- * Run with `pnpm --filter @mlscale/autoscale test:e2e`. Needs Prometheus (PROMETHEUS_BIN or PATH)
+ * Run with `pnpm test:e2e` from the repository root. Needs Prometheus (PROMETHEUS_BIN or PATH)
  * and the built model server; without Prometheus the suite fails, saying how to install it.
  * Phases (seconds) can be changed with E2E_IDLE_BEFORE, E2E_LOAD, E2E_IDLE_AFTER, E2E_CLIENTS.
  * The recorded trace is written to E2E_TRACE_OUT (default: a temp file, path printed).
@@ -13,28 +13,35 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { parseAdapterValues } from '../src/adapter/rules.js';
-import type { HpaDecision } from '../src/hpa/controller.js';
-import { describeDecision } from '../src/hpa/describe.js';
-import type { HorizontalPodAutoscaler } from '../src/hpa/types.js';
-import { PrometheusClient } from '../src/prometheus/client.js';
-import { formatPhaseTable, formatSummaryTable } from '../src/simulate/report.js';
-import { simulate, sweepSyncPhases } from '../src/simulate/simulate.js';
-import { formatTraceCsv, type Trace } from '../src/simulate/trace.js';
-import { collectAdapterMetrics, meanPerPod } from '../src/watch/collect.js';
-import { Watcher } from '../src/watch/watcher.js';
+import {
+  collectAdapterMetrics,
+  describeDecision,
+  formatPhaseTable,
+  formatSummaryTable,
+  formatTraceCsv,
+  type HorizontalPodAutoscaler,
+  type HpaDecision,
+  meanPerPod,
+  PrometheusClient,
+  parseAdapterValues,
+  simulate,
+  sweepSyncPhases,
+  type Trace,
+  Watcher,
+} from '@mlscale/autoscale';
 import {
   findPrometheus,
   REPO_ROOT,
   type Running,
+  type RunningPrometheus,
   sleep,
   startLoad,
   startModelServer,
   startPrometheus,
   waitFor,
-} from './harness.js';
+} from '@mlscale/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const IDLE_BEFORE = env('E2E_IDLE_BEFORE', 10);
@@ -66,7 +73,7 @@ function shortened(hpa: HorizontalPodAutoscaler): HorizontalPodAutoscaler {
 
 const prometheusBinary = findPrometheus();
 const servers: Running[] = [];
-let prometheus: Running | undefined;
+let prometheus: RunningPrometheus | undefined;
 
 describe('the metric → adapter rule → HPA chain against a real Prometheus', () => {
   beforeAll(async () => {
@@ -83,16 +90,19 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
         ),
       )),
     );
-    prometheus = await startPrometheus(prometheusBinary.path, [
-      {
-        address: `127.0.0.1:${servers[0]?.port}`,
-        labels: { namespace: 'e2e', pod: 'model-server-a' },
-      },
-      {
-        address: `127.0.0.1:${servers[1]?.port}`,
-        labels: { namespace: 'e2e', pod: 'model-server-b' },
-      },
-    ]);
+    prometheus = await startPrometheus({
+      binary: prometheusBinary.path,
+      targets: [
+        {
+          address: `127.0.0.1:${servers[0]?.port}`,
+          labels: { namespace: 'e2e', pod: 'model-server-a' },
+        },
+        {
+          address: `127.0.0.1:${servers[1]?.port}`,
+          labels: { namespace: 'e2e', pod: 'model-server-b' },
+        },
+      ],
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -191,7 +201,7 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
         join(mkdtempSync(join(tmpdir(), 'mlscale-e2e-')), 'e2e-trace.csv');
       writeFileSync(
         out,
-        `# recorded by packages/autoscale/e2e/chain.test.ts: ${CLIENTS} closed-loop clients on 2 pods from t=${IDLE_BEFORE}s for ${LOAD}s\n${formatTraceCsv(trace)}`,
+        `# recorded by tools/e2e/suites/chain.test.ts: ${CLIENTS} closed-loop clients on 2 pods from t=${IDLE_BEFORE}s for ${LOAD}s\n${formatTraceCsv(trace)}`,
       );
       console.log(`trace written to ${out}`);
       for (const d of decisions.filter((_, i) => i % 5 === 0)) {

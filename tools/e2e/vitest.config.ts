@@ -1,9 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// The end-to-end suite (real Prometheus, model servers, load): `pnpm test:e2e`.
+// One file per suite under suites/; they start real processes, one suite at a time.
 export default defineConfig({
   test: {
-    include: ['e2e/**/*.test.ts'],
+    include: ['suites/**/*.test.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
     fileParallelism: false,

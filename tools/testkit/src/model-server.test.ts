@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from './load.js';
+import { startModelServer } from './model-server.js';
+import type { Running } from './process.js';
+import { sleep } from './wait.js';
+
+describe('startModelServer and startLoad', () => {
+  let server: Running;
+  beforeAll(async () => {
+    server = await startModelServer({ WORKERS: '1', ORT_INTRA_OP_THREADS: '1' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('serves on 127.0.0.1 and answers a closed-loop load', async () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const load = startLoad([server.url], 2);
+    await sleep(1500);
+    await load.stop();
+    expect(load.completed()).toBeGreaterThan(0);
+    expect(load.failed()).toBe(0);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/inference_latency_seconds_count\S* [1-9]/);
+  });
+
+  it('stops the process', async () => {
+    await server.stop();
+    expect(server.child.exitCode !== null || server.child.signalCode !== null).toBe(true);
+  });
+});
