@@ -49,6 +49,11 @@ export interface CapacityStep {
   };
   /** True when the step is past saturation (achieved well below offered, or latency growing without bound). */
   saturated: boolean;
+  /**
+   * The 99th percentile of how late the generator sent requests against their intended times
+   * (optional; written by `mlscale calibrate`). Above a few ms the client, not the pod, was the limit.
+   */
+  sendLagP99Seconds?: number;
 }
 
 /** A capacity profile of one pod. */
@@ -80,4 +85,10 @@ export interface CapacityProfile {
   maxSustainableRps: number;
   /** The rate at which the pod saturated (the first saturated step's offered rate), null if the ramp never saturated it. */
   saturationRps: number | null;
+  /**
+   * Highest achieved rate of any step, saturated ones included (optional; written by
+   * `mlscale calibrate`). Past saturation the queue never empties, so this is what the pod
+   * completes flat out: its service capacity, a little above `maxSustainableRps`.
+   */
+  peakAchievedRps?: number;
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PrometheusClient } from '../prometheus/client.js';
 import { PrometheusError } from '../prometheus/errors.js';
+import { registerCalibrateCommand } from './calibrate.js';
 import { registerCheckCommand } from './check.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { registerSimulateCommand } from './simulate.js';
@@ -25,6 +26,7 @@ export function buildProgram(
   registerSimulateCommand(program, makeClient);
   registerWatchCommand(program, makeClient);
   registerCheckCommand(program);
+  registerCalibrateCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { CapacityStep } from '../capacity/profile.js';
+import { formatSlo, highestRateMeeting, parseSlo } from './slo.js';
+
+function step(offeredRps: number, p95: number, extra: Partial<CapacityStep> = {}): CapacityStep {
+  return {
+    offeredRps,
+    achievedRps: offeredRps,
+    durationSeconds: 10,
+    sent: offeredRps * 10,
+    ok: offeredRps * 10,
+    rejected: 0,
+    errors: 0,
+    latency: { p50: p95 / 2, p95, p99: p95 * 1.2, mean: p95 / 2, max: p95 * 2 },
+    server: { meanQueueDepth: 1, meanWaitSeconds: 0, meanBatchSize: 1, meanInferenceSeconds: 0.01 },
+    saturated: false,
+    ...extra,
+  };
+}
+
+describe('latency objectives', () => {
+  it('parses p50/p95/p99/mean in ms or s', () => {
+    expect(parseSlo('p95=200ms')).toEqual({ ok: true, slo: { statistic: 'p95', seconds: 0.2 } });
+    expect(parseSlo('p99=0.5s')).toEqual({ ok: true, slo: { statistic: 'p99', seconds: 0.5 } });
+    expect(parseSlo('mean=1')).toEqual({ ok: true, slo: { statistic: 'mean', seconds: 1 } });
+    expect(formatSlo({ statistic: 'p95', seconds: 0.2 })).toBe('p95=200ms');
+  });
+
+  it('refuses anything else with what it accepts', () => {
+    for (const bad of ['p95', 'p90=200ms', 'p95=-1ms', 'p95=0ms', 'p95=fast', 'p95=200us']) {
+      const parsed = parseSlo(bad);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.error).toContain('e.g. p95=200ms');
+    }
+  });
+
+  it('picks the highest measured rate that meets it, skipping saturated or failing steps', () => {
+    const slo = { statistic: 'p95', seconds: 0.2 } as const;
+    const profile = {
+      steps: [
+        step(100, 0.05),
+        step(200, 0.1),
+        step(300, 0.15, { errors: 100 }), // 3 % failed
+        step(400, 0.19, { saturated: true }),
+        step(500, 0.9),
+      ],
+    };
+    expect(highestRateMeeting(profile, slo)?.offeredRps).toBe(200);
+    expect(highestRateMeeting({ steps: [step(100, 0.3)] }, slo)).toBeNull();
+  });
+});
