@@ -34,7 +34,7 @@ describe('latency objectives', () => {
     }
   });
 
-  it('picks the highest measured rate that meets it, skipping saturated or failing steps', () => {
+  it('picks the highest rate of the unbroken run that meets it, from the lowest rate up', () => {
     const slo = { statistic: 'p95', seconds: 0.2 } as const;
     const profile = {
       steps: [
@@ -42,10 +42,13 @@ describe('latency objectives', () => {
         step(200, 0.1),
         step(300, 0.15, { errors: 100 }), // 3 % failed
         step(400, 0.19, { saturated: true }),
-        step(500, 0.9),
+        step(500, 0.1), // met again above a miss: luck, not capacity
       ],
     };
     expect(highestRateMeeting(profile, slo)?.offeredRps).toBe(200);
+    expect(highestRateMeeting({ steps: [step(200, 0.1), step(100, 0.1)] }, slo)?.offeredRps).toBe(
+      200,
+    );
     expect(highestRateMeeting({ steps: [step(100, 0.3)] }, slo)).toBeNull();
   });
 });

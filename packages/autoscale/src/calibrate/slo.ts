@@ -53,8 +53,10 @@ export function stepMeetsSlo(step: CapacityStep, slo: LatencySlo): boolean {
 }
 
 /**
- * The step with the highest offered rate that met the objective, or null when none did. Only
- * measured rates count: nothing is interpolated between steps.
+ * The highest step of the unbroken run of steps, from the lowest rate up, that met the objective;
+ * null when the first did not. A step that met it above one that did not is not counted: on a
+ * noisy machine that is luck, and a target planned on it would be too high. Only measured rates
+ * count: nothing is interpolated between steps.
  *
  * @example
  * highestRateMeeting(profile, { statistic: 'p95', seconds: 0.2 })?.offeredRps;
@@ -64,8 +66,9 @@ export function highestRateMeeting(
   slo: LatencySlo,
 ): CapacityStep | null {
   let best: CapacityStep | null = null;
-  for (const step of profile.steps) {
-    if (stepMeetsSlo(step, slo) && (!best || step.offeredRps > best.offeredRps)) best = step;
+  for (const step of [...profile.steps].sort((a, b) => a.offeredRps - b.offeredRps)) {
+    if (!stepMeetsSlo(step, slo)) break;
+    best = step;
   }
   return best;
 }
