@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expandGoTemplate } from './go-regexp.js';
+import { compileGoRegexp, expandGoTemplate } from '../regexp/re2.js';
 import { goQuote, renderMetricsQuery, renderMetricsTemplate } from './render.js';
 import { type AdapterRule, parseAdapterValues } from './rules.js';
 import { compileRuleNamer, discoverMetrics, metricNameForSeries, seriesMatches } from './series.js';
@@ -144,7 +144,8 @@ describe('naming', () => {
   });
 
   it('expands Go templates as regexp.Expand does', () => {
-    const match = /^(.*)_(sum)$/.exec('lat_sum');
+    const re = compileGoRegexp('^(.*)_(sum)$');
+    const match = re.ok ? re.value.exec('lat_sum') : undefined;
     if (!match) throw new Error('no match');
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go Expand template, not a JS one
     expect(expandGoTemplate('${1}-$2-${9}-$-${}', match)).toBe('lat-sum--$-${}');

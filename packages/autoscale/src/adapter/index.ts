@@ -1,4 +1,3 @@
-export { captureGroupCount, compileGoRegexp, expandGoTemplate } from './go-regexp.js';
 export {
   type KedaPrometheusTrigger,
   type KedaScaledObject,
@@ -27,6 +26,7 @@ export {
   compileRuleNamer,
   type DiscoveredMetric,
   discoverMetrics,
+  invalidMatchers,
   type LabelMatcher,
   metricNameForSeries,
   parseSeriesSelector,

@@ -1,5 +1,10 @@
 import { parser } from '@prometheus-io/lezer-promql';
-import { captureGroupCount, compileGoRegexp, expandGoTemplate } from './go-regexp.js';
+import {
+  compileGoRegexp,
+  compileLabelMatcher,
+  expandGoTemplate,
+  type Re2Regexp,
+} from '../regexp/re2.js';
 import { fail, ok, type Result } from './result.js';
 import type { AdapterRule } from './rules.js';
 
@@ -73,8 +78,9 @@ export function parseSeriesSelector(selector: string): Result<LabelMatcher[]> {
 }
 
 /**
- * Whether a series satisfies every matcher, as Prometheus evaluates them (regexes anchored at both
- * ends; a missing label reads as the empty string).
+ * Whether a series satisfies every matcher, as Prometheus evaluates them: regexes are RE2, anchored
+ * at both ends; a missing label reads as the empty string. A matcher whose regex does not compile
+ * matches nothing (Prometheus rejects the whole query: {@link invalidMatchers} says so).
  *
  * @param series - the series' name and labels
  * @param matchers - from {@link parseSeriesSelector}
@@ -89,7 +95,7 @@ export function seriesMatches(series: SeriesLabels, matchers: readonly LabelMatc
         return value !== matcher.value;
       case '=~':
       case '!~': {
-        const re = compileGoRegexp(`^(?:${matcher.value})$`);
+        const re = compileLabelMatcher(matcher.value);
         const hit = re.ok && re.value.test(value);
         return matcher.op === '=~' ? hit : !hit;
       }
@@ -98,14 +104,27 @@ export function seriesMatches(series: SeriesLabels, matchers: readonly LabelMatc
   });
 }
 
+/**
+ * The messages for matchers whose regex Prometheus would reject, one per matcher.
+ *
+ * @param matchers - from {@link parseSeriesSelector}
+ */
+export function invalidMatchers(matchers: readonly LabelMatcher[]): string[] {
+  return matchers.flatMap((matcher) => {
+    if (matcher.op !== '=~' && matcher.op !== '!~') return [];
+    const re = compileLabelMatcher(matcher.value);
+    return re.ok ? [] : [`${matcher.label}${matcher.op}: ${re.error}`];
+  });
+}
+
 /** A compiled naming rule: what `name.matches`/`as` turn a series name into. */
 export interface RuleNamer {
-  /** The series name filter (`name.matches`, or `.*`). */
-  readonly matches: RegExp;
+  /** The series name filter (`name.matches`, or `.*`), RE2, unanchored as in Go. */
+  readonly matches: Re2Regexp;
   /** The expansion template (`name.as`, or the adapter's default `$0`/`$1`). */
   readonly as: string;
   /** `seriesFilters` compiled, each with its polarity. */
-  readonly filters: readonly { readonly re: RegExp; readonly positive: boolean }[];
+  readonly filters: readonly { readonly re: Re2Regexp; readonly positive: boolean }[];
 }
 
 /**
@@ -119,7 +138,7 @@ export function compileRuleNamer(rule: AdapterRule): Result<RuleNamer> {
   if (!matches.ok) return fail(`${rule.path}: name.matches: ${matches.error}`);
   let as = rule.name.as ?? '';
   if (as === '') {
-    const groups = captureGroupCount(matches.value);
+    const groups = matches.value.groupCount;
     if (groups === 0) as = '$0';
     else if (groups === 1) as = '$1';
     else {
@@ -128,7 +147,7 @@ export function compileRuleNamer(rule: AdapterRule): Result<RuleNamer> {
       );
     }
   }
-  const filters: { re: RegExp; positive: boolean }[] = [];
+  const filters: { re: Re2Regexp; positive: boolean }[] = [];
   for (const [index, filter] of rule.seriesFilters.entries()) {
     if ((filter.is === undefined) === (filter.isNot === undefined)) {
       return fail(`${rule.path}: seriesFilters[${index}] needs exactly one of "is" or "isNot"`);
@@ -153,7 +172,7 @@ export function metricNameForSeries(namer: RuleNamer, seriesName: string): strin
   for (const filter of namer.filters) {
     if (filter.re.test(seriesName) !== filter.positive) return undefined;
   }
-  const match = new RegExp(namer.matches.source, namer.matches.flags).exec(seriesName);
+  const match = namer.matches.exec(seriesName);
   if (!match) return undefined;
   return expandGoTemplate(namer.as, match);
 }
@@ -186,6 +205,11 @@ export function discoverMetrics(
     const matchers = parseSeriesSelector(rule.seriesQuery);
     if (!matchers.ok) {
       errors.push(`${rule.path}: seriesQuery ${matchers.error}`);
+      continue;
+    }
+    const invalid = invalidMatchers(matchers.value);
+    if (invalid.length > 0) {
+      errors.push(...invalid.map((message) => `${rule.path}: seriesQuery ${message}`));
       continue;
     }
     const namer = compileRuleNamer(rule);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type ChainInput, type ChainLink, checkChain, formatChainReport } from './check.js';
+import { checkChain } from './check.js';
 import { parseExposition } from './exposition.js';
+import { formatChainReport } from './format.js';
+import type { ChainInput, ChainLink } from './types.js';
 
 const deployment = {
   apiVersion: 'apps/v1',
@@ -160,7 +162,7 @@ describe('checkChain', () => {
     const links = broken(report.links);
     expect(links[0]).toMatchObject({
       link: 'rule-series',
-      detail: expect.stringContaining('the server exposes no request_queue_depth_seconds_total'),
+      detail: expect.stringContaining('the workload exposes no request_queue_depth_seconds_total'),
       fix: 'did you mean queue_depth_seconds_total? (rename one side so they agree)',
     });
     expect(links.map((link) => link.link)).toContain('hpa-metric');
@@ -294,7 +296,7 @@ describe('checkChain', () => {
     expect(report.ok).toBe(true);
     expect(
       report.links.filter((link) => link.status === 'skipped').map((link) => link.link),
-    ).toEqual(['probe', 'probe', 'servicemonitor-release', 'rule-series']);
+    ).toEqual(['probe', 'probe', 'servicemonitor-release', 'prometheus-address', 'rule-series']);
   });
 
   it('formats a report with details under broken links', () => {
@@ -354,6 +356,161 @@ describe('a route that has not been requested yet', () => {
       status: 'warn',
       detail:
         'http_request_duration_seconds_sum has no series with route=~"/predict" yet (route seen: /readyz)',
+    });
+  });
+});
+
+describe('without /metrics: what the rules name is checked, what needs the series is skipped', () => {
+  const routeRule = {
+    seriesQuery:
+      'http_request_duration_seconds_sum{namespace!="",pod!="",route=~"/predict|/v2/models/:name(/versions/:version)?/infer"}',
+    resources: { overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } } },
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go Expand template, not a JS one
+    name: { matches: '^(.*)_sum$', as: '${1}_avg' },
+    metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>)',
+  };
+  const latencyHpa = structuredClone(hpa);
+  const pods = latencyHpa.spec.metrics[0]?.pods;
+  if (pods) pods.metric.name = 'http_request_duration_seconds_avg';
+  const values = (rule: Record<string, unknown>) => ({
+    ...adapterValues,
+    rules: { custom: [rule] },
+  });
+
+  it('makes up series that satisfy =~ matchers (the false alarm on route=~)', () => {
+    const report = checkChain({
+      manifests: [deployment, service, monitor, latencyHpa],
+      adapterValues: values(routeRule),
+    });
+    expect(broken(report.links)).toEqual([]);
+    expect(report.links.find((l) => l.link === 'hpa-metric')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining(
+        'from http_request_duration_seconds_sum (if the workload exposes it',
+      ),
+    });
+  });
+
+  it('skips, with the reason, a metric whose selector no made-up value satisfies', () => {
+    const rule = {
+      ...routeRule,
+      seriesQuery: 'http_request_duration_seconds_sum{route=~"/v[0-9]+/.+"}',
+    };
+    const report = checkChain({
+      manifests: [deployment, service, monitor, latencyHpa],
+      adapterValues: values(rule),
+    });
+    expect(broken(report.links)).toEqual([]);
+    expect(report.links.find((l) => l.link === 'hpa-metric')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining(
+        'no made-up value of label route satisfies route=~"/v[0-9]+/.+"',
+      ),
+    });
+  });
+
+  it('skips a metric when a rule selects names by regex, and breaks one no rule can serve', () => {
+    const byRegex = { ...routeRule, seriesQuery: '{__name__=~"http_.*_sum",pod!=""}' };
+    const skippedReport = checkChain({
+      manifests: [deployment, service, monitor, latencyHpa],
+      adapterValues: values(byRegex),
+    });
+    expect(skippedReport.links.find((l) => l.link === 'hpa-metric')?.status).toBe('skipped');
+    const typo = structuredClone(latencyHpa);
+    const typoPods = typo.spec.metrics[0]?.pods;
+    if (typoPods) typoPods.metric.name = 'http_request_duration_seconds_average';
+    const brokenReport = checkChain({
+      manifests: [deployment, service, monitor, typo],
+      adapterValues: values(routeRule),
+    });
+    expect(broken(brokenReport.links)).toEqual([
+      expect.objectContaining({
+        link: 'hpa-metric',
+        fix: expect.stringContaining('did you mean http_request_duration_seconds_avg?'),
+      }),
+    ]);
+  });
+
+  it('renders queries for pods named after the workload, not a fixed name', () => {
+    const renamed = structuredClone(deployment);
+    renamed.metadata.name = 'ranker';
+    const scaler = structuredClone(hpa);
+    scaler.spec.scaleTargetRef.name = 'ranker';
+    const report = checkChain({ manifests: [renamed, service, monitor, scaler], adapterValues });
+    expect(report.links.find((l) => l.link === 'promql')?.detail).toContain(
+      'pod=~"ranker-0|ranker-1"',
+    );
+  });
+});
+
+describe('assumptions about the workload are input', () => {
+  it('skips the shutdown budget when the variables are not set, and reads named ones', () => {
+    const plain = structuredClone(deployment);
+    const container = plain.spec.template.spec.containers[0] as Record<string, unknown>;
+    container.env = [
+      { name: 'GRACE_DELAY', value: '10' },
+      { name: 'DRAIN', value: '25' },
+    ];
+    const budget = (assumptions: ChainInput['assumptions']) =>
+      checkChain(input({ manifests: [plain, service, monitor, hpa], assumptions })).links.find(
+        (l) => l.link === 'shutdown-budget',
+      );
+    expect(budget(undefined)).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('SHUTDOWN_DELAY_SECONDS is not set'),
+    });
+    expect(budget({ shutdownDelayEnv: 'GRACE_DELAY', shutdownDrainEnv: 'DRAIN' })).toMatchObject({
+      status: 'broken',
+      detail: 'preStop 0 s + GRACE_DELAY 10 s + DRAIN 25 s = 35 s, grace period 30 s',
+    });
+    expect(budget({ shutdownDelayEnv: '', shutdownDrainEnv: 'DRAIN' })).toMatchObject({
+      status: 'ok',
+      detail: 'preStop 0 s + DRAIN 25 s = 25 s, grace period 30 s',
+    });
+  });
+
+  it('breaks a preStop hook that alone outlasts the grace period, whatever the variables', () => {
+    const hooked = structuredClone(deployment);
+    const container = hooked.spec.template.spec.containers[0] as Record<string, unknown>;
+    container.env = [];
+    container.lifecycle = { preStop: { sleep: { seconds: 40 } } };
+    const link = checkChain(input({ manifests: [hooked, service, monitor, hpa] })).links.find(
+      (l) => l.link === 'shutdown-budget',
+    );
+    expect(link).toMatchObject({
+      status: 'broken',
+      detail: 'the preStop hook alone takes 40 s, grace period 30 s',
+    });
+  });
+
+  it('checks the ServiceMonitor path against the metrics path given', () => {
+    const links = checkChain(input({ assumptions: { metricsPath: '/stats' } })).links;
+    expect(broken(links)).toEqual([
+      expect.objectContaining({
+        link: 'servicemonitor-path',
+        detail: 'scrapes /metrics, the workload serves /stats (--metrics-path)',
+      }),
+    ]);
+  });
+
+  it('checks the Prometheus address only when it knows which Prometheus is meant', () => {
+    const elsewhere = {
+      ...adapterValues,
+      prometheus: { url: 'http://prometheus.obs.svc', port: 9090 },
+    };
+    const unknown = checkChain({
+      manifests: [deployment, service, monitor, hpa],
+      adapterValues: elsewhere,
+    });
+    expect(unknown.links.find((l) => l.link === 'prometheus-address')?.status).toBe('skipped');
+    const known = checkChain({
+      manifests: [deployment, service, monitor, hpa],
+      adapterValues: elsewhere,
+      prometheus: { release: 'kps', namespace: 'obs' },
+    });
+    expect(known.links.find((l) => l.link === 'prometheus-address')).toMatchObject({
+      status: 'broken',
+      fix: 'point it at http://kps-kube-prometheus-prometheus.obs.svc:9090',
     });
   });
 });

@@ -1,10 +1,12 @@
+export { checkChain } from './check.js';
+export { type ExposedSample, type Exposition, parseExposition } from './exposition.js';
+export { formatChainReport } from './format.js';
+export { closestName } from './similar.js';
 export {
   type ChainInput,
   type ChainLink,
   type ChainReport,
-  checkChain,
-  formatChainReport,
+  DEFAULT_ASSUMPTIONS,
   type LinkStatus,
-} from './check.js';
-export { type ExposedSample, type Exposition, parseExposition } from './exposition.js';
-export { closestName } from './similar.js';
+  type WorkloadAssumptions,
+} from './types.js';

@@ -1,0 +1,238 @@
+/** Links of prometheus-adapter: its Prometheus, each rule's series, names and query. */
+import { renderMetricsQuery } from '../adapter/render.js';
+import type { AdapterRule, AdapterValues } from '../adapter/rules.js';
+import {
+  compileRuleNamer,
+  type DiscoveredMetric,
+  discoverMetrics,
+  invalidMatchers,
+  type LabelMatcher,
+  metricNameForSeries,
+  parseSeriesSelector,
+  seriesMatches,
+} from '../adapter/series.js';
+import type { CheckContext } from './context.js';
+import type { Exposition } from './exposition.js';
+import { declaredFamily, isOptionalSeries, missingSeriesHint } from './hints.js';
+import { describe, field, list, ofKind } from './manifests.js';
+import { checkPrometheusAddress } from './monitoring.js';
+import { checkQuery } from './query.js';
+import { isTargetLabel, seriesForRule, type WorkloadIdentity } from './series.js';
+import { skipped } from './verdict.js';
+
+/** What the adapter would serve, as far as the check could tell. */
+export interface AdapterFindings {
+  /** Metrics the rules serve from the series found (or assumed, without an exposition). */
+  readonly discovered: readonly DiscoveredMetric[];
+  /** Metrics that will be served once the workload has handled a request (labels not there yet). */
+  readonly pending: ReadonlySet<string>;
+  /** Metrics whose rule could not be verified, with why. */
+  readonly unverifiable: ReadonlyMap<string, string>;
+  /** Rules that could not be verified and whose metric names are unknown, with why. */
+  readonly unknownRules: readonly string[];
+}
+
+/** The custom metrics each HPA targets (`Pods` and `Object`), with the HPAs that target them. */
+export function targetedMetrics(manifests: readonly unknown[]): Map<string, string[]> {
+  const targeted = new Map<string, string[]>();
+  for (const hpa of ofKind(manifests, 'HorizontalPodAutoscaler')) {
+    for (const metric of list(hpa, 'spec', 'metrics')) {
+      const type = field(metric, 'type');
+      if (type !== 'Pods' && type !== 'Object') continue;
+      const name = field(metric, type === 'Pods' ? 'pods' : 'object', 'metric', 'name');
+      if (typeof name !== 'string') continue;
+      targeted.set(name, [...(targeted.get(name) ?? []), describe(hpa)]);
+    }
+  }
+  return targeted;
+}
+
+function labelMismatch(
+  name: string,
+  matchers: readonly LabelMatcher[],
+  exposition: Exposition,
+): { label: string; matcher: string; seen: string[] } | undefined {
+  const samples = exposition.samples.filter((sample) => sample.name === name);
+  for (const matcher of matchers) {
+    if (matcher.label === '__name__' || isTargetLabel(matcher.label)) continue;
+    if (samples.some((sample) => seriesMatches({ name, labels: sample.labels }, [matcher])))
+      continue;
+    return {
+      label: matcher.label,
+      matcher: `${matcher.label}${matcher.op}"${matcher.value}"`,
+      seen: [...new Set(samples.map((sample) => sample.labels[matcher.label] ?? '""'))],
+    };
+  }
+  return undefined;
+}
+
+/** The names a rule would give the series its selector names with `__name__="..."`. */
+function namesServed(rule: AdapterRule, matchers: readonly LabelMatcher[]): string[] {
+  const namer = compileRuleNamer(rule);
+  if (!namer.ok) return [];
+  return matchers
+    .filter((m) => m.label === '__name__' && m.op === '=')
+    .map((m) => metricNameForSeries(namer.value, m.value))
+    .filter((n): n is string => n !== undefined);
+}
+
+/**
+ * Checks the adapter's Prometheus address and every custom rule: its series against the
+ * exposition (or assumed, without one), the names it serves, its rendered query.
+ */
+export function checkAdapter(
+  ctx: CheckContext,
+  values: AdapterValues,
+  exposition: Exposition | undefined,
+  workload: WorkloadIdentity,
+): AdapterFindings {
+  const out = ctx.out;
+  checkPrometheusAddress(
+    'prometheus-adapter prometheus.url → Prometheus',
+    `${values.prometheusUrl}:${values.prometheusPort}${values.prometheusPath}`,
+    ctx,
+  );
+  const targeted = targetedMetrics(ctx.manifests);
+  const discovered: DiscoveredMetric[] = [];
+  const pending = new Set<string>();
+  const unverifiable = new Map<string, string>();
+  const unknownRules: string[] = [];
+  for (const rule of values.custom) {
+    const selector = parseSeriesSelector(rule.seriesQuery);
+    const invalid = selector.ok ? invalidMatchers(selector.value) : [selector.error];
+    const namer = compileRuleNamer(rule);
+    if (!selector.ok || invalid.length > 0 || !namer.ok) {
+      out.add({
+        link: 'adapter-rule',
+        subject: `${rule.path} (prometheus-adapter rule)`,
+        status: 'broken',
+        detail: !namer.ok ? namer.error : `${rule.path}: seriesQuery ${invalid.join('; ')}`,
+      });
+      continue;
+    }
+    const matchers = selector.value;
+    const names = matchers
+      .filter((m) => m.label === '__name__' && m.op === '=')
+      .map((m) => m.value);
+    const wouldServe = namesServed(rule, matchers);
+    const subject = `${rule.path} seriesQuery ${rule.seriesQuery} → /metrics`;
+    const series = seriesForRule(rule, matchers, exposition, workload);
+    if (!series.ok) {
+      out.add(skipped('rule-series', subject, `cannot be verified: ${series.reason}`));
+      for (const metric of wouldServe) unverifiable.set(metric, `${rule.path}: ${series.reason}`);
+      if (wouldServe.length === 0) unknownRules.push(`${rule.path}: ${series.reason}`);
+    } else {
+      const found = discoverMetrics([rule], series.series).metrics;
+      discovered.push(...found);
+      if (!exposition) {
+        out.add(
+          skipped(
+            'rule-series',
+            subject,
+            `no /metrics given: assumed the workload exposes ${names.join(', ')} (serves ${found.map((m) => m.metric).join(', ') || 'nothing'})`,
+          ),
+        );
+      } else if (found.length > 0) {
+        out.add({
+          link: 'rule-series',
+          subject,
+          status: 'ok',
+          detail: `found ${found.map((m) => m.series).join(', ')} → serves ${found.map((m) => m.metric).join(', ')}`,
+        });
+      } else {
+        checkMissingSeries(ctx, exposition, {
+          subject,
+          names,
+          wouldServe,
+          matchers,
+          targeted,
+          pending,
+        });
+      }
+    }
+    const reported = new Set(exposition && !discovered.some((m) => m.rule === rule) ? names : []);
+    const rendered = renderMetricsQuery(rule, {
+      series: discovered.find((m) => m.rule === rule)?.series ?? names[0] ?? 'series',
+      namespace: ctx.namespace,
+      names: [...workload.pods],
+    });
+    if (!rendered.ok) {
+      out.add({
+        link: 'rule-query',
+        subject: `${rule.path} metricsQuery`,
+        status: 'broken',
+        detail: rendered.error,
+      });
+      continue;
+    }
+    checkQuery(
+      `${rule.path} metricsQuery`,
+      rendered.value,
+      exposition,
+      ctx,
+      {
+        grouped: /<<\s*\.GroupBy\s*>>/.test(rule.metricsQuery),
+        matched: /<<\s*\.LabelMatchers\s*>>/.test(rule.metricsQuery),
+      },
+      reported,
+    );
+  }
+  return { discovered, pending, unverifiable, unknownRules };
+}
+
+function checkMissingSeries(
+  ctx: CheckContext,
+  exposition: Exposition,
+  rule: {
+    subject: string;
+    names: readonly string[];
+    wouldServe: readonly string[];
+    matchers: readonly LabelMatcher[];
+    targeted: ReadonlyMap<string, string[]>;
+    pending: Set<string>;
+  },
+): void {
+  const { subject, names, wouldServe, matchers, targeted, pending } = rule;
+  const exposedName = names.find((n) => exposition.names.has(n));
+  const declared = names.find((n) => declaredFamily(n, exposition));
+  const unmatched = exposedName ? labelMismatch(exposedName, matchers, exposition) : undefined;
+  if (unmatched) {
+    // The series exists with other label values (e.g. only route="/readyz" before any request).
+    ctx.out.add({
+      link: 'rule-series',
+      subject,
+      status: 'warn',
+      detail: `${exposedName} has no series with ${unmatched.matcher} yet (${unmatched.label} seen: ${unmatched.seen.join(', ')})`,
+      fix: `send the workload a request that produces it, then check again; if it still fails, the ${unmatched.label} label changed in the workload or the rule`,
+    });
+    for (const metric of wouldServe) pending.add(metric);
+    return;
+  }
+  if (!exposedName && declared) {
+    // A labelled family (route, reason...) has no series until its first observation.
+    ctx.out.add({
+      link: 'rule-series',
+      subject,
+      status: 'warn',
+      detail: `${declared} is declared by the workload but has no series yet (its labels appear with the first request)`,
+      fix: 'send the workload one request, then check again',
+    });
+    for (const metric of wouldServe) pending.add(metric);
+    return;
+  }
+  const critical = wouldServe.some((metric) => targeted.has(metric));
+  const optional = names.length > 0 && names.every((n) => isOptionalSeries(n, ctx));
+  const why = exposedName
+    ? `${exposedName} is exposed but its labels do not satisfy the selector`
+    : `the workload exposes no ${names.join(', ') || 'series matching it'}`;
+  const consequence = critical
+    ? `, so ${wouldServe.join(', ')} (targeted by ${wouldServe.flatMap((m) => targeted.get(m) ?? []).join(', ')}) cannot be served`
+    : ' (no HPA given targets what this rule serves)';
+  ctx.out.add({
+    link: 'rule-series',
+    subject,
+    status: critical ? 'broken' : 'warn',
+    detail: `${why}${consequence}${optional ? ' (expected only on some pods: --optional-series)' : ''}`,
+    fix: names[0] ? missingSeriesHint(names[0], exposition, ctx) : 'fix the seriesQuery',
+  });
+}

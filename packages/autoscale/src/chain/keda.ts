@@ -1,0 +1,56 @@
+/** Links of KEDA ScaledObjects: the Deployment, the fallback, each Prometheus trigger. */
+import { readScaledObject } from '../adapter/keda.js';
+import type { CheckContext } from './context.js';
+import type { Exposition } from './exposition.js';
+import { describe, field, ofKind } from './manifests.js';
+import { checkPrometheusAddress } from './monitoring.js';
+import { checkQuery } from './query.js';
+import { verdict } from './verdict.js';
+
+/** Checks each ScaledObject: its target, its fallback, each trigger's address, empty-result handling and query. */
+export function checkKeda(ctx: CheckContext, exposition: Exposition | undefined): void {
+  const deployments = ofKind(ctx.manifests, 'Deployment').map((d) => field(d, 'metadata', 'name'));
+  for (const doc of ofKind(ctx.manifests, 'ScaledObject')) {
+    const parsed = readScaledObject(doc);
+    if (!parsed.ok) {
+      ctx.out.add({ link: 'keda', subject: describe(doc), status: 'broken', detail: parsed.error });
+      continue;
+    }
+    const so = parsed.value;
+    ctx.out.add(
+      verdict({
+        link: 'keda-target',
+        subject: `${describe(doc)} → Deployment`,
+        holds: deployments.includes(so.scaleTargetRef.name),
+        ok: `scales Deployment/${so.scaleTargetRef.name}`,
+        broken: `scaleTargetRef ${so.scaleTargetRef.name} is no Deployment given`,
+        fix: 'set spec.scaleTargetRef.name to the Deployment name',
+      }),
+    );
+    if (!so.fallback) {
+      ctx.out.add({
+        link: 'keda-fallback',
+        subject: `${describe(doc)} fallback`,
+        status: 'warn',
+        detail: 'no spec.fallback: when Prometheus fails, the replica count is left to chance',
+        fix: 'set spec.fallback {failureThreshold, replicas}',
+      });
+    }
+    for (const trigger of so.prometheusTriggers) {
+      const subject = `${describe(doc)} trigger ${trigger.name ?? trigger.index} (${trigger.metricName})`;
+      checkPrometheusAddress(`${subject} serverAddress → Prometheus`, trigger.serverAddress, ctx);
+      ctx.out.add(
+        verdict({
+          link: 'keda-empty-result',
+          subject,
+          holds: !trigger.ignoreNullValues,
+          ok: 'an empty result is an error, so fallback applies',
+          broken:
+            'ignoreNullValues is true (KEDA default): an empty result (Prometheus lost the targets) reads as 0 and scales down',
+          fix: 'set metadata.ignoreNullValues: "false" so an empty result is an error and spec.fallback applies',
+        }),
+      );
+      checkQuery(`${subject} query`, trigger.query, exposition, ctx);
+    }
+  }
+}
