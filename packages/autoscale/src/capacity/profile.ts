@@ -91,4 +91,10 @@ export interface CapacityProfile {
    * completes flat out: its service capacity, a little above `maxSustainableRps`.
    */
   peakAchievedRps?: number;
+  /**
+   * Optional: how the pod sheds load, when it does (the queue-gauge's `concurrency` and
+   * `maxWaiting`): once `maxWaiting` requests wait behind `concurrency` in flight, new ones get 503.
+   * `null` says the pod never sheds. When absent, readers infer it from the steps (503s seen).
+   */
+  shedding?: { concurrency: number; maxWaiting: number } | null;
 }

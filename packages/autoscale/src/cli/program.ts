@@ -5,6 +5,7 @@ import { PrometheusError } from '../prometheus/errors.js';
 import { registerCalibrateCommand } from './calibrate.js';
 import { registerCheckCommand } from './check.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { registerPlanCommand } from './plan.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerWatchCommand } from './watch.js';
 
@@ -27,6 +28,7 @@ export function buildProgram(
   registerWatchCommand(program, makeClient);
   registerCheckCommand(program);
   registerCalibrateCommand(program);
+  registerPlanCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

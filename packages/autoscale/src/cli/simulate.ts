@@ -1,5 +1,7 @@
-/** `mlscale simulate`: replay a trace through HPA definitions. */
-import { writeFileSync } from 'node:fs';
+/**
+ * `mlscale simulate`: replay a metric trace through HPA definitions, or (with `--profile` and
+ * `--load`) run the reactive simulator on a capacity profile and an arrival-rate trace.
+ */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
 import {
@@ -17,6 +19,13 @@ import {
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { defaultFile, loadHpas, readText } from './files.js';
+import { writeOutput } from './profile-args.js';
+import {
+  type ProfileFlags,
+  profileOptions,
+  runProfileSimulation,
+  uniqueLabels,
+} from './simulate-profile.js';
 
 /** Parses a number flag or rejects it with commander's usage error. */
 export function numberArg(name: string, { min = Number.NEGATIVE_INFINITY } = {}) {
@@ -56,7 +65,7 @@ export function parseTimeArg(value: string, now = Date.now() / 1000): number {
   return date / 1000;
 }
 
-interface SimulateFlags {
+interface SimulateFlags extends ProfileFlags {
   trace?: string;
   prometheus?: string;
   query?: string[];
@@ -89,10 +98,10 @@ export function registerSimulateCommand(
   program: Command,
   makeClient: (url: string) => PrometheusClient,
 ): void {
-  program
+  const command = program
     .command('simulate')
     .description(
-      'replay a recorded metric trace through one or more HPA definitions and compare: time from the load step to the first scale-up, replica-seconds, scale events, time above the latency target',
+      'compare HPA definitions: replay a recorded metric trace (--trace, --prometheus), or simulate pods from a capacity profile under an arrival-rate trace with Prometheus, the adapter and the HPA in the loop (--profile with --load)',
     )
     .option(
       '-t, --trace <csv>',
@@ -167,14 +176,16 @@ export function registerSimulateCommand(
     .option('--svg <file>', 'write an SVG chart of replicas and the metric over time')
     .option(
       '--chart-metric <name>',
-      'metric for the lower panel of the chart (default: the latency metric)',
+      'one metric for the lower panel of the chart (default: the metric that drove each config, with its target)',
     )
     .option('--timeline', 'print every scale event with its reason')
     .option(
       '--phases',
       'also run every sync phase (the first sync 0, 1, … s after the trace starts) and print the spread',
     )
-    .addOption(new Option('--json', 'print the full report as JSON'))
+    .addOption(new Option('--json', 'print the full report as JSON'));
+  profileOptions(command);
+  command
     .addHelpText(
       'after',
       `
@@ -182,19 +193,70 @@ Examples:
   mlscale simulate --trace traces/step-load.csv
   mlscale simulate --trace run.csv --hpa infra/hpa/guide-hpa.yaml --hpa infra/base/hpa.yaml --svg sim.svg --timeline
   mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
-    --query 'request_queue_depth=sum(request_queue_depth{namespace="default"}) by (pod)' --hpa hpa.yaml`,
+    --query 'request_queue_depth=sum(request_queue_depth{namespace="default"}) by (pod)' --hpa hpa.yaml
+  mlscale simulate --profile pod.profile.json --load load.csv --slo p95=200ms \\
+    --hpa guide-hpa.yaml --hpa plan/hpa.yaml --svg sim.svg`,
     )
     .action(async (flags: SimulateFlags) => {
+      if (flags.profile !== undefined || flags.load !== undefined) {
+        if (flags.trace || flags.prometheus) {
+          throw new CliError(
+            '--profile/--load simulate pods from a capacity profile; --trace/--prometheus replay recorded metrics: give one or the other',
+            ExitCode.Usage,
+          );
+        }
+        for (const [flag, given] of [
+          ['--chart-metric', flags.chartMetric],
+          ['--phases', flags.phases],
+          ['--latency-metric', flags.latencyMetric],
+        ] as const) {
+          if (given !== undefined) {
+            throw new CliError(
+              `${flag} applies to a metric-trace replay (--trace), not to --profile`,
+              ExitCode.Usage,
+            );
+          }
+        }
+        runProfileSimulation(flags);
+        return;
+      }
+      if (flags.slo !== undefined || flags.adapterValues !== undefined) {
+        throw new CliError(
+          '--slo and --adapter-values apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
+          ExitCode.Usage,
+        );
+      }
       const trace = await loadTrace(flags, makeClient);
+      const first = trace.points[0]?.time ?? 0;
+      const last = trace.points[trace.points.length - 1]?.time ?? 0;
+      if (flags.stepAt !== undefined && (flags.stepAt < first || flags.stepAt > last)) {
+        throw new CliError(
+          `--step-at ${flags.stepAt} is outside the trace (${first} to ${last} s)`,
+          ExitCode.Usage,
+        );
+      }
+      if (flags.chartMetric !== undefined && !trace.metrics.includes(flags.chartMetric)) {
+        throw new CliError(
+          `--chart-metric "${flags.chartMetric}" is not in the trace (metrics: ${trace.metrics.join(', ') || 'none'})`,
+          ExitCode.Usage,
+        );
+      }
       const files = flags.hpa?.length
         ? flags.hpa
         : [
             defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
             defaultFile('infra/base/hpa.yaml', '--hpa'),
           ];
-      const configs: SimulationConfig[] = files.flatMap((file) =>
-        loadHpas(file).map((h) => ({ name: h.label, hpa: h.hpa })),
+      const loaded = files.flatMap((file) => loadHpas(file).map((h) => ({ file, ...h })));
+      const labels = uniqueLabels(
+        loaded.map(
+          (l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const,
+        ),
       );
+      const configs: SimulationConfig[] = loaded.map((h, i) => ({
+        name: labels[i] as string,
+        hpa: h.hpa,
+      }));
       const simulationOptions: SimulationOptions = {
         syncPeriodSeconds: flags.syncPeriod,
         startupDelaySeconds: flags.startupDelay,
@@ -211,7 +273,7 @@ Examples:
         throw new CliError((error as Error).message, ExitCode.Usage);
       }
       if (flags.svg) {
-        writeFileSync(
+        writeOutput(
           flags.svg,
           renderSvgChart(report, flags.chartMetric ? { metric: flags.chartMetric } : {}),
         );

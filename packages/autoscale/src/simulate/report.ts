@@ -1,7 +1,6 @@
-/**
- * Renderings of a simulation: a plain-text table and an SVG line chart (written by hand, no
- * dependencies).
- */
+/** Renderings of a metric-trace simulation: a plain-text table and an SVG chart (chart.ts). */
+import { type BlockedNote, formatBlockedNote } from './blocked.js';
+import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
 
 function seconds(value: number | undefined): string {
@@ -26,6 +25,7 @@ export function formatSummaryTable(report: SimulationReport): string {
       ? `time ${report.latency.metric} > ${report.latency.target}`
       : 'time above latency target',
     'max replicas',
+    'blocked by a missing metric',
   ];
   const rows = report.results.map(({ summary }) => [
     summary.name,
@@ -34,8 +34,28 @@ export function formatSummaryTable(report: SimulationReport): string {
     String(summary.scaleEvents),
     summary.timeAboveLatencyTarget === undefined ? 'n/a' : seconds(summary.timeAboveLatencyTarget),
     String(summary.maxReplicas),
+    formatBlockedCell(summary.blocked),
   ]);
-  return formatTable(header, rows);
+  const notes = report.results.flatMap(({ summary }) =>
+    summary.blocked.map((note) => `${summary.name}: ${formatBlockedNote(note)}`),
+  );
+  return [formatTable(header, rows), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+}
+
+/**
+ * The table cell for a config's blocks: `down 450 s` or `-`.
+ *
+ * @param blocked - the config's notes
+ * @returns the cell text
+ */
+export function formatBlockedCell(blocked: readonly BlockedNote[]): string {
+  if (blocked.length === 0) return '-';
+  return blocked
+    .map(
+      (note) =>
+        `${note.direction === 'down' ? 'scale-down' : 'all scaling'} ${Math.round(note.seconds)} s (${note.metrics.join(', ')})`,
+    )
+    .join('; ');
 }
 
 /**
@@ -92,26 +112,56 @@ export function formatTimeline(report: SimulationReport): string {
   return lines.join('\n');
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function niceMax(value: number): number {
-  if (!(value > 0)) return 1;
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
-  return 10 * magnitude;
+/** Metric targets of the configs for one metric: `[config, target]` for each HPA that scales on it. */
+function targetsOf(report: SimulationReport, metric: string): { name: string; target: number }[] {
+  const out: { name: string; target: number }[] = [];
+  for (const { summary, timeline } of report.results) {
+    for (const entry of timeline) {
+      const found = entry.decision.metrics.find((m) => m.name === metric);
+      if (found && Number.isFinite(found.target)) {
+        out.push({ name: summary.name, target: found.target });
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 /**
- * An SVG chart: replicas over time (top) and the chosen metric per pod (bottom), one line per
- * config, with the load step marked.
+ * The metrics the chart's lower panels show by default: the one that drove each config's decisions
+ * (when it is in the trace), in config order without repeats; else the latency metric, else the first.
  *
  * @param report - a simulation report
- * @param options - which metric to plot below (default the latency metric, else the first one) and a title
+ * @returns metric names (empty for a report without metrics)
+ * @example
+ * defaultChartMetrics(report); // ['request_queue_depth', 'request_queue_depth_avg']
+ */
+export function defaultChartMetrics(report: SimulationReport): string[] {
+  const available = new Set(
+    report.results.flatMap((r) => r.timeline.flatMap((e) => Object.keys(e.perPod))),
+  );
+  const driving = [
+    ...new Set(
+      report.results
+        .map((r) => r.summary.drivingMetric)
+        .filter((m): m is string => m !== undefined && available.has(m)),
+    ),
+  ];
+  if (driving.length > 0) return driving;
+  const fallback = report.latency?.metric ?? [...available][0];
+  return fallback ? [fallback] : [];
+}
+
+/**
+ * An SVG chart: replicas over time (top, with each config's min and max) and metrics per pod
+ * (below: by default the metric that drove each config's decisions, with the targets), one color and
+ * dash pattern per config, and a note under the chart for each config that a missing or invalid
+ * metric kept from scaling.
+ *
+ * @param report - a simulation report
+ * @param options - one metric for the lower panel instead of the deciding ones, and a title
  * @returns the SVG document as a string
+ * @throws Error when the metric is not in the report
  * @example
  * writeFileSync('sim.svg', renderSvgChart(report));
  */
@@ -119,107 +169,98 @@ export function renderSvgChart(
   report: SimulationReport,
   options: { metric?: string; title?: string } = {},
 ): string {
-  const panelHeight = 200;
-  const left = 60;
-  const plotWidth = 660;
-  // The legend sits right of the plots, as wide as its longest label (about 7 px a character).
-  const longest = Math.max(...report.results.map((r) => r.summary.name.length), 20);
-  const right = 50 + longest * 7;
-  const width = left + plotWidth + right;
-  const top = 40;
-  const gap = 50;
-  const height = top + panelHeight * 2 + gap + 50;
   const all = report.results.flatMap((r) => r.timeline);
-  const t0 = Math.min(...all.map((e) => e.time));
-  const t1 = Math.max(...all.map((e) => e.time), t0 + 1);
-  const metric =
-    options.metric ?? report.latency?.metric ?? Object.keys(all[0]?.perPod ?? {})[0] ?? '';
-  // Whole replica counts on the axis: four ticks, with head-room above the highest count.
-  const maxReplicas = 4 * Math.ceil((Math.max(...all.map((e) => e.replicas), 1) + 1) / 4);
-  const maxMetric = niceMax(
-    Math.max(...all.map((e) => e.perPod[metric] ?? 0), report.latency?.target ?? 0),
+  const metrics = options.metric ? [options.metric] : defaultChartMetrics(report);
+  const x0 = Math.min(...all.map((e) => e.time)) - report.stepAt;
+  const x1 = Math.max(...all.map((e) => e.time), x0 + 1) - report.stepAt;
+  const peak = Math.max(1, ...all.map((e) => e.replicas));
+  const lines = report.results.map(({ summary, timeline }, i) => ({
+    summary,
+    timeline,
+    style: seriesStyle(i),
+    offset: (i - (report.results.length - 1) / 2) * 2.5,
+  }));
+  const bounds = lines.flatMap(({ summary, style }) => replicaReferences(summary, style.color));
+  const notes = lines.flatMap(({ summary, style }) =>
+    summary.blocked.map((note) => ({
+      text: `${summary.name}: ${formatBlockedNote(note)}`,
+      color: style.color,
+    })),
   );
-  const x = (t: number) => left + ((t - t0) / (t1 - t0)) * plotWidth;
-  const yTop = (v: number) => top + panelHeight - (v / maxReplicas) * panelHeight;
-  const yBottom = (v: number) =>
-    top + panelHeight + gap + panelHeight - (v / maxMetric) * panelHeight;
-
-  const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="20" font-size="15" font-weight="bold">${escapeXml(options.title ?? 'mlscale simulate: replicas and metric over time')}</text>`,
-  );
-  // axes and grid
-  for (const [y0, max, label, y] of [
-    [top, maxReplicas, 'replicas', yTop],
-    [top + panelHeight + gap, maxMetric, `${metric} per pod`, yBottom],
-  ] as const) {
-    parts.push(
-      `<rect x="${left}" y="${y0}" width="${plotWidth}" height="${panelHeight}" fill="none" stroke="#999"/>`,
-    );
-    for (let i = 0; i <= 4; i++) {
-      const v = (max * i) / 4;
-      const yy = y(v);
-      parts.push(
-        `<line x1="${left}" x2="${left + plotWidth}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#eee"/>`,
-        `<text x="${left - 6}" y="${(yy + 4).toFixed(1)}" text-anchor="end">${Number(v.toPrecision(3))}</text>`,
-      );
-    }
-    parts.push(`<text x="${left}" y="${y0 - 6}" fill="#444">${escapeXml(label)}</text>`);
-  }
-  for (let i = 0; i <= 6; i++) {
-    const t = t0 + ((t1 - t0) * i) / 6;
-    parts.push(
-      `<text x="${x(t).toFixed(1)}" y="${top + panelHeight * 2 + gap + 16}" text-anchor="middle">${Math.round(t - report.stepAt)} s</text>`,
-    );
-  }
-  parts.push(
-    `<text x="${left + plotWidth / 2}" y="${height - 8}" text-anchor="middle" fill="#444">seconds from the load step</text>`,
-  );
-  // load step marker
-  const xs = x(report.stepAt).toFixed(1);
-  parts.push(
-    `<line x1="${xs}" x2="${xs}" y1="${top}" y2="${top + panelHeight * 2 + gap}" stroke="#888" stroke-dasharray="4 3"/>`,
-    `<text x="${Number(xs) + 4}" y="${top + 14}" fill="#888">load step</text>`,
-  );
-  if (report.latency && report.latency.metric === metric) {
-    const yt = yBottom(report.latency.target).toFixed(1);
-    parts.push(
-      `<line x1="${left}" x2="${left + plotWidth}" y1="${yt}" y2="${yt}" stroke="#888" stroke-dasharray="2 2"/>`,
-      `<text x="${left + plotWidth - 4}" y="${Number(yt) - 4}" text-anchor="end" fill="#888">target ${report.latency.target}</text>`,
-    );
-  }
-  report.results.forEach(({ summary, timeline }, i) => {
-    const color = COLORS[i % COLORS.length];
-    // replicas as a step line
-    const steps: string[] = [];
-    timeline.forEach((e, j) => {
-      const px = x(e.time).toFixed(1);
-      if (j === 0) steps.push(`M${px},${yTop(e.replicas).toFixed(1)}`);
-      else {
-        steps.push(`L${px},${yTop(timeline[j - 1]?.replicas ?? e.replicas).toFixed(1)}`);
-        steps.push(`L${px},${yTop(e.replicas).toFixed(1)}`);
-      }
-    });
-    parts.push(`<path d="${steps.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    const metricPoints = timeline
-      .filter((e) => e.perPod[metric] !== undefined)
-      .map((e) => `${x(e.time).toFixed(1)},${yBottom(e.perPod[metric] as number).toFixed(1)}`);
-    if (metricPoints.length > 0) {
-      parts.push(
-        `<polyline points="${metricPoints.join(' ')}" fill="none" stroke="${color}" stroke-width="1.5"/>`,
-      );
-    }
-    const ly = top + 10 + i * 34;
-    parts.push(
-      `<line x1="${width - right + 15}" x2="${width - right + 35}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="3"/>`,
-      `<text x="${width - right + 40}" y="${ly + 4}">${escapeXml(summary.name)}</text>`,
-      `<text x="${width - right + 40}" y="${ly + 18}" fill="#666" font-size="11">${escapeXml(`up after ${seconds(summary.timeToFirstScaleUp)}, ${summary.scaleEvents} events`)}</text>`,
-    );
+  return renderChart({
+    title: options.title ?? 'mlscale simulate: replicas and the deciding metric over time',
+    xLabel: 'seconds from the load step',
+    x0,
+    x1,
+    markers: [{ x: 0, label: 'load step' }],
+    panels: [
+      {
+        title: `replicas (spec.replicas), with min and max${report.results.some((r) => r.summary.replicaBounds.max > peak + 1) ? ` (max ${[...new Set(report.results.map((r) => r.summary.replicaBounds.max))].join('/')} is above the axis)` : ''}`,
+        integer: true,
+        yMax: peak + 1,
+        lines: lines.map(({ summary, timeline, style, offset }) => ({
+          label: summary.name,
+          ...style,
+          step: true,
+          offsetPx: offset,
+          points: timeline.map((e) => [e.time - report.stepAt, e.replicas] as const),
+        })),
+        references: dedupeReferences(bounds),
+      },
+      ...metrics.map((metric) => ({
+        title: `${metric} per pod${
+          report.results.some((r) => r.summary.drivingMetric === metric)
+            ? `: drove ${report.results
+                .filter((r) => r.summary.drivingMetric === metric)
+                .map((r) => r.summary.name)
+                .join(', ')}`
+            : ''
+        }`,
+        height: metrics.length > 1 ? 140 : 170,
+        lines: lines.map(({ summary, timeline, style }) => ({
+          label: summary.name,
+          ...style,
+          width: 1.6,
+          points: timeline.map((e) => [e.time - report.stepAt, e.perPod[metric]] as const),
+        })),
+        references: dedupeReferences(
+          targetsOf(report, metric).map((t) => ({
+            y: t.target,
+            label: `target ${t.target} (${t.name})`,
+            color: seriesStyle(report.results.findIndex((r) => r.summary.name === t.name)).color,
+          })),
+        ),
+      })),
+    ],
+    legend: lines.map(({ summary, style }) => ({
+      label: summary.name,
+      ...style,
+      lines: [
+        `first scale-up ${seconds(summary.timeToFirstScaleUp)} after the step`,
+        `${summary.scaleEvents} scale events, peak ${summary.maxReplicas}, ${Math.round(summary.replicaSeconds)} pod-s`,
+        ...(summary.drivingMetric ? [`driven by ${summary.drivingMetric}`] : []),
+      ],
+    })),
+    notes,
   });
-  parts.push('</svg>');
-  return `${parts.join('\n')}\n`;
+}
+
+/**
+ * The min and max replica lines of a config (the max only when it is on the axis, else named in the label).
+ *
+ * @param summary - the config's figures
+ * @param color - its color
+ * @returns reference lines
+ */
+export function replicaReferences(
+  summary: { name: string; replicaBounds: { min: number; max: number }; maxReplicas: number },
+  color: string,
+): { y: number; label: string; color: string }[] {
+  const { min, max } = summary.replicaBounds;
+  const refs = [{ y: min, label: `min ${min} (${summary.name})`, color }];
+  if (max <= summary.maxReplicas + 1)
+    refs.push({ y: max, label: `max ${max} (${summary.name})`, color });
+  return refs;
 }
 
 /** Columns padded to their widest cell, a dashed rule under the header. */

@@ -119,7 +119,9 @@ describe('simulate', () => {
     expect(formatTimeline(report)).toContain('guide  t=15s  2 → 4');
     const svg = renderSvgChart(report, { metric: 'request_queue_depth' });
     expect(svg.startsWith('<svg')).toBe(true);
-    expect(svg.match(/<path /g)).toHaveLength(2);
+    // two configs in two panels (replicas, the metric), the second config dashed
+    expect(svg.match(/<path /g)).toHaveLength(4);
+    expect(svg.match(/<path [^>]*stroke-dasharray="8 4"/g)).toHaveLength(2);
     expect(svg).toContain('>fast<');
   });
 

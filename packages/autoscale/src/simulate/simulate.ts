@@ -15,6 +15,8 @@
 import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
 import { describeDecision } from '../hpa/describe.js';
 import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
+import { type BlockedNote, blockedNotes } from './blocked.js';
+import { drivingMetric } from './driving.js';
 import type { Trace, TracePoint } from './trace.js';
 
 /** One HPA definition to simulate. */
@@ -80,6 +82,12 @@ export interface SimulationSummary {
   maxReplicas: number;
   /** Replicas at the end. */
   finalReplicas: number;
+  /** The HPA's minReplicas and maxReplicas. */
+  replicaBounds: { min: number; max: number };
+  /** Stretches where a missing or invalid metric blocked scaling (the guide's NaN latency when idle). */
+  blocked: BlockedNote[];
+  /** The metric whose proposal drove most scale-ups (or most syncs). */
+  drivingMetric?: string;
 }
 
 /** The result of a simulation. */
@@ -214,6 +222,8 @@ export function simulate(
       scaleEvents: 0,
       maxReplicas: initial,
       finalReplicas: initial,
+      replicaBounds: { min, max: hpa.spec.maxReplicas },
+      blocked: [],
     };
     if (latencyMetric) summary.timeAboveLatencyTarget = 0;
     const metrics = hpaMetricNames(config.hpa);
@@ -294,6 +304,12 @@ export function simulate(
       });
     }
     summary.finalReplicas = replicas;
+    summary.blocked = blockedNotes(
+      timeline.map((entry) => entry.decision),
+      syncPeriod,
+    );
+    const driving = drivingMetric(timeline.map((entry) => entry.decision));
+    if (driving !== undefined) summary.drivingMetric = driving;
     return { summary, timeline };
   });
 

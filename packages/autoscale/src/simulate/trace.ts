@@ -2,7 +2,8 @@
  * Metric traces for the simulator: recorded per-pod mean values over time, from a CSV file or a
  * Prometheus range query.
  *
- * CSV layout (header row required, `#` lines are comments, empty cells mean "no value"):
+ * CSV layout (header row required, `#` lines are comments, empty cells mean "no value"; cells
+ * may be quoted as Grafana exports them; times must strictly increase):
  *
  * ```csv
  * time,replicas,load,request_queue_depth,each:inference_latency_seconds_avg
@@ -19,6 +20,7 @@
  *   for an intensive metric that every pod reports unchanged whatever the replica count.
  */
 import type { MatrixSeries } from '../prometheus/client.js';
+import { type CsvRow, checkIncreasingTimes, numberCell, readTimeSeriesCsv } from './csv.js';
 
 /** One recorded instant. */
 export interface TracePoint {
@@ -47,52 +49,39 @@ export interface Trace {
  *
  * @param text - the CSV text
  * @returns the trace
- * @throws Error naming the line and column of the first bad cell
+ * @throws Error naming the line and column of the first bad cell, an unknown column or a time out of order
  * @example
  * parseTraceCsv('time,request_queue_depth\n0,1\n15,30\n').points.length; // 2
  */
 export function parseTraceCsv(text: string): Trace {
-  const lines = text
-    .split(/\r?\n/)
-    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
-    .filter(({ line }) => line !== '' && !line.startsWith('#'));
-  const header = lines.shift();
-  if (!header)
-    throw new Error('trace CSV is empty: expected a header row such as "time,request_queue_depth"');
-  const columns = header.line.split(',').map((c) => c.trim());
-  if (columns[0] !== 'time') {
-    throw new Error(
-      `trace CSV line ${header.number}: the first column must be "time", found "${columns[0]}"`,
-    );
-  }
+  const what = 'trace CSV';
+  const { columns, headerLine, rows } = readTimeSeriesCsv(text, what);
   const metrics: string[] = [];
   const intensive = new Set<string>();
   const roles = columns.map((column, i) => {
     if (i === 0) return { kind: 'time' as const, name: column };
     if (column === 'replicas' || column === 'load') return { kind: column, name: column };
-    if (column === '')
-      throw new Error(`trace CSV line ${header.number}: column ${i + 1} has no name`);
     const name = column.startsWith('each:') ? column.slice(5) : column;
+    if (!METRIC_NAME.test(name)) {
+      throw new Error(
+        `${what} line ${headerLine}: column ${i + 1} "${column}" is not a known column (time, replicas, load) nor a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, optionally prefixed with "each:")`,
+      );
+    }
+    if (metrics.includes(name)) {
+      throw new Error(`${what} line ${headerLine}: metric "${name}" appears twice`);
+    }
     if (column.startsWith('each:')) intensive.add(name);
     metrics.push(name);
     return { kind: 'metric' as const, name };
   });
 
-  const points: TracePoint[] = [];
-  for (const { line, number } of lines) {
-    const cells = line.split(',');
+  const points: TracePoint[] = rows.map((row) => {
     const point: TracePoint = { time: Number.NaN, replicas: 1, values: {} };
     roles.forEach((role, i) => {
-      const cell = (cells[i] ?? '').trim();
-      if (cell === '') {
-        if (role.kind === 'time') throw new Error(`trace CSV line ${number}: missing time`);
+      const value = numberCell(row, i, columns[i] as string, what);
+      if (value === undefined) {
+        if (role.kind === 'time') throw new Error(`${what} line ${row.line}: missing time`);
         return;
-      }
-      const value = Number(cell);
-      if (!Number.isFinite(value)) {
-        throw new Error(
-          `trace CSV line ${number}, column "${columns[i]}": "${cell}" is not a number`,
-        );
       }
       if (role.kind === 'time') point.time = value;
       else if (role.kind === 'replicas') point.replicas = value;
@@ -100,14 +89,19 @@ export function parseTraceCsv(text: string): Trace {
       else point.values[role.name] = value;
     });
     if (!(point.replicas > 0)) {
-      throw new Error(`trace CSV line ${number}: replicas must be > 0`);
+      throw new Error(`${what} line ${row.line}, column "replicas": must be > 0`);
     }
-    points.push(point);
-  }
-  if (points.length === 0) throw new Error('trace CSV has a header but no rows');
-  points.sort((a, b) => a.time - b.time);
+    return point;
+  });
+  checkIncreasingTimes(
+    points.map((p, i) => [(rows[i] as CsvRow).line, p.time] as const),
+    what,
+  );
   return { metrics, intensive, points };
 }
+
+/** A Prometheus metric name. */
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /**
  * Writes a trace back as CSV (the format {@link parseTraceCsv} reads).

@@ -1,0 +1,133 @@
+/** `mlscale plan`: an HPA (or KEDA ScaledObject) derived from a capacity profile and an SLO. */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { podModel } from '../capacity/model.js';
+import type { LatencySlo } from '../capacity/slo.js';
+import { planAutoscaling } from '../plan/plan.js';
+import { renderPlan } from '../plan/render.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { readProfile, sloArg, writeOutput } from './profile-args.js';
+import { numberArg } from './simulate.js';
+
+interface PlanFlags {
+  profile: string;
+  slo: LatencySlo;
+  headroom: number;
+  baseRate?: number;
+  peakRate?: number;
+  startupSeconds: number;
+  syncPeriod: number;
+  scrapeInterval: number;
+  keda?: boolean;
+  name: string;
+  namespace: string;
+  prometheusUrl?: string;
+  outDir?: string;
+  json?: boolean;
+}
+
+/**
+ * Adds `plan` to the program.
+ *
+ * @param program - the root command
+ */
+export function registerPlanCommand(program: Command): void {
+  program
+    .command('plan')
+    .description(
+      "derive autoscaling from a pod's measured capacity: per-pod targets that meet the SLO with headroom, minReplicas for the base rate, a scale-up that absorbs a burst to the peak within one pod start-up; writes an HPA and its prometheus-adapter rules (or a KEDA ScaledObject), every number commented",
+    )
+    .requiredOption('--profile <json>', 'capacity profile written by mlscale calibrate')
+    .requiredOption(
+      '--slo <objective>',
+      'latency objective, e.g. p95=200ms (p50, p95, p99 or mean)',
+      sloArg,
+    )
+    .option(
+      '--headroom <ratio>',
+      'share of the SLO-meeting rate per pod kept free',
+      numberArg('--headroom', { min: 0 }),
+      0.2,
+    )
+    .option(
+      '--base-rate <rps>',
+      'requests per second at the quietest time (sets minReplicas)',
+      numberArg('--base-rate', { min: 0 }),
+    )
+    .option(
+      '--peak-rate <rps>',
+      'requests per second at the busiest time (sets maxReplicas and the scale-up)',
+      numberArg('--peak-rate', { min: 0.001 }),
+    )
+    .option(
+      '--startup-seconds <s>',
+      'seconds from the decision until a new pod serves',
+      numberArg('--startup-seconds', { min: 0 }),
+      30,
+    )
+    .option('--sync-period <s>', 'HPA sync period', numberArg('--sync-period', { min: 1 }), 15)
+    .option(
+      '--scrape-interval <s>',
+      'Prometheus scrape interval of the pods (the depth window is three)',
+      numberArg('--scrape-interval', { min: 1 }),
+      5,
+    )
+    .option('--keda', 'write a KEDA ScaledObject instead of an HPA and adapter rules')
+    .option('--name <name>', 'Deployment (and HPA) name', 'model-server')
+    .option('--namespace <ns>', 'namespace written into KEDA queries', 'default')
+    .option('--prometheus-url <url>', 'with --keda: the Prometheus server address')
+    .option('-o, --out-dir <dir>', 'write the files there (default: print them)')
+    .option('--json', 'print the plan (every number and its reason) as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mlscale plan --profile pod.profile.json --slo p95=200ms
+  mlscale plan --profile pod.profile.json --slo p95=200ms --base-rate 400 --peak-rate 1600 -o plan/
+  mlscale plan --profile pod.profile.json --slo p99=500ms --keda --namespace serving`,
+    )
+    .action((flags: PlanFlags) => {
+      if (flags.headroom >= 1) throw new CliError('--headroom must be below 1', ExitCode.Usage);
+      const profile = readProfile(flags.profile);
+      let plan: ReturnType<typeof planAutoscaling>;
+      let files: Record<string, string>;
+      try {
+        plan = planAutoscaling(podModel(profile), {
+          slo: flags.slo,
+          headroom: flags.headroom,
+          startupSeconds: flags.startupSeconds,
+          syncPeriodSeconds: flags.syncPeriod,
+          scrapeIntervalSeconds: flags.scrapeInterval,
+          ...(flags.baseRate !== undefined ? { baseRps: flags.baseRate } : {}),
+          ...(flags.peakRate !== undefined ? { peakRps: flags.peakRate } : {}),
+        });
+        files = renderPlan(plan, {
+          keda: flags.keda === true,
+          name: flags.name,
+          namespace: flags.namespace,
+          ...(flags.prometheusUrl !== undefined ? { prometheusUrl: flags.prometheusUrl } : {}),
+        }).files;
+      } catch (error) {
+        throw new CliError((error as Error).message, ExitCode.Usage);
+      }
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+        return;
+      }
+      if (flags.outDir) {
+        for (const [name, text] of Object.entries(files))
+          writeOutput(join(flags.outDir, name), text);
+        process.stdout.write(
+          `${Object.keys(files)
+            .map((name) => `wrote ${join(flags.outDir as string, name)}`)
+            .join('\n')}\n`,
+        );
+        return;
+      }
+      process.stdout.write(
+        Object.entries(files)
+          .map(([name, text]) => `# --- ${name}\n${text}`)
+          .join('---\n'),
+      );
+    });
+}

@@ -1,0 +1,53 @@
+/** Flags shared by `plan` and `simulate --profile`: the SLO and the capacity profile. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { loadCapacityProfile } from '../capacity/load.js';
+import type { CapacityProfile } from '../capacity/profile.js';
+import { type LatencySlo, parseSlo } from '../capacity/slo.js';
+import { CliError, ExitCode } from './exit-codes.js';
+
+/**
+ * Commander parser for `--slo p95=200ms`.
+ *
+ * @param value - the flag value
+ * @returns the SLO
+ * @throws InvalidArgumentError (a usage error) naming what is expected
+ */
+export function sloArg(value: string): LatencySlo {
+  const parsed = parseSlo(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
+  return parsed.value;
+}
+
+/**
+ * Loads a capacity profile or fails with a usage error listing every problem.
+ *
+ * @param path - the `--profile` file
+ * @returns the profile
+ */
+export function readProfile(path: string): CapacityProfile {
+  const loaded = loadCapacityProfile(path);
+  if (!loaded.ok) {
+    throw new CliError(
+      `invalid capacity profile:\n  ${loaded.errors.join('\n  ')}`,
+      ExitCode.Usage,
+    );
+  }
+  return loaded.value;
+}
+
+/**
+ * Writes an output file, creating its folder; a path that cannot be written is a usage error.
+ *
+ * @param path - where to write
+ * @param text - the content
+ */
+export function writeOutput(path: string, text: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new CliError(`cannot write ${path}: ${(error as Error).message}`, ExitCode.Usage);
+  }
+}

@@ -1,0 +1,212 @@
+/** `mlscale simulate --profile P --load L.csv`: the reactive simulator on the command line. */
+import type { Command } from 'commander';
+import { podModel } from '../capacity/model.js';
+import type { LatencySlo } from '../capacity/slo.js';
+import { parseLoadCsv } from '../simulate/load.js';
+import {
+  type ReactiveConfig,
+  type ReactiveOptions,
+  simulateReactive,
+} from '../simulate/reactive.js';
+import {
+  formatReactiveTable,
+  formatReactiveTimeline,
+  renderReactiveChart,
+} from '../simulate/reactive-report.js';
+import {
+  defaultAdapterRules,
+  type Signal,
+  signalFromQuery,
+  signalsFromRules,
+} from '../simulate/signals.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { defaultFile, loadAdapterValues, loadHpas, readText } from './files.js';
+import { readProfile, sloArg, writeOutput } from './profile-args.js';
+import { numberArg } from './simulate.js';
+
+/** The flags of a profile simulation (with the ones shared with the replay). */
+export interface ProfileFlags {
+  profile?: string;
+  load?: string;
+  slo?: LatencySlo;
+  scrapeInterval?: number;
+  adapterValues?: string;
+  hpa?: string[];
+  syncPeriod: number;
+  startupDelay: number;
+  stepAt?: number;
+  tolerance?: number;
+  initialReplicas?: number;
+  svg?: string;
+  json?: boolean;
+  timeline?: boolean;
+}
+
+/**
+ * Adds the `--profile` mode's options to `simulate`.
+ *
+ * @param command - the simulate command
+ */
+export function profileOptions(command: Command): void {
+  command
+    .option(
+      '--profile <json>',
+      'capacity profile (mlscale calibrate): simulate pods that serve as it says',
+    )
+    .option(
+      '--load <csv>',
+      'with --profile: arrival-rate trace, time,rps (requests per second offered to the service)',
+    )
+    .option('--slo <objective>', 'with --profile: latency objective (default p95=200ms)', sloArg)
+    .option(
+      '--scrape-interval <seconds>',
+      'with --profile: Prometheus scrape interval (default 5)',
+      numberArg('--scrape-interval', { min: 0.25 }),
+    )
+    .option(
+      '--adapter-values <yaml>',
+      "with --profile: prometheus-adapter values whose rules give the HPA metrics (default: the guide's and the project's rules, see README)",
+    );
+}
+
+function signalsFor(
+  file: string,
+  keda: ReturnType<typeof loadHpas>[number]['keda'],
+  rules: ReturnType<typeof signalsFromRules>,
+  hpaMetrics: string[],
+): Map<string, Signal> {
+  const signals = new Map<string, Signal>();
+  if (keda) {
+    for (const trigger of keda.prometheusTriggers) {
+      const signal = signalFromQuery(trigger.query);
+      if (!signal.ok) {
+        throw new CliError(
+          `${file}: trigger ${trigger.name ?? trigger.index} cannot be simulated: ${signal.error}`,
+          ExitCode.Usage,
+        );
+      }
+      signals.set(trigger.metricName, signal.value);
+    }
+    return signals;
+  }
+  for (const name of hpaMetrics) {
+    const found = rules.get(name);
+    if (!found) {
+      throw new CliError(
+        `${file}: the HPA scales on "${name}" but no adapter rule serves it (metrics served: ${[...rules.keys()].join(', ')}); pass --adapter-values`,
+        ExitCode.Usage,
+      );
+    }
+    if (!found.ok)
+      throw new CliError(`${file}: ${name} cannot be simulated: ${found.error}`, ExitCode.Usage);
+    signals.set(name, found.value);
+  }
+  return signals;
+}
+
+/**
+ * Labels for HPAs loaded from several files: `name (file.yaml)`, and where two would read the same
+ * (two `hpa.yaml` in different folders), `name (the path as given)`.
+ *
+ * @param loaded - `[file, label, HPA name]` per config
+ * @returns one label per config, all different
+ * @example
+ * uniqueLabels([['a/hpa.yaml', 'x (hpa.yaml)', 'x'], ['b/hpa.yaml', 'x (hpa.yaml)', 'x']]);
+ * // ['x (a/hpa.yaml)', 'x (b/hpa.yaml)']
+ */
+export function uniqueLabels(
+  loaded: readonly (readonly [file: string, label: string, name: string])[],
+): string[] {
+  const count = new Map<string, number>();
+  for (const [, label] of loaded) count.set(label, (count.get(label) ?? 0) + 1);
+  return loaded.map(([file, label, name]) =>
+    (count.get(label) ?? 0) > 1
+      ? `${name} (${file}${label.endsWith(', KEDA)') ? ', KEDA' : ''})`
+      : label,
+  );
+}
+
+/**
+ * Runs a profile simulation from the flags and prints (or writes) its report.
+ *
+ * @param flags - the parsed flags
+ */
+export function runProfileSimulation(flags: ProfileFlags): void {
+  if (!flags.profile || !flags.load) {
+    throw new CliError(
+      'a profile simulation needs both --profile <json> and --load <csv>',
+      ExitCode.Usage,
+    );
+  }
+  const pod = podModel(readProfile(flags.profile));
+  let load: ReturnType<typeof parseLoadCsv>;
+  try {
+    load = parseLoadCsv(readText(flags.load));
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`${flags.load}: ${(error as Error).message}`, ExitCode.Usage);
+  }
+  const first = load.points[0]?.time ?? 0;
+  const last = load.points[load.points.length - 1]?.time ?? 0;
+  if (flags.stepAt !== undefined && (flags.stepAt < first || flags.stepAt > last)) {
+    throw new CliError(
+      `--step-at ${flags.stepAt} is outside the load trace (${first} to ${last} s)`,
+      ExitCode.Usage,
+    );
+  }
+  const rules = signalsFromRules(
+    flags.adapterValues ? loadAdapterValues(flags.adapterValues).custom : defaultAdapterRules(),
+  );
+  const files = flags.hpa?.length
+    ? flags.hpa
+    : [
+        defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
+        defaultFile('infra/base/hpa.yaml', '--hpa'),
+      ];
+  const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
+  const labels = uniqueLabels(
+    loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
+  );
+  const configs: ReactiveConfig[] = loaded.map(({ file, ...loaded }, index) => ({
+    name: labels[index] as string,
+    hpa: loaded.hpa,
+    signals: signalsFor(
+      file,
+      loaded.keda,
+      rules,
+      (loaded.hpa.spec.metrics ?? []).flatMap((m) => {
+        const name = (m.pods ?? m.object ?? m.external)?.metric.name;
+        return name ? [name] : [];
+      }),
+    ),
+  }));
+  const options: ReactiveOptions = {
+    syncPeriodSeconds: flags.syncPeriod,
+    startupDelaySeconds: flags.startupDelay,
+    ...(flags.slo ? { slo: flags.slo } : {}),
+    ...(flags.scrapeInterval !== undefined ? { scrapeIntervalSeconds: flags.scrapeInterval } : {}),
+    ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
+    ...(flags.initialReplicas !== undefined ? { initialReplicas: flags.initialReplicas } : {}),
+    ...(flags.tolerance !== undefined ? { controller: { tolerance: flags.tolerance } } : {}),
+  };
+  let report: ReturnType<typeof simulateReactive>;
+  try {
+    report = simulateReactive(pod, load, configs, options);
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCode.Usage);
+  }
+  if (flags.svg) writeOutput(flags.svg, renderReactiveChart(report));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    `pod: ${Math.round(pod.capacityRps)} req/s at most (${pod.capacitySource}); ${pod.queueLimit === null ? 'no shedding' : `sheds above ${Math.round(pod.queueLimit)} requests`}`,
+    `load step at t=${report.stepAt}s; sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
+    '',
+    formatReactiveTable(report),
+  ];
+  if (flags.timeline) lines.push('', formatReactiveTimeline(report));
+  if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,256 @@
+/** Renderings of a reactive simulation (`simulate --profile`): a text table, the scale events and an SVG chart. */
+import { formatSlo } from '../capacity/slo.js';
+import { type BlockedNote, formatBlockedNote } from './blocked.js';
+import { type ChartPanel, dedupeReferences, renderChart, seriesStyle } from './chart.js';
+import type { ReactiveReport } from './reactive.js';
+import { formatBlockedCell, replicaReferences } from './report.js';
+
+function ms(value: number | undefined): string {
+  if (value === undefined) return '-';
+  if (!Number.isFinite(value)) return 'failed';
+  return value >= 10 ? `${value.toFixed(1)} s` : `${Math.round(value * 1000)} ms`;
+}
+
+function secs(value: number | undefined, never = 'never'): string {
+  return value === undefined ? never : `${Math.round(value)} s`;
+}
+
+/**
+ * The figures of every config as a text table.
+ *
+ * @param report - a reactive report
+ * @returns the table, then one line per blocked stretch
+ * @example
+ * console.log(formatReactiveTable(report));
+ */
+export function formatReactiveTable(report: ReactiveReport): string {
+  const header = [
+    'config',
+    `s over ${formatSlo(report.slo)}`,
+    'back under SLO after step',
+    'first scale-up',
+    'p95',
+    'p99',
+    '503s',
+    'replica-seconds',
+    'scale events',
+    'max replicas',
+    'blocked by a missing metric',
+  ];
+  const rows = report.results.map(({ summary }) => [
+    summary.name,
+    String(summary.sloViolationSeconds),
+    secs(summary.recoverySeconds, 'not within the trace'),
+    secs(summary.timeToFirstScaleUp),
+    ms(summary.p95),
+    ms(summary.p99),
+    String(Math.round(summary.failed)),
+    String(Math.round(summary.replicaSeconds)),
+    String(summary.scaleEvents),
+    String(summary.maxReplicas),
+    formatBlockedCell(summary.blocked),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  const notes = report.results.flatMap(({ summary }) =>
+    summary.blocked.map((note: BlockedNote) => `${summary.name}: ${formatBlockedNote(note)}`),
+  );
+  return [
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    ...(notes.length > 0 ? ['', ...notes] : []),
+  ].join('\n');
+}
+
+/**
+ * Every scale event of every config with the HPA's reason.
+ *
+ * @param report - a reactive report
+ * @returns one line per event, times from the load step
+ * @example
+ * console.log(formatReactiveTimeline(report));
+ */
+export function formatReactiveTimeline(report: ReactiveReport): string {
+  return report.results
+    .flatMap(({ summary, syncs }) =>
+      syncs
+        .filter((s) => s.decision.scaled)
+        .map(
+          (s) =>
+            `${summary.name}  t=${Math.round(s.time - report.stepAt)}s  ${s.decision.currentReplicas} → ${s.replicas}  ${s.explanation}`,
+        ),
+    )
+    .join('\n');
+}
+
+function targetOf(report: ReactiveReport, index: number, metric: string): number | undefined {
+  for (const sync of report.results[index]?.syncs ?? []) {
+    const found = sync.decision.metrics.find((m) => m.name === metric);
+    if (found && Number.isFinite(found.target)) return found.target;
+  }
+  return undefined;
+}
+
+/**
+ * An SVG chart of a reactive simulation: offered load against the ready pods' capacity, replicas
+ * (with min and max), the SLO statistic per second against the objective, and the metric that drove
+ * each config's decisions against its target (as a ratio when the configs scale on different
+ * metrics). Every config has its own color and dash; notes say when a metric blocked scaling.
+ *
+ * @param report - a reactive report
+ * @param options - a title
+ * @returns the SVG document
+ * @example
+ * writeFileSync('sim.svg', renderReactiveChart(report));
+ */
+export function renderReactiveChart(
+  report: ReactiveReport,
+  options: { title?: string } = {},
+): string {
+  const { stepAt } = report;
+  const first = report.results[0]?.seconds ?? [];
+  const x0 = (first[0]?.time ?? 0) - stepAt;
+  const x1 = (first[first.length - 1]?.time ?? 1) + 1 - stepAt;
+  const styles = report.results.map((_, i) => seriesStyle(i));
+  const offset = (i: number) => (i - (report.results.length - 1) / 2) * 2.5;
+  const peak = Math.max(1, ...report.results.map((r) => r.summary.maxReplicas));
+  const statistic = report.slo.statistic;
+  const pick = (s: ReactiveReport['results'][number]['seconds'][number]) =>
+    statistic === 'p99' ? s.p99 : statistic === 'mean' ? s.mean : s.p95;
+
+  const driving = report.results.map((r) => r.summary.drivingMetric);
+  const same = driving.every((m) => m !== undefined && m === driving[0]);
+  const metricPanel: ChartPanel = same
+    ? {
+        title: `${driving[0]} per pod (mean over pods) at each sync: the metric that drove the decisions`,
+        lines: report.results.map((r, i) => ({
+          label: r.summary.name,
+          ...(styles[i] as { color: string; dash: string }),
+          width: 1.6,
+          step: true,
+          points: r.syncs.map((s) => [s.time - stepAt, s.seen[driving[0] as string]] as const),
+        })),
+        references: [
+          ...new Map(
+            report.results.map((_result, i) => {
+              const t = targetOf(report, i, driving[0] as string);
+              return [t, { y: t ?? 0, label: `target ${t}`, color: '#555' }] as const;
+            }),
+          ).values(),
+        ].filter((ref) => ref.y > 0),
+        clipAt:
+          5 *
+          Math.max(
+            1,
+            ...report.results.map((_, i) => targetOf(report, i, driving[0] as string) ?? 1),
+          ),
+      }
+    : {
+        title: 'the metric that drove each config, as a multiple of its target (1 = at target)',
+        lines: report.results.map((r, i) => {
+          const metric = r.summary.drivingMetric;
+          const target = metric ? targetOf(report, i, metric) : undefined;
+          return {
+            label: `${r.summary.name}: ${metric ?? 'none'}`,
+            ...(styles[i] as { color: string; dash: string }),
+            width: 1.6,
+            step: true,
+            points: r.syncs.map((s) => {
+              const v = metric ? s.seen[metric] : undefined;
+              return [s.time - stepAt, v !== undefined && target ? v / target : undefined] as const;
+            }),
+          };
+        }),
+        references: [{ y: 1, label: 'target', color: '#555' }],
+        clipAt: 5,
+      };
+
+  const notes = report.results.flatMap((r, i) =>
+    r.summary.blocked.map((note) => ({
+      text: `${r.summary.name}: ${formatBlockedNote(note)}`,
+      color: (styles[i] as { color: string }).color,
+    })),
+  );
+  return renderChart({
+    title:
+      options.title ??
+      `mlscale simulate --profile: ${formatSlo(report.slo)}, pods ready ${report.startupDelaySeconds} s after a scale-up`,
+    xLabel: 'seconds from the load step',
+    x0,
+    x1,
+    markers: [{ x: 0, label: 'load step' }],
+    panels: [
+      {
+        title: `requests/s: offered (grey) and what the ready pods serve at most (${Math.round(report.capacityRps)} each)`,
+        height: 130,
+        lines: [
+          {
+            label: 'offered',
+            color: '#888',
+            dash: '',
+            width: 2.5,
+            step: true,
+            points: first.map((s) => [s.time - stepAt, s.offeredRps] as const),
+          },
+          ...report.results.map((r, i) => ({
+            label: r.summary.name,
+            ...(styles[i] as { color: string; dash: string }),
+            width: 1.6,
+            step: true,
+            offsetPx: offset(i),
+            points: r.seconds.map((s) => [s.time - stepAt, s.ready * report.capacityRps] as const),
+          })),
+        ],
+      },
+      {
+        title: 'replicas (spec.replicas), with min and max',
+        integer: true,
+        yMax: peak + 1,
+        height: 150,
+        lines: report.results.map((r, i) => ({
+          label: r.summary.name,
+          ...(styles[i] as { color: string; dash: string }),
+          step: true,
+          offsetPx: offset(i),
+          points: r.seconds.map((s) => [s.time - stepAt, s.replicas] as const),
+        })),
+        references: dedupeReferences(
+          report.results.flatMap((r, i) =>
+            replicaReferences(r.summary, (styles[i] as { color: string }).color),
+          ),
+        ),
+      },
+      {
+        title: `${statistic} latency of each second's requests (503s count as too slow)`,
+        format: (v) => (v >= 1 ? `${Number(v.toPrecision(3))} s` : `${Math.round(v * 1000)} ms`),
+        clipAt: Math.max(report.slo.seconds * 5, 0.001),
+        lines: report.results.map((r, i) => ({
+          label: r.summary.name,
+          ...(styles[i] as { color: string; dash: string }),
+          width: 1.6,
+          points: r.seconds.map((s) => [s.time - stepAt, pick(s)] as const),
+        })),
+        references: [
+          { y: report.slo.seconds, label: `SLO ${formatSlo(report.slo)}`, color: '#555' },
+        ],
+      },
+      metricPanel,
+    ],
+    legend: report.results.map((r, i) => ({
+      label: r.summary.name,
+      ...(styles[i] as { color: string; dash: string }),
+      lines: [
+        `${r.summary.sloViolationSeconds} s over the SLO; back under ${secs(r.summary.recoverySeconds, 'never')} after the step`,
+        `first scale-up ${secs(r.summary.timeToFirstScaleUp)} after; peak ${r.summary.maxReplicas} pods`,
+        `${Math.round(r.summary.replicaSeconds)} pod-s, ${Math.round(r.summary.failed)} 503s, ${r.summary.scaleEvents} scale events`,
+        ...(r.summary.drivingMetric ? [`driven by ${r.summary.drivingMetric}`] : []),
+      ],
+    })),
+    notes,
+  });
+}

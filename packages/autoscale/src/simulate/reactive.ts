@@ -1,0 +1,512 @@
+/**
+ * The reactive simulator: an arrival-rate trace played against pods that behave as a capacity
+ * profile says, with Prometheus, the adapter and the HPA in the loop, so that adding pods lowers
+ * the latency the next sync sees.
+ *
+ * The model (the package README states it for users):
+ * - Time advances in ticks (0.25 s). The offered rate is shared evenly by the ready pods (a Service).
+ * - Each pod is a fluid queue with service rate μ (the profile's capacity). At arrival rate r ≤ μ
+ *   its requests see the profile's latency at r; on top, a backlog `Q` (requests beyond the steady
+ *   state) grows at r - μ while r > μ, drains at μ - r otherwise, and adds `Q / μ` to every
+ *   request's latency. The queue depth is the profile's mean depth at r, plus `Q`.
+ * - A pod that sheds answers 503 to what would take it past its queue limit.
+ * - A new pod is ready `startupDelaySeconds` after the HPA asks for it; until then it takes no
+ *   load and has no metrics. A removed pod takes no new requests, serves its backlog and then goes
+ *   (it counts in replica-seconds until then). Pending pods are removed first, then the newest.
+ * - Prometheus scrapes the ready pods every `scrapeIntervalSeconds`; a signal over a window `w` is
+ *   (last - first) / (t_last - t_first) over the samples in (t - w, t] (at least two), which is what
+ *   `rate()`'s extrapolation gives for the ratios and means used here. Counters advance when a
+ *   request arrives, with its full latency.
+ * - Every `syncPeriodSeconds` the HPA port syncs on the signals (src/hpa), with the pods that exist.
+ * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs, so the
+ *   windows are full at time 0.
+ */
+import type { OperatingPoint, PodModel } from '../capacity/model.js';
+import type { LatencySlo } from '../capacity/slo.js';
+import { quantileOf } from '../capacity/slo.js';
+import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
+import { describeDecision } from '../hpa/describe.js';
+import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
+import { type BlockedNote, blockedNotes } from './blocked.js';
+import { drivingMetric } from './driving.js';
+import { type LatencyGroup, meanLatency, mixtureQuantile } from './latency-mix.js';
+import { detectRateStep, type LoadTrace, rateAt } from './load.js';
+import type { Signal } from './signals.js';
+
+/** One HPA definition to simulate, with how each of its metrics is read. */
+export interface ReactiveConfig {
+  /** Label in tables and charts. */
+  name: string;
+  /** The HPA (for KEDA: the HPA KEDA would create). */
+  hpa: HorizontalPodAutoscaler;
+  /**
+   * Metric name → signal. `Pods` metrics are read per pod; `Object`/`External` metrics over all
+   * ready pods (summed, or a pooled mean).
+   */
+  signals: ReadonlyMap<string, Signal>;
+}
+
+/** Options of {@link simulateReactive}. */
+export interface ReactiveOptions {
+  /** The latency objective (default p95 = 200 ms). */
+  slo?: LatencySlo;
+  /** Seconds between HPA syncs (default 15). */
+  syncPeriodSeconds?: number;
+  /** Seconds from the first sync after the trace start (default 0). */
+  syncOffsetSeconds?: number;
+  /** Seconds from the HPA's decision until a new pod serves (default 30). */
+  startupDelaySeconds?: number;
+  /** Seconds between Prometheus scrapes (default 5, the project's ServiceMonitor). */
+  scrapeIntervalSeconds?: number;
+  /** Replicas at the start (default the HPA's minReplicas). */
+  initialReplicas?: number;
+  /** The load step, for "time to first scale-up" and "recovery" (default: detected). */
+  stepAt?: number;
+  /** Seconds of warm-up before the trace (default 180, longer than any window). */
+  warmupSeconds?: number;
+  /** Controller flags. */
+  controller?: HpaControllerOptions;
+}
+
+/** One second of one config. */
+export interface ReactiveSecond {
+  /** Trace seconds (start of the second). */
+  time: number;
+  /** Offered requests per second. */
+  offeredRps: number;
+  /** `spec.replicas` at the end of the second. */
+  replicas: number;
+  /** Pods ready (serving). */
+  ready: number;
+  /** Pods that exist: starting, ready or draining. */
+  pods: number;
+  /** p95 and p99 of the second's requests, seconds (Infinity: too many failed; undefined: no requests). */
+  p95?: number;
+  p99?: number;
+  /** Mean latency of the served requests. */
+  mean?: number;
+  /** Requests answered 503 (or with no pod ready) in the second. */
+  failed: number;
+  /** Backlog beyond the steady state, summed over pods. */
+  backlog: number;
+  /** True when the SLO statistic of this second is above the objective. */
+  violation: boolean;
+}
+
+/** One HPA sync of one config. */
+export interface ReactiveSync {
+  /** Trace seconds. */
+  time: number;
+  /** Replicas after the sync. */
+  replicas: number;
+  /** Per metric, the value the HPA saw (its average over pods, as `kubectl get hpa` shows). */
+  seen: Record<string, number | undefined>;
+  /** The decision. */
+  decision: HpaDecision;
+  /** `describeDecision` of it. */
+  explanation: string;
+}
+
+/** A config's figures. */
+export interface ReactiveSummary {
+  /** Config label. */
+  name: string;
+  /** Seconds whose SLO statistic was above the objective. */
+  sloViolationSeconds: number;
+  /** Requests that failed (503 from a full queue, or no pod ready). */
+  failed: number;
+  /** Requests offered. */
+  offered: number;
+  /** Pod-seconds (starting, ready and draining pods). */
+  replicaSeconds: number;
+  /** Syncs that changed the replica count. */
+  scaleEvents: number;
+  /** Highest `spec.replicas`. */
+  maxReplicas: number;
+  /** Replicas at the end. */
+  finalReplicas: number;
+  /** The HPA's minReplicas and maxReplicas. */
+  replicaBounds: { min: number; max: number };
+  /** Seconds from the load step to the first scale-up (undefined: never). */
+  timeToFirstScaleUp?: number;
+  /**
+   * Seconds from the load step until the SLO statistic is back under the objective (0 when it never
+   * went over; undefined when it did not come back within the trace).
+   */
+  recoverySeconds?: number;
+  /** p95 and p99 over every request of the trace (Infinity when failures alone exceed 5 % / 1 %). */
+  p95?: number;
+  p99?: number;
+  /** Stretches where a missing or invalid metric blocked scaling. */
+  blocked: BlockedNote[];
+  /** The metric whose proposal drove most scale-ups (or most syncs). */
+  drivingMetric?: string;
+}
+
+/** The result of {@link simulateReactive}. */
+export interface ReactiveReport {
+  /** The load step. */
+  stepAt: number;
+  /** The objective. */
+  slo: LatencySlo;
+  /** Settings used. */
+  syncPeriodSeconds: number;
+  startupDelaySeconds: number;
+  scrapeIntervalSeconds: number;
+  /** The pod's capacity (μ) used. */
+  capacityRps: number;
+  /** Per config. */
+  results: { summary: ReactiveSummary; seconds: ReactiveSecond[]; syncs: ReactiveSync[] }[];
+}
+
+interface Sample {
+  time: number;
+  latencySum: number;
+  inferenceSum: number;
+  waitSum: number;
+  count: number;
+  depthSeconds: number;
+  depth: number;
+}
+
+interface Pod {
+  name: string;
+  readyAt: number;
+  removedAt?: number;
+  backlog: number;
+  /** Arrival rate of the current tick. */
+  rate: number;
+  counters: Omit<Sample, 'time' | 'depth'>;
+  depth: number;
+  samples: Sample[];
+}
+
+const TICK = 0.25;
+
+function ticks(seconds: number, what: string): number {
+  const n = Math.round(seconds / TICK);
+  if (Math.abs(n * TICK - seconds) > 1e-9) {
+    throw new Error(`${what} must be a multiple of ${TICK} s (got ${seconds})`);
+  }
+  return n;
+}
+
+function signalValue(signal: Signal, samples: readonly Sample[], now: number): number | undefined {
+  if (signal.kind === 'depthGauge') {
+    const last = samples[samples.length - 1];
+    // Prometheus marks a series stale after 5 minutes without a sample.
+    return last && now - last.time <= 300 ? last.depth : undefined;
+  }
+  const inWindow = samples.filter((s) => s.time > now - signal.windowSeconds && s.time <= now);
+  const first = inWindow[0];
+  const last = inWindow[inWindow.length - 1];
+  if (!first || !last || last === first) return undefined;
+  if (signal.kind === 'depthRate') {
+    return (last.depthSeconds - first.depthSeconds) / (last.time - first.time);
+  }
+  const count = last.count - first.count;
+  const key = `${signal.source}Sum` as 'latencySum' | 'inferenceSum' | 'waitSum';
+  if (!(count > 1e-9)) return signal.idle === 'zero' ? 0 : undefined;
+  return (last[key] - first[key]) / count;
+}
+
+function pooledValue(signal: Signal, pods: readonly Pod[], now: number): number | undefined {
+  if (signal.kind !== 'mean') {
+    const values = pods
+      .map((p) => signalValue(signal, p.samples, now))
+      .filter((v): v is number => v !== undefined);
+    return values.length > 0 ? values.reduce((a, b) => a + b, 0) : undefined;
+  }
+  let sum = 0;
+  let count = 0;
+  const key = `${signal.source}Sum` as 'latencySum' | 'inferenceSum' | 'waitSum';
+  for (const pod of pods) {
+    const inWindow = pod.samples.filter(
+      (s) => s.time > now - signal.windowSeconds && s.time <= now,
+    );
+    const first = inWindow[0];
+    const last = inWindow[inWindow.length - 1];
+    if (!first || !last || first === last) continue;
+    sum += last[key] - first[key];
+    count += last.count - first.count;
+  }
+  if (count > 1e-9) return sum / count;
+  return signal.idle === 'zero' ? 0 : undefined;
+}
+
+/**
+ * Runs the reactive simulation of each config on the same load (see the module comment).
+ *
+ * @param pod - the pod model from the capacity profile
+ * @param load - the arrival-rate trace
+ * @param configs - the HPAs, with how their metrics are read
+ * @param options - SLO (p95 = 200 ms), sync 15 s, start-up 30 s, scrape 5 s
+ * @returns per config: figures, a per-second timeline and the syncs
+ * @throws Error when a config scales on a metric it has no signal for, or a period is not a multiple of 0.25 s
+ * @example
+ * const report = simulateReactive(podModel(profile), parseLoadCsv(csv), [{ name: 'plan', hpa, signals }]);
+ */
+export function simulateReactive(
+  pod: PodModel,
+  load: LoadTrace,
+  configs: readonly ReactiveConfig[],
+  options: ReactiveOptions = {},
+): ReactiveReport {
+  const slo = options.slo ?? { statistic: 'p95', seconds: 0.2 };
+  const syncPeriod = options.syncPeriodSeconds ?? 15;
+  const startupDelay = options.startupDelaySeconds ?? 30;
+  const scrapeInterval = options.scrapeIntervalSeconds ?? 5;
+  const warmup = options.warmupSeconds ?? 180;
+  const syncTicks = ticks(syncPeriod, 'the sync period');
+  const syncOffsetTicks = ticks(options.syncOffsetSeconds ?? 0, 'the sync offset');
+  const scrapeTicks = ticks(scrapeInterval, 'the scrape interval');
+  const warmupTicks = ticks(warmup, 'the warm-up');
+  if (syncTicks < 1 || scrapeTicks < 1)
+    throw new Error('sync period and scrape interval must be > 0');
+  if (!(startupDelay >= 0)) throw new Error('the start-up delay must be >= 0 seconds');
+  for (const config of configs) {
+    for (const metric of config.hpa.spec.metrics ?? []) {
+      const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
+      if (name !== undefined && !config.signals.has(name)) {
+        throw new Error(
+          `${config.name}: no signal for metric "${name}" (no adapter rule or trigger serves it)`,
+        );
+      }
+    }
+  }
+  const start = load.points[0]?.time ?? 0;
+  const end = load.points[load.points.length - 1]?.time ?? 0;
+  const stepAt = options.stepAt ?? detectRateStep(load);
+  const quantile = quantileOf(slo.statistic);
+  const mu = pod.capacityRps;
+
+  const results = configs.map((config) => {
+    const hpa = new HpaController(config.hpa, options.controller);
+    const min = hpa.spec.minReplicas ?? 1;
+    const initial = Math.min(hpa.spec.maxReplicas, Math.max(min, options.initialReplicas ?? min));
+    let serial = 0;
+    const newPod = (readyAt: number): Pod => ({
+      name: `pod-${serial++}`,
+      readyAt,
+      backlog: 0,
+      rate: 0,
+      counters: { latencySum: 0, inferenceSum: 0, waitSum: 0, count: 0, depthSeconds: 0 },
+      depth: 0,
+      samples: [],
+    });
+    let pods: Pod[] = Array.from({ length: initial }, () => newPod(start - warmup));
+    let replicas = initial;
+    const seconds: ReactiveSecond[] = [];
+    const syncs: ReactiveSync[] = [];
+    const summary: ReactiveSummary = {
+      name: config.name,
+      sloViolationSeconds: 0,
+      failed: 0,
+      offered: 0,
+      replicaSeconds: 0,
+      scaleEvents: 0,
+      maxReplicas: initial,
+      finalReplicas: initial,
+      replicaBounds: { min, max: hpa.spec.maxReplicas },
+      blocked: [],
+    };
+    const allGroups: LatencyGroup[] = [];
+    let allFailed = 0;
+    let secondGroups: LatencyGroup[] = [];
+    let secondFailed = 0;
+    let secondOffered = 0;
+    const maxWindow = Math.max(
+      300,
+      ...[...config.signals.values()].map((s) => ('windowSeconds' in s ? s.windowSeconds : 0)),
+    );
+    const ticksPerSecond = Math.round(1 / TICK);
+    const totalTicks = Math.round((end - start) / TICK);
+
+    for (let k = -warmupTicks; k < totalTicks; k++) {
+      const t = start + k * TICK;
+      const live = () => pods.filter((p) => p.removedAt === undefined);
+      // 1. scrape
+      if (k % scrapeTicks === 0) {
+        for (const p of live()) {
+          if (p.readyAt > t) continue;
+          p.samples.push({ time: t, ...p.counters, depth: p.depth });
+          while ((p.samples[0]?.time ?? t) < t - maxWindow - scrapeInterval) p.samples.shift();
+        }
+      }
+      // 2. sync
+      if (k >= 0 && (k - syncOffsetTicks) % syncTicks === 0 && k >= syncOffsetTicks) {
+        const existing = live();
+        const ready = existing.filter((p) => p.readyAt <= t);
+        const podInfos: PodInfo[] = existing.map((p) => ({
+          name: p.name,
+          phase: p.readyAt <= t ? 'Running' : 'Pending',
+        }));
+        const input: Record<string, Record<string, number> | number> = {};
+        for (const metric of config.hpa.spec.metrics ?? []) {
+          const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
+          const signal = name !== undefined ? config.signals.get(name) : undefined;
+          if (name === undefined || !signal) continue;
+          if (metric.type === 'Pods') {
+            const values: Record<string, number> = {};
+            for (const p of ready) {
+              const v = signalValue(signal, p.samples, t);
+              if (v !== undefined && Number.isFinite(v)) values[p.name] = v;
+            }
+            if (Object.keys(values).length > 0) input[name] = values;
+          } else {
+            const v = pooledValue(signal, ready, t);
+            if (v !== undefined && Number.isFinite(v)) input[name] = v;
+          }
+        }
+        const decision = hpa.sync({
+          time: t,
+          currentReplicas: replicas,
+          statusReplicas: existing.length,
+          pods: podInfos,
+          metrics: input,
+        });
+        if (decision.scaled) {
+          summary.scaleEvents++;
+          if (
+            decision.desiredReplicas > replicas &&
+            summary.timeToFirstScaleUp === undefined &&
+            t >= stepAt
+          ) {
+            summary.timeToFirstScaleUp = t - stepAt;
+          }
+          if (decision.desiredReplicas > existing.length) {
+            for (let i = existing.length; i < decision.desiredReplicas; i++) {
+              pods.push(newPod(t + startupDelay));
+            }
+          } else if (decision.desiredReplicas < existing.length) {
+            const order = [
+              ...existing.filter((p) => p.readyAt > t).reverse(),
+              ...existing.filter((p) => p.readyAt <= t).reverse(),
+            ];
+            for (const p of order.slice(0, existing.length - decision.desiredReplicas)) {
+              p.removedAt = t;
+            }
+          }
+          replicas = decision.desiredReplicas;
+        }
+        summary.maxReplicas = Math.max(summary.maxReplicas, replicas);
+        const seen: Record<string, number | undefined> = {};
+        for (const m of decision.metrics) seen[m.name] = m.current;
+        syncs.push({
+          time: t,
+          replicas,
+          seen,
+          decision,
+          explanation: describeDecision(decision),
+        });
+      }
+      // 3. serve the tick [t, t + TICK)
+      const offered = rateAt(load, k < 0 ? start : t);
+      const serving = pods.filter((p) => p.removedAt === undefined && p.readyAt <= t);
+      const share = serving.length > 0 ? offered / serving.length : 0;
+      if (serving.length === 0 && k >= 0) {
+        secondFailed += offered * TICK;
+      }
+      for (const p of pods) {
+        const draining = p.removedAt !== undefined;
+        if (!draining && p.readyAt > t) continue;
+        const r = draining ? 0 : share;
+        p.rate = r;
+        const point: OperatingPoint = pod.at(r);
+        const before = p.backlog;
+        let after = Math.max(0, before + (r - mu) * TICK);
+        let shed = 0;
+        if (pod.queueLimit !== null && point.depth + after > pod.queueLimit) {
+          shed = Math.min(r * TICK, point.depth + after - pod.queueLimit);
+          after = Math.max(0, after - shed);
+        }
+        p.backlog = after;
+        const arrivals = r * TICK;
+        const accepted = Math.max(0, arrivals - shed);
+        const extraWait = (before + after) / 2 / mu;
+        const depth = (draining ? 0 : point.depth) + (before + after) / 2;
+        p.depth = (draining ? 0 : point.depth) + after;
+        p.counters.depthSeconds += depth * TICK;
+        if (accepted > 0) {
+          p.counters.count += accepted;
+          p.counters.latencySum += accepted * (point.latency.mean + extraWait);
+          p.counters.inferenceSum += accepted * point.inferenceSeconds;
+          p.counters.waitSum += accepted * (point.waitSeconds + extraWait);
+          if (k >= 0) secondGroups.push({ weight: accepted, point, extraWait });
+        }
+        if (k >= 0) secondFailed += shed;
+      }
+      // drained pods leave
+      pods = pods.filter((p) => p.removedAt === undefined || p.backlog > 1e-9);
+      if (k < 0) continue;
+      summary.replicaSeconds += pods.length * TICK;
+      secondOffered += offered * TICK;
+      // 4. close the second
+      if ((k + 1) % ticksPerSecond === 0) {
+        const served = secondGroups.reduce((sum, g) => sum + g.weight, 0);
+        const value =
+          quantile === undefined
+            ? served + secondFailed > 0
+              ? secondFailed > 0
+                ? Number.POSITIVE_INFINITY
+                : meanLatency(secondGroups)
+              : undefined
+            : mixtureQuantile(secondGroups, secondFailed, quantile);
+        const violation = value !== undefined && value > slo.seconds;
+        if (violation) summary.sloViolationSeconds++;
+        const second: ReactiveSecond = {
+          time: start + (k + 1 - ticksPerSecond) * TICK,
+          offeredRps: secondOffered,
+          replicas,
+          ready: serving.length,
+          pods: pods.length,
+          failed: secondFailed,
+          backlog: pods.reduce((sum, p) => sum + p.backlog, 0),
+          violation,
+        };
+        const p95 = mixtureQuantile(secondGroups, secondFailed, 0.95);
+        const p99 = mixtureQuantile(secondGroups, secondFailed, 0.99);
+        const mean = meanLatency(secondGroups);
+        if (p95 !== undefined) second.p95 = p95;
+        if (p99 !== undefined) second.p99 = p99;
+        if (mean !== undefined) second.mean = mean;
+        seconds.push(second);
+        summary.failed += secondFailed;
+        summary.offered += secondOffered;
+        allFailed += secondFailed;
+        allGroups.push(...secondGroups);
+        secondGroups = [];
+        secondFailed = 0;
+        secondOffered = 0;
+      }
+    }
+    summary.finalReplicas = replicas;
+    const p95 = mixtureQuantile(allGroups, allFailed, 0.95);
+    const p99 = mixtureQuantile(allGroups, allFailed, 0.99);
+    if (p95 !== undefined) summary.p95 = p95;
+    if (p99 !== undefined) summary.p99 = p99;
+    summary.blocked = blockedNotes(
+      syncs.map((s) => s.decision),
+      syncPeriod,
+    );
+    const driving = drivingMetric(syncs.map((sync) => sync.decision));
+    if (driving !== undefined) summary.drivingMetric = driving;
+    const firstViolation = seconds.find((s) => s.time >= stepAt && s.violation);
+    if (!firstViolation) summary.recoverySeconds = 0;
+    else {
+      const back = seconds.find((s) => s.time > firstViolation.time && !s.violation);
+      if (back) summary.recoverySeconds = back.time - stepAt;
+    }
+    return { summary, seconds, syncs };
+  });
+
+  return {
+    stepAt,
+    slo,
+    syncPeriodSeconds: syncPeriod,
+    startupDelaySeconds: startupDelay,
+    scrapeIntervalSeconds: scrapeInterval,
+    capacityRps: mu,
+    results,
+  };
+}
