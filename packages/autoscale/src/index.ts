@@ -1,6 +1,6 @@
 export * from './adapter/index.js';
 export * from './calibrate/index.js';
-export * from './capacity/profile.js';
+export * from './capacity/index.js';
 export * from './chain/index.js';
 export * from './hpa/index.js';
 export * from './load/index.js';

@@ -3,7 +3,7 @@
  * rate, one point per ramp step. Hand-written SVG, like the simulate chart: no dependencies.
  */
 import type { CapacityProfile } from '../capacity/profile.js';
-import { formatSlo, type LatencySlo } from './slo.js';
+import { formatSlo, type LatencySlo } from '../capacity/slo.js';
 
 const WIDTH = 760;
 const LEFT = 70;

@@ -8,11 +8,4 @@ export {
   measureStep,
 } from './ramp.js';
 export { formatProfileTable, formatStepLine } from './report.js';
-export {
-  formatSlo,
-  highestRateMeeting,
-  type LatencySlo,
-  parseSlo,
-  type SloStatistic,
-  stepMeetsSlo,
-} from './slo.js';
+export { highestRateMeeting, stepMeetsSlo } from './slo.js';

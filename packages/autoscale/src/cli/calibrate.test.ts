@@ -37,7 +37,7 @@ afterEach(closeFakePods);
 describe('mlscale calibrate', () => {
   it('refuses bad flags and URLs with exit code 2, before sending anything', async () => {
     const cases: [string[], RegExp][] = [
-      [['calibrate', 'http://127.0.0.1:1', '--slo', 'p90=1ms'], /not a latency objective/],
+      [['calibrate', 'http://127.0.0.1:1', '--slo', 'p90=1ms'], /unknown statistic/],
       [['calibrate', 'http://127.0.0.1:1', '--step-rps', '0'], /--step-rps must be a number > 0/],
       [['calibrate', 'http://127.0.0.1:1', '--max-steps', '1.5'], /--max-steps must be a whole/],
       [['calibrate', 'http://127.0.0.1:1', '--arrivals', 'bursty'], /Allowed choices/],

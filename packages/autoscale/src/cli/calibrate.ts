@@ -5,8 +5,9 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { renderCapacitySvg } from '../calibrate/chart.js';
 import { CalibrationError, type CalibrationProgress, calibrate } from '../calibrate/ramp.js';
 import { formatProfileTable, formatStepLine } from '../calibrate/report.js';
-import { formatSlo, highestRateMeeting, type LatencySlo, parseSlo } from '../calibrate/slo.js';
+import { highestRateMeeting } from '../calibrate/slo.js';
 import type { CapacityProfile } from '../capacity/profile.js';
+import { formatSlo, type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
 import { numberArg } from './simulate.js';
@@ -56,7 +57,7 @@ function positiveArg(name: string) {
 function sloArg(value: string): LatencySlo {
   const parsed = parseSlo(value);
   if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
-  return parsed.slo;
+  return parsed.value;
 }
 
 function checkWritable(file: string, flag: string): void {
