@@ -8,6 +8,8 @@ import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerCheckCommand, runCheck } from './check.js';
 import { ExitCode } from './exit-codes.js';
+import { INSTALL_KUBECTL } from './inputs.js';
+import { exitCodeFor } from './program.js';
 
 const manifests = `
 apiVersion: apps/v1
@@ -59,7 +61,6 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mlscale-check-'));
   await writeFile(join(dir, 'manifests.yaml'), manifests);
   await writeFile(join(dir, 'adapter-values.yaml'), adapter);
-  await writeFile(join(dir, 'kustomization.yaml'), 'resources: [manifests.yaml]\n');
   server = createServer((req, res) => {
     if (req.url === '/metrics') res.end(metricsBody);
     else if (req.url === '/readyz' || req.url === '/livez') res.end('ok');
@@ -112,7 +113,107 @@ describe('runCheck', () => {
     });
     expect(await runCheck({ paths: [join(dir, 'nope')] })).toMatchObject({
       ok: false,
-      error: expect.stringContaining('cannot read'),
+      error: expect.stringContaining('no such file or folder'),
+    });
+  });
+
+  it('reads stdin for -, with Helm values from a file', async () => {
+    const outcome = await runCheck({
+      paths: ['-', join(dir, 'adapter-values.yaml')],
+      metricsUrl: `${base}/metrics`,
+      read: { readStdin: async () => manifests },
+    });
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(outcome.files).toEqual(['-', join(dir, 'adapter-values.yaml')]);
+    expect(outcome.report.ok).toBe(true);
+  });
+
+  it('refuses two values files of one chart, and input with nothing to check', async () => {
+    await writeFile(join(dir, 'more-values.yaml'), adapter);
+    expect(await runCheck({ paths: [dir] })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('two prometheus-adapter values files'),
+    });
+    await writeFile(join(dir, 'other.yaml'), 'just: data\n');
+    expect(await runCheck({ paths: [join(dir, 'other.yaml')] })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('no Kubernetes objects or Helm values found'),
+    });
+  });
+
+  it('walks a base and overlays layout: resources followed, patches not read', async () => {
+    const tree = join(dir, 'deploy');
+    await mkdir(join(tree, 'base'), { recursive: true });
+    await mkdir(join(tree, 'overlays', 'prod'), { recursive: true });
+    await writeFile(join(tree, 'base', 'all.yaml'), manifests);
+    await writeFile(join(tree, 'base', 'kustomization.yaml'), 'resources: [all.yaml]\n');
+    // A strategic-merge patch: a partial Deployment that must not count as a second Deployment.
+    await writeFile(
+      join(tree, 'overlays', 'prod', 'replicas.yaml'),
+      'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: model-server}\nspec: {replicas: 3}\n',
+    );
+    await writeFile(
+      join(tree, 'overlays', 'prod', 'kustomization.yaml'),
+      'resources: [../../base]\npatches: [{path: replicas.yaml}]\n',
+    );
+    await writeFile(join(tree, 'overlays', 'prod', 'adapter-values.yaml'), adapter);
+    const outcome = await runCheck({ paths: [tree], metricsUrl: `${base}/metrics` });
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(outcome.files.map((f) => f.slice(f.indexOf('deploy')))).toEqual([
+      'deploy/base/all.yaml',
+      'deploy/overlays/prod/adapter-values.yaml',
+    ]);
+    expect(outcome.report.ok).toBe(true);
+    expect(outcome.report.links.filter((l) => l.link === 'shutdown-budget')).toHaveLength(1);
+  });
+});
+
+describe('a kustomization folder is built with kubectl', () => {
+  it('finds kubectl (fails with how to install it)', () => {
+    let found = 'found';
+    try {
+      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    } catch {
+      found = `kubectl is not installed: ${INSTALL_KUBECTL}`;
+    }
+    expect(found).toBe('found');
+  });
+
+  it('checks the built objects, with the Helm values inside the folder', async () => {
+    const overlay = join(dir, 'overlay');
+    await mkdir(overlay);
+    await writeFile(
+      join(overlay, 'manifests.yaml'),
+      manifests.replace('request_queue_depth}', 'request_queue_dept}'),
+    );
+    await writeFile(join(overlay, 'kustomization.yaml'), 'resources: [manifests.yaml]\n');
+    await writeFile(join(overlay, 'adapter-values.yaml'), adapter);
+    const outcome = await runCheck({ paths: [overlay], metricsUrl: `${base}/metrics` });
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(outcome.files).toEqual([
+      `kubectl kustomize ${overlay}`,
+      expect.stringMatching(/adapter-values\.yaml$/),
+    ]);
+    expect(outcome.report.links.filter((l) => l.status === 'broken').map((l) => l.subject)).toEqual(
+      ['HorizontalPodAutoscaler/model-server → request_queue_dept'],
+    );
+  });
+
+  it('says when the build fails, and how to get kubectl when it is missing', async () => {
+    const overlay = join(dir, 'overlay');
+    await mkdir(overlay);
+    await writeFile(join(overlay, 'kustomization.yaml'), 'resources: [nowhere.yaml]\n');
+    expect(await runCheck({ paths: [overlay] })).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(`kubectl kustomize ${overlay} failed`),
+    });
+    expect(
+      await runCheck({ paths: [overlay], read: { kubectl: '/nonexistent/kubectl' } }),
+    ).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(
+        'building it needs kubectl, which is not on PATH: install kubectl',
+      ),
     });
   });
 });
@@ -142,8 +243,33 @@ describe('registerCheckCommand', () => {
       program.parseAsync(['check', join(dir, 'missing')], { from: 'user' }),
     ).rejects.toMatchObject({
       exitCode: ExitCode.Usage,
-      message: expect.stringContaining('cannot read'),
+      message: expect.stringContaining('no such file or folder'),
     });
+  });
+
+  it.each([
+    [['--namespace', 'Bad_NS'], '--namespace must be a Kubernetes namespace'],
+    [['--timeout', '0'], '--timeout must be a number >= 0.1'],
+    [['--metrics-url', 'localhost:8080'], '--metrics-url must be an http:// or https:// URL'],
+    [['--optional-series', '('], 'invalid regular expression'],
+    [['--shutdown-delay-env', 'A-B'], '--shutdown-delay-env must be an environment variable name'],
+    [['--metrics-path', 'metrics'], '--metrics-path must start with /'],
+    [
+      ['--metrics-url', 'http://x/metrics', '--metrics-file', 'm.txt'],
+      'cannot be used with option',
+    ],
+  ])('rejects %j with exit code 2', async (flags, message) => {
+    let err = '';
+    const program = new Command('mlscale').exitOverride();
+    registerCheckCommand(program);
+    for (const c of [program, ...program.commands]) {
+      c.exitOverride().configureOutput({ writeErr: (s) => (err += s), writeOut: () => {} });
+    }
+    const error = await program
+      .parseAsync(['check', dir, ...flags], { from: 'user' })
+      .catch((e: unknown) => e);
+    expect(exitCodeFor(error).code).toBe(ExitCode.Usage);
+    expect(err).toContain(message);
   });
 
   it('returns normally when every link holds', async () => {
@@ -156,43 +282,5 @@ describe('registerCheckCommand', () => {
     const printed = write.mock.calls.map((call) => String(call[0])).join('');
     write.mockRestore();
     expect(JSON.parse(printed)).toMatchObject({ ok: true });
-  });
-});
-
-describe.runIf(
-  (() => {
-    try {
-      execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })(),
-)('--kustomize', () => {
-  it('checks the built objects, with Helm values from the paths', async () => {
-    const overlay = join(dir, 'overlay');
-    await mkdir(overlay);
-    await writeFile(
-      join(overlay, 'manifests.yaml'),
-      manifests.replace('request_queue_depth}', 'request_queue_dept}'),
-    );
-    await writeFile(join(overlay, 'kustomization.yaml'), 'resources: [manifests.yaml]\n');
-    const outcome = await runCheck({
-      paths: [join(dir, 'adapter-values.yaml')],
-      kustomize: overlay,
-      metricsUrl: `${base}/metrics`,
-    });
-    if (!outcome.ok) throw new Error(outcome.error);
-    expect(outcome.report.links.filter((l) => l.status === 'broken').map((l) => l.subject)).toEqual(
-      ['HorizontalPodAutoscaler/model-server → request_queue_dept'],
-    );
-  });
-
-  it('says when the build fails', async () => {
-    const outcome = await runCheck({ paths: [dir], kustomize: join(dir, 'nowhere') });
-    expect(outcome).toMatchObject({
-      ok: false,
-      error: expect.stringContaining('kubectl kustomize'),
-    });
   });
 });

@@ -1,24 +1,21 @@
-import { execFileSync } from 'node:child_process';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import type { Command } from 'commander';
-import { parseAllDocuments } from 'yaml';
-import {
-  type ChainInput,
-  type ChainReport,
-  checkChain,
-  formatChainReport,
-} from '../chain/check.js';
-import { field, isRecord } from '../chain/manifests.js';
+/** `mlscale check`: every link of the autoscaling chain in the user's own manifests and values. */
+import { readFile } from 'node:fs/promises';
+import { type Command, Option } from 'commander';
+import { checkChain } from '../chain/check.js';
+import { formatChainReport } from '../chain/format.js';
+import { field } from '../chain/manifests.js';
+import type { ChainInput, ChainReport, WorkloadAssumptions } from '../chain/types.js';
+import { envName, kubernetesName, numberFlag, re2Flag, urlFlag, urlPath } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { InputError, type ReadInputsOptions, readCheckInputs } from './inputs.js';
 
 /** Options of `mlscale check`. */
 export interface CheckOptions {
-  /** Files or folders to read; folders are walked for `*.yaml`/`*.yml` (kustomize overlays' patches skipped). */
+  /** Files, folders (kustomizations are built with kubectl) and `-` (stdin). */
   readonly paths: readonly string[];
-  /** A running server's `/metrics` URL: its body is checked and its probe paths asked. */
+  /** A running pod's metrics URL: its body is checked and its probe paths asked. */
   readonly metricsUrl?: string;
-  /** A recorded `/metrics` body, instead of a URL. */
+  /** A recorded metrics body, instead of a URL. */
   readonly metricsFile?: string;
   /** Namespace to render adapter queries for (default `default`). */
   readonly namespace?: string;
@@ -26,13 +23,12 @@ export interface CheckOptions {
   readonly release?: string;
   /** kube-prometheus-stack namespace (default `monitoring`). */
   readonly prometheusNamespace?: string;
-  /** Milliseconds to wait for the server (default 5000). */
+  /** Milliseconds to wait for the workload (default 5000). */
   readonly timeoutMs?: number;
-  /**
-   * A kustomization to build with `kubectl kustomize` (e.g. `infra/overlays/gpu`): its output
-   * replaces the Kubernetes objects found under `paths`, which then contribute Helm values only.
-   */
-  readonly kustomize?: string;
+  /** What to assume about the workload (defaults: `DEFAULT_ASSUMPTIONS`). */
+  readonly assumptions?: Partial<WorkloadAssumptions>;
+  /** How to read stdin and which kubectl to run. */
+  readonly read?: ReadInputsOptions;
 }
 
 /** What {@link runCheck} found: the report, or why it could not run. */
@@ -40,101 +36,44 @@ export type CheckOutcome =
   | { readonly ok: true; readonly report: ChainReport; readonly files: readonly string[] }
   | { readonly ok: false; readonly error: string };
 
-async function yamlFiles(path: string): Promise<string[]> {
-  const info = await stat(path);
-  if (!info.isDirectory()) return [path];
-  const out: string[] = [];
-  for (const entry of (await readdir(path, { withFileTypes: true })).sort((a, b) =>
-    a.name.localeCompare(b.name),
-  )) {
-    const child = join(path, entry.name);
-    if (entry.isDirectory()) {
-      if (['overlays', 'node_modules', 'test', 'dashboards'].includes(entry.name)) continue;
-      out.push(...(await yamlFiles(child)));
-    } else if (/\.ya?ml$/.test(entry.name) && basename(entry.name, '.yaml') !== 'kustomization') {
-      out.push(child);
-    }
-  }
-  return out;
-}
-
-function kustomizeBuild(
-  dir: string,
-): { ok: true; manifests: unknown[] } | { ok: false; error: string } {
-  let text: string;
-  try {
-    text = execFileSync('kubectl', ['kustomize', dir], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    return {
-      ok: false,
-      error: `kubectl kustomize ${dir} failed: ${stderr || (error as Error).message} (is kubectl on PATH?)`,
-    };
-  }
-  const manifests: unknown[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    const value: unknown = doc.toJS();
-    if (isRecord(value) && typeof value.kind === 'string') manifests.push(value);
-  }
-  return { ok: true, manifests };
-}
-
-async function readText(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+async function get(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   return { status: response.status, body: await response.text() };
 }
 
+function probePaths(manifests: readonly unknown[]): Set<string> {
+  const paths = new Set<string>();
+  for (const manifest of manifests) {
+    const containers = field(manifest, 'spec', 'template', 'spec', 'containers');
+    for (const container of Array.isArray(containers) ? containers : []) {
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+        const path = field(container, probe, 'httpGet', 'path');
+        if (typeof path === 'string') paths.add(path);
+      }
+    }
+  }
+  return paths;
+}
+
 /**
- * Reads the infra files and (optionally) a live or recorded `/metrics`, then runs
- * {@link checkChain}. Files are told apart by content: Kubernetes objects by `kind`,
- * prometheus-adapter values by `rules`, kube-prometheus-stack values by `prometheus.prometheusSpec`.
- * Never throws; unreadable input comes back as `{ ok: false, error }`.
+ * Reads the manifests and values (see `readCheckInputs`) and, optionally, a live or recorded
+ * metrics body, then runs `checkChain`. Never throws; unreadable input comes back as
+ * `{ ok: false, error }`.
  *
  * @param options - what to read
  * @example
- * const outcome = await runCheck({ paths: ['infra'], metricsUrl: 'http://127.0.0.1:8080/metrics' });
+ * const outcome = await runCheck({ paths: ['deploy/'], metricsUrl: 'http://127.0.0.1:8080/metrics' });
  */
 export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
-  const files: string[] = [];
+  if (options.metricsUrl && options.metricsFile) {
+    return { ok: false, error: 'give --metrics-url or --metrics-file, not both' };
+  }
+  let inputs: Awaited<ReturnType<typeof readCheckInputs>>;
   try {
-    for (const path of options.paths) files.push(...(await yamlFiles(path)));
+    inputs = await readCheckInputs(options.paths, options.read);
   } catch (error) {
-    return {
-      ok: false,
-      error: `cannot read ${options.paths.join(', ')}: ${(error as Error).message}`,
-    };
-  }
-  if (files.length === 0)
-    return { ok: false, error: `no YAML files under ${options.paths.join(', ')}` };
-  const manifests: unknown[] = [];
-  let adapterValues: unknown;
-  let prometheusStackValues: unknown;
-  for (const file of files) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      return { ok: false, error: `cannot read ${file}: ${(error as Error).message}` };
-    }
-    for (const doc of parseAllDocuments(text)) {
-      if (doc.errors.length > 0)
-        return { ok: false, error: `${file}: invalid YAML: ${doc.errors[0]?.message}` };
-      const value: unknown = doc.toJS();
-      if (!isRecord(value)) continue;
-      if (typeof value.kind === 'string') {
-        if (options.kustomize === undefined) manifests.push(value);
-      } else if (isRecord(value.rules)) adapterValues = value;
-      else if (field(value, 'prometheus', 'prometheusSpec') !== undefined)
-        prometheusStackValues = value;
-    }
-  }
-  if (options.kustomize !== undefined) {
-    const built = kustomizeBuild(options.kustomize);
-    if (!built.ok) return built;
-    manifests.push(...built.manifests);
+    if (error instanceof InputError) return { ok: false, error: error.message };
+    throw error;
   }
   let exposition: string | undefined;
   let probeStatus: Record<string, number> | undefined;
@@ -159,59 +98,78 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
       };
     }
     try {
-      const metrics = await readText(url.href, timeoutMs);
-      if (metrics.status !== 200)
+      const metrics = await get(url.href, timeoutMs);
+      if (metrics.status !== 200) {
         return { ok: false, error: `GET ${url.href} answered ${metrics.status}` };
+      }
       exposition = metrics.body;
     } catch (error) {
       return {
         ok: false,
-        error: `cannot reach ${url.href}: ${(error as Error).message} (is the server running? pnpm --filter @mlscale/model-server start)`,
+        error: `cannot reach ${url.href}: ${(error as Error).message} (is the workload running, and is that its metrics URL?)`,
       };
     }
     probeStatus = {};
-    const paths = new Set<string>();
-    for (const manifest of manifests) {
-      for (const container of (field(
-        manifest,
-        'spec',
-        'template',
-        'spec',
-        'containers',
-      ) as unknown[]) ?? []) {
-        for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-          const path = field(container, probe, 'httpGet', 'path');
-          if (typeof path === 'string') paths.add(path);
-        }
-      }
-    }
-    for (const path of paths) {
+    for (const path of probePaths(inputs.manifests)) {
       try {
-        probeStatus[path] = (await readText(new URL(path, url).href, timeoutMs)).status;
+        probeStatus[path] = (await get(new URL(path, url).href, timeoutMs)).status;
       } catch {
         probeStatus[path] = 0;
       }
     }
   }
+  const metricsPath = options.metricsUrl ? new URL(options.metricsUrl).pathname : undefined;
+  const prometheus =
+    options.release !== undefined || options.prometheusNamespace !== undefined
+      ? {
+          ...(options.release !== undefined ? { release: options.release } : {}),
+          ...(options.prometheusNamespace !== undefined
+            ? { namespace: options.prometheusNamespace }
+            : {}),
+        }
+      : undefined;
   const input: ChainInput = {
-    manifests,
-    ...(adapterValues !== undefined ? { adapterValues } : {}),
-    ...(prometheusStackValues !== undefined ? { prometheusStackValues } : {}),
+    manifests: inputs.manifests,
+    ...(inputs.adapterValues !== undefined ? { adapterValues: inputs.adapterValues } : {}),
+    ...(inputs.prometheusStackValues !== undefined
+      ? { prometheusStackValues: inputs.prometheusStackValues }
+      : {}),
     ...(exposition !== undefined ? { exposition } : {}),
     ...(probeStatus ? { probeStatus } : {}),
     namespace: options.namespace ?? 'default',
-    prometheus: {
-      release: options.release ?? 'prometheus',
-      namespace: options.prometheusNamespace ?? 'monitoring',
-    },
+    ...(prometheus ? { prometheus } : {}),
+    assumptions: { ...(metricsPath ? { metricsPath } : {}), ...options.assumptions },
   };
-  return { ok: true, report: checkChain(input), files };
+  return { ok: true, report: checkChain(input), files: inputs.sources };
+}
+
+/** Reads stdin to the end. */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+interface CheckFlags {
+  metricsUrl?: string;
+  metricsFile?: string;
+  namespace: string;
+  release?: string;
+  prometheusNamespace?: string;
+  metricsPath?: string;
+  shutdownDelayEnv?: string;
+  shutdownDrainEnv?: string;
+  optionalSeries?: string;
+  workload?: string;
+  timeout: number;
+  json?: boolean;
+  verbose?: boolean;
 }
 
 /**
  * Adds `mlscale check` to a commander program. It prints the report, then throws a
  * {@link CliError}: exit code 1 (`ExitCode.Findings`) when a link is broken, 2 (`ExitCode.Usage`)
- * when the input could not be read; it returns normally (exit 0) when every link holds.
+ * when the input could not be read; it returns normally (exit 0) when no link is broken.
  *
  * @param program - the `mlscale` program (commander 14)
  * @example
@@ -225,36 +183,106 @@ export function registerCheckCommand(program: Command): Command {
     .description(
       'check each link of the autoscaling chain: /metrics -> ServiceMonitor -> Prometheus -> prometheus-adapter or KEDA -> HPA -> Deployment',
     )
-    .argument('[paths...]', 'infra files or folders (Kubernetes manifests and Helm values)', [
-      'infra',
-    ])
-    .option(
-      '--metrics-url <url>',
-      'a running model server /metrics URL; its probe paths are asked too',
+    .argument(
+      '<paths...>',
+      'manifest files, folders, kustomizations (built with kubectl), Helm values files, or - for stdin',
     )
-    .option('--metrics-file <path>', 'a recorded /metrics body, instead of --metrics-url')
-    .option(
-      '-k, --kustomize <dir>',
-      'check the objects `kubectl kustomize <dir>` builds (e.g. infra/overlays/gpu); paths then give Helm values',
+    .addOption(
+      new Option(
+        '--metrics-url <url>',
+        "a running pod's metrics URL; its probe paths are asked too",
+      )
+        .argParser(urlFlag('--metrics-url'))
+        .conflicts('metricsFile'),
     )
-    .option('-n, --namespace <name>', 'namespace to render adapter queries for', 'default')
-    .option('--release <name>', 'kube-prometheus-stack release name', 'prometheus')
-    .option('--prometheus-namespace <name>', 'kube-prometheus-stack namespace', 'monitoring')
+    .option(
+      '--metrics-file <path>',
+      'a recorded metrics body (Prometheus text format), instead of --metrics-url',
+    )
+    .option(
+      '-n, --namespace <name>',
+      'namespace to render adapter queries for',
+      kubernetesName('--namespace', { label: true }),
+      'default',
+    )
+    .option(
+      '--release <name>',
+      'kube-prometheus-stack release name (default prometheus; Prometheus addresses are checked against it when it or the stack values are given)',
+      kubernetesName('--release', { label: true }),
+    )
+    .option(
+      '--prometheus-namespace <name>',
+      'kube-prometheus-stack namespace (default monitoring)',
+      kubernetesName('--prometheus-namespace', { label: true }),
+    )
+    .option(
+      '--metrics-path <path>',
+      'the path the workload serves metrics on (default: that of --metrics-url, else /metrics)',
+      urlPath('--metrics-path'),
+    )
+    .option(
+      '--shutdown-delay-env <name>',
+      'env variable with the seconds the app keeps serving after SIGTERM ("" for none; default SHUTDOWN_DELAY_SECONDS)',
+      envName('--shutdown-delay-env'),
+    )
+    .option(
+      '--shutdown-drain-env <name>',
+      'env variable with the seconds the app drains requests ("" for none; default SHUTDOWN_DRAIN_SECONDS)',
+      envName('--shutdown-drain-env'),
+    )
+    .option(
+      '--optional-series <re2>',
+      'series only some pods expose (a missing one warns; default ^gpu_)',
+      re2Flag('--optional-series'),
+    )
+    .option(
+      '--workload <deployment>',
+      'the Deployment serving the metrics (default: the one the HPA scales)',
+      kubernetesName('--workload'),
+    )
+    .option(
+      '--timeout <seconds>',
+      'seconds to wait for the workload',
+      numberFlag('--timeout', { min: 0.1 }),
+      5,
+    )
     .option('--json', 'print the report as JSON')
     .option('-v, --verbose', 'show the detail of links that are ok')
     .addHelpText(
       'after',
-      '\nExit codes: 0 every link ok (warnings allowed), 1 a link is broken, 2 input could not be read.\n\nExamples:\n  mlscale check infra --metrics-url http://127.0.0.1:8080/metrics\n  mlscale check infra/helm --kustomize infra/overlays/gpu --metrics-file gpu-metrics.txt',
+      `
+Links it cannot verify with the input given are "skip" with the reason, never broken.
+Exit codes: 0 no link broken (warnings and skips allowed), 1 a link is broken, 2 input could not be read.
+
+Examples:
+  mlscale check deploy/ --metrics-url http://127.0.0.1:8080/metrics
+  mlscale check deploy/overlays/prod helm/prometheus-adapter-values.yaml
+  kustomize build deploy/overlays/prod | mlscale check - helm/ --metrics-file metrics.txt`,
     )
-    .action(async function check(paths: string[], flags: Record<string, unknown>) {
+    .action(async function check(paths: string[], flags: CheckFlags) {
+      const assumptions: Partial<WorkloadAssumptions> = {
+        ...(flags.metricsPath !== undefined ? { metricsPath: flags.metricsPath } : {}),
+        ...(flags.shutdownDelayEnv !== undefined
+          ? { shutdownDelayEnv: flags.shutdownDelayEnv }
+          : {}),
+        ...(flags.shutdownDrainEnv !== undefined
+          ? { shutdownDrainEnv: flags.shutdownDrainEnv }
+          : {}),
+        ...(flags.optionalSeries !== undefined ? { optionalSeries: flags.optionalSeries } : {}),
+        ...(flags.workload !== undefined ? { workload: flags.workload } : {}),
+      };
       const outcome = await runCheck({
         paths,
-        ...(typeof flags.metricsUrl === 'string' ? { metricsUrl: flags.metricsUrl } : {}),
-        ...(typeof flags.metricsFile === 'string' ? { metricsFile: flags.metricsFile } : {}),
-        ...(typeof flags.kustomize === 'string' ? { kustomize: flags.kustomize } : {}),
-        namespace: String(flags.namespace),
-        release: String(flags.release),
-        prometheusNamespace: String(flags.prometheusNamespace),
+        ...(flags.metricsUrl !== undefined ? { metricsUrl: flags.metricsUrl } : {}),
+        ...(flags.metricsFile !== undefined ? { metricsFile: flags.metricsFile } : {}),
+        namespace: flags.namespace,
+        ...(flags.release !== undefined ? { release: flags.release } : {}),
+        ...(flags.prometheusNamespace !== undefined
+          ? { prometheusNamespace: flags.prometheusNamespace }
+          : {}),
+        timeoutMs: flags.timeout * 1000,
+        assumptions,
+        read: { readStdin },
       });
       if (!outcome.ok) throw new CliError(`check: ${outcome.error}`, ExitCode.Usage);
       process.stdout.write(

@@ -1,6 +1,7 @@
 /** Loading the files the commands take: HPA manifests (or KEDA ScaledObjects) and adapter values. */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { type KedaScaledObject, readScaledObject } from '../adapter/keda.js';
 import { type AdapterValues, parseAdapterValues } from '../adapter/rules.js';
@@ -91,38 +92,24 @@ export function loadAdapterValues(path: string): AdapterValues {
   return result.value;
 }
 
-/**
- * Finds the repository root (the nearest folder above `from` holding `infra/`), for defaults.
- *
- * @param from - where to start (default the working directory)
- * @returns the folder, or undefined
- */
-export function findRepoRoot(from = process.cwd()): string | undefined {
-  let dir = resolve(from);
-  for (;;) {
-    if (existsSync(join(dir, 'infra', 'helm')) || existsSync(join(dir, 'infra', 'base')))
-      return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
+/** The examples that ship inside this package (`examples/` beside `dist/`, or beside `src/` in a checkout). */
+export const EXAMPLES_DIR =
+  ['../examples/', '../../examples/']
+    .map((relative) => fileURLToPath(new URL(relative, import.meta.url)))
+    .find((dir) => existsSync(join(dir, 'step-load.csv'))) ??
+  'node_modules/@mlscale/autoscale/examples/';
 
 /**
- * A default file under the repository root, or a usage error saying which flag to pass.
+ * Nothing defaults to a repository layout: a command that needs a file says which flag to pass,
+ * and where the package's own examples are.
  *
- * @param relative - path under the root, e.g. `infra/base/hpa.yaml`
+ * @param example - the example's name under `examples/`, e.g. `guide-hpa.yaml`
  * @param flag - the flag that sets it
- * @returns the absolute path
+ * @throws CliError (usage), always
  */
-export function defaultFile(relative: string, flag: string): string {
-  const root = findRepoRoot();
-  const path = root ? join(root, relative) : undefined;
-  if (!path || !existsSync(path)) {
-    throw new CliError(
-      `no ${relative} found above ${process.cwd()}: pass ${flag} <file>`,
-      ExitCode.Usage,
-    );
-  }
-  return path;
+export function defaultFile(example: string, flag: string): never {
+  throw new CliError(
+    `${flag} <file> is required (an example ships with this package: ${flag} ${join(EXAMPLES_DIR, basename(example))})`,
+    ExitCode.Usage,
+  );
 }

@@ -5,6 +5,13 @@
 import { ExitCode } from './exit-codes.js';
 import { buildProgram, exitCodeFor } from './program.js';
 
+// The reader went away (`mlscale ... | head`): stop quietly, as other command-line tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(ExitCode.Ok);
+  process.stderr.write(`mlscale: cannot write the output: ${error.message}\n`);
+  process.exit(ExitCode.Internal);
+});
+
 async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);

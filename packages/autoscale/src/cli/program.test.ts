@@ -6,7 +6,7 @@ import { PrometheusError } from '../prometheus/errors.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { buildProgram, exitCodeFor } from './program.js';
 
-const guide = new URL('../../configs/guide-hpa.yaml', import.meta.url).pathname;
+const guide = new URL('../../examples/guide-hpa.yaml', import.meta.url).pathname;
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

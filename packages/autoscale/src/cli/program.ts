@@ -1,5 +1,6 @@
 /** The `mlscale` program: commands, and the mapping of errors to exit codes. */
 import { Command, CommanderError } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { PrometheusClient } from '../prometheus/client.js';
 import { PrometheusError } from '../prometheus/errors.js';
 import { registerCalibrateCommand } from './calibrate.js';
@@ -22,6 +23,7 @@ export function buildProgram(
     .description(
       'Check, watch and simulate Kubernetes autoscaling of ML inference on Prometheus metrics',
     )
+    .version(packageJson.version, '-V, --version', 'print the version of mlscale')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSimulateCommand(program, makeClient);
@@ -47,6 +49,8 @@ export function exitCodeFor(error: unknown): { code: number; message: string } {
     return { code: ok ? ExitCode.Ok : ExitCode.Usage, message: '' };
   }
   if (error instanceof CliError) return { code: error.exitCode, message: error.message };
+  const fileError = fileErrorMessage(error);
+  if (fileError) return { code: ExitCode.Usage, message: fileError };
   if (error instanceof PrometheusError) {
     const unreachable = error.kind === 'unreachable' || error.kind === 'timeout';
     return {
@@ -56,4 +60,26 @@ export function exitCodeFor(error: unknown): { code: number; message: string } {
   }
   const message = error instanceof Error ? error.message : String(error);
   return { code: ExitCode.Internal, message: `internal error: ${message} (please report this)` };
+}
+
+/** Errors of the file system that the user's input caused (a path that cannot be written or read). */
+const FILE_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or folder',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+};
+
+function fileErrorMessage(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, path, syscall } = error as NodeJS.ErrnoException;
+  if (code === undefined || path === undefined || !(code in FILE_ERRORS)) return undefined;
+  const verb =
+    syscall === 'open' || syscall === 'write' || syscall === 'mkdir'
+      ? 'cannot write or open'
+      : 'cannot use';
+  return `${verb} ${path}: ${FILE_ERRORS[code]}`;
 }

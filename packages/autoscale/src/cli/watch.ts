@@ -3,13 +3,13 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
 import { formatWatchLine, WATCH_HEADER, Watcher } from '../watch/watcher.js';
+import { kubernetesName, numberFlag, urlFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { defaultFile, loadAdapterValues, loadHpas } from './files.js';
-import { numberArg } from './simulate.js';
+import { loadAdapterValues, loadHpas } from './files.js';
 
 interface WatchFlags {
   prometheus: string;
-  hpa?: string;
+  hpa: string;
   adapterValues?: string;
   namespace: string;
   syncPeriod: number;
@@ -34,27 +34,32 @@ export function registerWatchCommand(
     .description(
       'every sync period, evaluate the adapter rules (or KEDA queries) for the pods found and print what the HPA would do, like `kubectl get hpa -w`, with the reason',
     )
-    .requiredOption('-p, --prometheus <url>', 'Prometheus base URL, e.g. http://127.0.0.1:9090')
-    .option('--hpa <file>', 'HPA manifest or KEDA ScaledObject (default infra/base/hpa.yaml)')
+    .requiredOption(
+      '-p, --prometheus <url>',
+      'Prometheus base URL, e.g. http://127.0.0.1:9090',
+      urlFlag('--prometheus'),
+    )
+    .requiredOption('--hpa <file>', 'HPA manifest or KEDA ScaledObject')
     .option(
       '--adapter-values <file>',
-      'prometheus-adapter Helm values (default infra/helm/prometheus-adapter-values.yaml)',
+      'prometheus-adapter Helm values (needed when the HPA reads Pods or Object metrics)',
     )
     .option(
       '-n, --namespace <ns>',
       'namespace of the pods (the namespace label of the series)',
+      kubernetesName('--namespace', { label: true }),
       'default',
     )
     .option(
       '--sync-period <seconds>',
       'seconds between evaluations',
-      numberArg('--sync-period', { min: 0.1 }),
+      numberFlag('--sync-period', { min: 0.1 }),
       15,
     )
     .option(
       '--count <n>',
       'stop after n evaluations (default: until Ctrl-C)',
-      numberArg('--count', { min: 1 }),
+      numberFlag('--count', { min: 1, integer: true }),
     )
     .option(
       '--replicas <mode>',
@@ -70,26 +75,36 @@ export function registerWatchCommand(
       'after',
       `
 Example:
-  mlscale watch --prometheus http://127.0.0.1:9090 --namespace default --sync-period 15`,
+  mlscale watch --prometheus http://127.0.0.1:9090 --hpa hpa.yaml --adapter-values adapter-values.yaml --namespace default`,
     )
     .action(async (flags: WatchFlags) => {
-      const [loaded] = loadHpas(flags.hpa ?? defaultFile('infra/base/hpa.yaml', '--hpa'));
+      const [loaded] = loadHpas(flags.hpa);
       if (!loaded) throw new CliError('no HPA to watch', ExitCode.Usage);
-      const needsRules = (loaded.hpa.spec.metrics ?? []).some(
-        (m) => m.type === 'Pods' || m.type === 'Object',
-      );
-      const rules = needsRules
-        ? loadAdapterValues(
-            flags.adapterValues ??
-              defaultFile('infra/helm/prometheus-adapter-values.yaml', '--adapter-values'),
-          ).custom
-        : undefined;
+      const needsRules =
+        !loaded.keda &&
+        (loaded.hpa.spec.metrics ?? []).some((m) => m.type === 'Pods' || m.type === 'Object');
+      if (needsRules && flags.adapterValues === undefined) {
+        throw new CliError(
+          `${flags.hpa} reads Pods/Object metrics: give the prometheus-adapter values that serve them (--adapter-values <file>)`,
+          ExitCode.Usage,
+        );
+      }
+      const rules =
+        needsRules && flags.adapterValues
+          ? loadAdapterValues(flags.adapterValues).custom
+          : undefined;
       const replicas =
         flags.replicas === 'pods' || flags.replicas === 'follow'
           ? flags.replicas
           : Number(flags.replicas);
-      if (typeof replicas === 'number' && !(replicas >= 0)) {
-        throw new CliError('--replicas must be "pods", "follow" or a number >= 0', ExitCode.Usage);
+      if (
+        typeof replicas === 'number' &&
+        (flags.replicas.trim() === '' || !Number.isInteger(replicas) || replicas < 0)
+      ) {
+        throw new CliError(
+          `--replicas must be "pods", "follow" or a whole number >= 0, got "${flags.replicas}"`,
+          ExitCode.Usage,
+        );
       }
       const watcher = new Watcher({
         client: makeClient(flags.prometheus),

@@ -1,0 +1,87 @@
+/** Validators for flag values: each returns the parsed value or throws commander's InvalidArgumentError (exit 2). */
+import { InvalidArgumentError } from 'commander';
+import { compileGoRegexp } from '../regexp/re2.js';
+
+/**
+ * A number flag, at least `min`.
+ * @example .option('--timeout <s>', 'seconds', positiveNumber('--timeout'))
+ */
+export function numberFlag(name: string, { min = Number.NEGATIVE_INFINITY, integer = false } = {}) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (
+      value.trim() === '' ||
+      !Number.isFinite(n) ||
+      n < min ||
+      (integer && !Number.isInteger(n))
+    ) {
+      throw new InvalidArgumentError(
+        `${name} must be ${integer ? 'a whole number' : 'a number'}${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ''}, got "${value}"`,
+      );
+    }
+    return n;
+  };
+}
+
+/** An http(s) URL flag. */
+export function urlFlag(name: string) {
+  return (value: string): string => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw new InvalidArgumentError(
+        `${name} must be a URL such as http://127.0.0.1:9090, got "${value}"`,
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new InvalidArgumentError(`${name} must be an http:// or https:// URL, got "${value}"`);
+    }
+    return value;
+  };
+}
+
+/** A Kubernetes object name or namespace (DNS-1123 label for namespaces, subdomain for names). */
+export function kubernetesName(name: string, { label = false } = {}) {
+  const pattern = label
+    ? /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+    : /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+  return (value: string): string => {
+    if (!pattern.test(value)) {
+      throw new InvalidArgumentError(
+        `${name} must be a Kubernetes ${label ? 'namespace (lower-case letters, digits and -, at most 63)' : 'name (lower-case letters, digits, - and .)'}, got "${value}"`,
+      );
+    }
+    return value;
+  };
+}
+
+/** An environment variable name, or the empty string (none). */
+export function envName(name: string) {
+  return (value: string): string => {
+    if (value !== '' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+      throw new InvalidArgumentError(
+        `${name} must be an environment variable name (or "" for none), got "${value}"`,
+      );
+    }
+    return value;
+  };
+}
+
+/** An RE2 regular expression. */
+export function re2Flag(name: string) {
+  return (value: string): string => {
+    const re = compileGoRegexp(value);
+    if (!re.ok) throw new InvalidArgumentError(`${name}: ${re.error}`);
+    return value;
+  };
+}
+
+/** An absolute URL path (`/metrics`). */
+export function urlPath(name: string) {
+  return (value: string): string => {
+    if (!value.startsWith('/'))
+      throw new InvalidArgumentError(`${name} must start with /, got "${value}"`);
+    return value;
+  };
+}

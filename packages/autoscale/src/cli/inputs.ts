@@ -1,0 +1,276 @@
+/**
+ * What `mlscale check` reads: Kubernetes manifests and Helm values from files, folders,
+ * kustomizations and stdin, told apart by content. Nothing is assumed about the folder layout.
+ *
+ * - a file: every YAML document in it;
+ * - `-`: every YAML document on stdin (`kustomize build . | mlscale check -`);
+ * - a kustomization folder (it holds `kustomization.yaml`): the objects `kubectl kustomize` builds,
+ *   plus the Helm values files inside it;
+ * - any other folder, walked: its YAML files; inside it, a kustomization folder contributes the
+ *   files its `resources` list (followed into other kustomizations), never its patches.
+ *
+ * Kubernetes objects are documents with `apiVersion` and `kind`; prometheus-adapter values have
+ * `rules`; kube-prometheus-stack values have `prometheus.prometheusSpec`. Anything else is ignored.
+ */
+import { execFile } from 'node:child_process';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { field, isRecord, list } from '../chain/manifests.js';
+
+/** What was read, and from where. */
+export interface CheckInputs {
+  /** Kubernetes objects. */
+  readonly manifests: readonly unknown[];
+  /** prometheus-adapter values, if a file held them. */
+  readonly adapterValues?: unknown;
+  /** kube-prometheus-stack values, if a file held them. */
+  readonly prometheusStackValues?: unknown;
+  /** Each source read: a file, `-`, or `kubectl kustomize <dir>`. */
+  readonly sources: readonly string[];
+}
+
+/** How to read the inputs (injectable for tests). */
+export interface ReadInputsOptions {
+  /** Reads stdin to the end (for `-`). */
+  readonly readStdin?: () => Promise<string>;
+  /** The kubectl binary; default `kubectl` on PATH. */
+  readonly kubectl?: string;
+}
+
+/** Why the inputs could not be read: a message for a person. */
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** How to get kubectl, said whenever a kustomization needs it and it is missing. */
+export const INSTALL_KUBECTL =
+  'install kubectl (https://kubernetes.io/docs/tasks/tools/; `kubectl kustomize` is built in), or pipe the build in: `kustomize build <dir> | mlscale check -`';
+
+const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+const YAML_FILE = /\.ya?ml$/i;
+
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path)).isDirectory();
+}
+
+async function kustomizationFile(dir: string): Promise<string | undefined> {
+  for (const name of KUSTOMIZATION_FILES) {
+    try {
+      if ((await stat(join(dir, name))).isFile()) return join(dir, name);
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+function parseDocuments(text: string, source: string): unknown[] {
+  const out: unknown[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) {
+      throw new InputError(`${source}: invalid YAML: ${doc.errors[0]?.message}`);
+    }
+    out.push(doc.toJS());
+  }
+  return out;
+}
+
+function isKubernetesObject(doc: unknown): boolean {
+  return isRecord(doc) && typeof doc.kind === 'string' && typeof doc.apiVersion === 'string';
+}
+
+function isKustomizeConfig(doc: unknown): boolean {
+  return String(field(doc, 'apiVersion') ?? '').startsWith('kustomize.config.k8s.io/');
+}
+
+async function readYamlFile(path: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parseDocuments(text, path);
+}
+
+function runKubectl(kubectl: string, dir: string): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      kubectl,
+      ['kustomize', dir],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) return resolvePromise(stdout);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+          reject(
+            new InputError(
+              `${dir} is a kustomization: building it needs kubectl, which is not on PATH: ${INSTALL_KUBECTL}`,
+            ),
+          );
+        } else {
+          reject(
+            new InputError(`kubectl kustomize ${dir} failed: ${stderr.trim() || error.message}`),
+          );
+        }
+      },
+    );
+  });
+}
+
+/** The files a kustomization's `resources` (and `bases`) name, followed into nested kustomizations. */
+async function kustomizationResources(dir: string, seen: Set<string>): Promise<string[]> {
+  const file = await kustomizationFile(dir);
+  if (!file || seen.has(dir)) return [];
+  seen.add(dir);
+  const [config] = await readYamlFile(file);
+  const out: string[] = [];
+  for (const entry of [...list(config, 'resources'), ...list(config, 'bases')]) {
+    if (typeof entry !== 'string' || /^[a-z]+:\/\//i.test(entry) || entry.includes('?ref='))
+      continue;
+    const path = resolve(dir, entry);
+    try {
+      if (await isDirectory(path)) out.push(...(await kustomizationResources(path, seen)));
+      else out.push(path);
+    } catch {
+      throw new InputError(`${file}: resource ${entry} does not exist`);
+    }
+  }
+  return out;
+}
+
+interface Collected {
+  /** Files read for every document. */
+  readonly whole: Set<string>;
+  /** Files read for their Helm values only (patches and the like sit beside them). */
+  readonly valuesOnly: Set<string>;
+}
+
+async function walk(dir: string, into: Collected, seen: Set<string>): Promise<void> {
+  const isKustomization = (await kustomizationFile(dir)) !== undefined;
+  if (isKustomization) {
+    for (const file of await kustomizationResources(dir, seen)) into.whole.add(file);
+  }
+  const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  );
+  for (const entry of entries) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await walk(path, into, seen);
+    else if (YAML_FILE.test(entry.name) && !KUSTOMIZATION_FILES.includes(entry.name)) {
+      (isKustomization ? into.valuesOnly : into.whole).add(path);
+    }
+  }
+}
+
+/**
+ * Reads manifests and Helm values from paths (files, folders, kustomizations) and `-` (stdin).
+ *
+ * @param paths - what the user pointed at
+ * @throws InputError with a message for a person (missing file, invalid YAML, no kubectl...)
+ * @example
+ * const inputs = await readCheckInputs(['deploy/overlays/prod', 'helm/adapter-values.yaml']);
+ */
+export async function readCheckInputs(
+  paths: readonly string[],
+  { readStdin, kubectl = 'kubectl' }: ReadInputsOptions = {},
+): Promise<CheckInputs> {
+  if (paths.length === 0) throw new InputError('give at least one file, folder or - (stdin)');
+  if (paths.filter((p) => p === '-').length > 1)
+    throw new InputError('- (stdin) can be given once');
+  const manifests: unknown[] = [];
+  const sources: string[] = [];
+  const values: {
+    adapter?: { doc: unknown; from: string };
+    stack?: { doc: unknown; from: string };
+  } = {};
+  /** Keeps the objects (when `objects`) and the Helm values of some documents; how many were kept. */
+  const take = (docs: readonly unknown[], from: string, objects: boolean): number => {
+    let kept = 0;
+    for (const doc of docs) {
+      if (isKubernetesObject(doc)) {
+        if (!objects || isKustomizeConfig(doc)) continue;
+        if (field(doc, 'kind') === 'List') manifests.push(...list(doc, 'items'));
+        else manifests.push(doc);
+        kept++;
+        continue;
+      }
+      const kind = isRecord(field(doc, 'rules'))
+        ? 'adapter'
+        : field(doc, 'prometheus', 'prometheusSpec') !== undefined
+          ? 'stack'
+          : undefined;
+      if (!kind) continue;
+      const previous = values[kind];
+      if (previous && previous.from !== from) {
+        throw new InputError(
+          `two ${kind === 'adapter' ? 'prometheus-adapter' : 'kube-prometheus-stack'} values files: ${previous.from} and ${from}; give one`,
+        );
+      }
+      values[kind] = { doc, from };
+      kept++;
+    }
+    return kept;
+  };
+  for (const path of paths) {
+    if (path === '-') {
+      if (!readStdin) throw new InputError('- (stdin) is not available here');
+      take(parseDocuments(await readStdin(), 'stdin'), '-', true);
+      sources.push('-');
+      continue;
+    }
+    let directory: boolean;
+    try {
+      directory = await isDirectory(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new InputError(
+        code === 'ENOENT'
+          ? `${path}: no such file or folder`
+          : `cannot read ${path}: ${(error as Error).message}`,
+      );
+    }
+    if (!directory) {
+      take(await readYamlFile(path), path, true);
+      sources.push(path);
+      continue;
+    }
+    const collected: Collected = { whole: new Set(), valuesOnly: new Set() };
+    if (await kustomizationFile(path)) {
+      const built = await runKubectl(kubectl, path);
+      take(parseDocuments(built, `kubectl kustomize ${path}`), `kubectl kustomize ${path}`, true);
+      sources.push(`kubectl kustomize ${path}`);
+      // Its own files are in the build: only the Helm values beside them are read.
+      await walk(
+        path,
+        { whole: collected.valuesOnly, valuesOnly: collected.valuesOnly },
+        new Set(),
+      );
+    } else {
+      await walk(path, collected, new Set());
+    }
+    const display = (file: string) => {
+      const rel = relative(process.cwd(), file);
+      return rel.startsWith('..') ? file : rel;
+    };
+    for (const file of [...collected.whole].sort()) {
+      take(await readYamlFile(file), display(file), true);
+      sources.push(display(file));
+    }
+    for (const file of [...collected.valuesOnly].filter((f) => !collected.whole.has(f)).sort()) {
+      if (take(await readYamlFile(file), display(file), false) > 0) sources.push(display(file));
+    }
+  }
+  if (manifests.length === 0 && !values.adapter && !values.stack) {
+    throw new InputError(
+      `no Kubernetes objects or Helm values found in ${paths.join(', ')} (YAML files with apiVersion and kind, prometheus-adapter values with rules, kube-prometheus-stack values)`,
+    );
+  }
+  return {
+    manifests,
+    ...(values.adapter ? { adapterValues: values.adapter.doc } : {}),
+    ...(values.stack ? { prometheusStackValues: values.stack.doc } : {}),
+    sources,
+  };
+}

@@ -1,2 +1,0 @@
-export * from './collect.js';
-export * from './watcher.js';
