@@ -15,17 +15,24 @@ import { REPO_ROOT } from '@mlscale/testkit';
 import { parse } from 'yaml';
 import type { ClosedLoopTrace, RateTrace } from './run.js';
 
-/** An emulated pod: 40 ms per batch of at most 2 rows on one worker: 2 / 40 ms = 50 req/s. */
+/**
+ * An emulated pod: 40 ms per request on one worker (no batching): 25 req/s. Small on purpose: at
+ * 4× on several pods the whole loop stays far below what this machine's CPUs carry, so the pods'
+ * capacity is their device's, not the host's.
+ */
 export const EMULATED_POD = {
   env: {
     WORKERS: '1',
     ORT_INTRA_OP_THREADS: '1',
-    BATCH_MAX_SIZE: '2',
+    BATCH_MAX_SIZE: '1',
     EMULATED_DEVICE_MS: '40',
   },
   /** What its settings imply it serves flat out, req/s. */
-  impliedCapacityRps: 50,
+  impliedCapacityRps: 25,
 };
+
+/** The guide's load-test body (5 features, zero-padded by /predict): little HTTP work per request. */
+export const SMALL_BODY = JSON.stringify({ features: [0.1, 0.2, 0.3, 0.4, 0.5] });
 
 /**
  * The step trace: `capacity` req/s (1×) until `stepAt`, then 4× for `holdSeconds`, then 1× for

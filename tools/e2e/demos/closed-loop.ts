@@ -1,5 +1,5 @@
 /**
- * `pnpm demo`: the closed loop for a person. Pods on the emulated device (50 req/s each) as
+ * `pnpm demo`: the closed loop for a person. Pods on the emulated device (25 req/s each) as
  * model-server processes, a real Prometheus scraping them, the adapter rules and the project's HPA
  * from infra/ deciding every sync, and an open-loop generator playing the step trace (1× a pod's
  * capacity, 4× for two minutes, back). One line per second, the HPA's reasoning at every sync,
@@ -18,6 +18,7 @@ import {
   EMULATED_POD,
   infraRules,
   readHpa,
+  SMALL_BODY,
   stepTrace,
   writeTrace,
 } from '../closed-loop/scenario.js';
@@ -46,6 +47,7 @@ const trace = await runClosedLoop({
   hpa,
   rules: infraRules(),
   podEnv: EMULATED_POD.env,
+  body: SMALL_BODY,
   startupDelaySeconds: env('DEMO_STARTUP', 10),
   syncPeriodSeconds: env('DEMO_SYNC', 15),
   warmupSeconds: 30,

@@ -1,6 +1,6 @@
 /**
  * The closed loop end to end, short enough for CI (about 2.5 minutes): pods on the emulated device
- * (50 req/s each, whatever this machine's CPUs), a real Prometheus scraping them through file
+ * (25 req/s each, whatever this machine's CPUs), a real Prometheus scraping them through file
  * discovery, infra's adapter rules and the project's HPA (scale-down window shortened so that a
  * scale-down happens within the run) deciding every 5 s, and the step trace 1× → 4× → 1× of one
  * pod's capacity played open-loop across the ready pods.
@@ -22,6 +22,7 @@ import {
   EMULATED_POD,
   infraRules,
   readHpa,
+  SMALL_BODY,
   stepTrace,
   writeTrace,
 } from '../closed-loop/scenario.js';
@@ -64,6 +65,7 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
         hpa,
         rules: infraRules(),
         podEnv: EMULATED_POD.env,
+        body: SMALL_BODY,
         syncPeriodSeconds: SYNC,
         scrapeIntervalSeconds: 1,
         startupDelaySeconds: 5,
@@ -101,7 +103,8 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
         const settled = trace.pods.filter(
           (p) =>
             p.readyAt !== undefined &&
-            p.readyAt < sync.time - 3 &&
+            // File discovery passes changes on at most every 5 s, then two scrapes make a rate.
+            p.readyAt < sync.time - 8 &&
             (p.terminatingAt === undefined || p.terminatingAt > sync.time),
         );
         for (const pod of settled) {
