@@ -57,6 +57,11 @@ export interface ClosedLoopOptions {
   initialReplicas?: number;
   /** The load step (for time to first scale-up and recovery). @default the first rise of the rate */
   stepAt?: number;
+  /**
+   * Seconds a client waits for an answer before it counts the request as failed. Long, so that
+   * an overload shows as latency, as in the simulator, not as time-outs. @default 60
+   */
+  requestTimeoutSeconds?: number;
   /** Request body. @default 768 features */
   body?: string;
   /** Namespace label of the pods. @default 'closed-loop' */
@@ -201,6 +206,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     scrapeIntervalSeconds = 5,
     startupDelaySeconds = 30,
     warmupSeconds = 60,
+    requestTimeoutSeconds = 60,
     body = predictBody(),
     namespace = 'closed-loop',
     onTick,
@@ -258,7 +264,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       body,
       rate: (t) => (t < warmupSeconds ? traceRate(start) : traceRate(start + t - warmupSeconds)),
       durationSeconds: warmupSeconds + (end - start),
-      timeoutMs: 10_000,
+      timeoutMs: requestTimeoutSeconds * 1000,
       onResult: (r) => results.push(r),
     });
     const ticker = setInterval(() => {
