@@ -47,10 +47,32 @@ describe('measureStep', () => {
     // Answers complete after the window for the growing one; count completions generously here.
     expect(measureStep(50, window, growing, server).saturated).toBe(true);
     expect(measureStep(100, window, steady, server).saturated).toBe(false);
+    // A stall of the machine mid-window: latency rises, then falls back (the last fifth is still
+    // 80 ms above the first, but below the fourth). Not saturation.
+    const bump = Array.from({ length: 100 }, (_, i) =>
+      result(i * 10, i >= 50 && i < 90 ? 400 : i >= 90 ? 100 : 20),
+    );
+    expect(measureStep(50, window, bump, server).saturated).toBe(false);
   });
 });
 
 describe('calibrate', () => {
+  it('does not stop at an isolated saturated step: a second one in a row confirms', async () => {
+    // Capacity 50 req/s. Steps 20, 40, 60, 80: the first saturated one (60) is confirmed by 80.
+    const url = await fakePod(20);
+    const profile = await calibrate({
+      url,
+      body: '{}',
+      startRps: 20,
+      stepRps: 20,
+      stepSeconds: 1,
+      warmupSeconds: 0.25,
+    });
+    expect(profile.steps.at(-1)?.saturated).toBe(true);
+    expect(profile.steps.at(-2)?.saturated).toBe(true);
+    expect(profile.saturationRps).toBe(profile.steps.at(-2)?.offeredRps);
+  }, 60_000);
+
   it('ramps until the pod saturates and measures its capacity and queue', async () => {
     // Capacity 50 req/s: 25 is comfortable, 100 is twice too much.
     const url = await fakePod(20);
@@ -62,6 +84,7 @@ describe('calibrate', () => {
       stepRps: 75,
       stepSeconds: 2,
       warmupSeconds: 0.5,
+      stopAfterSaturated: 1,
       onProgress: (e) => events.push(e),
     });
     expect(profile.steps.map((s) => [s.offeredRps, s.saturated])).toEqual([

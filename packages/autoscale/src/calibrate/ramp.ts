@@ -39,7 +39,10 @@ export interface CalibrationOptions {
   maxRps?: number;
   /** At most this many steps. @default 50 */
   maxSteps?: number;
-  /** Saturated steps before the ramp stops. @default 1 */
+  /**
+   * Saturated steps in a row before the ramp stops: the second confirms the first, so that a step
+   * the machine disturbed does not end the ramp early. @default 2
+   */
   stopAfterSaturated?: number;
   /** Arrival spacing. @default 'uniform' */
   arrivals?: ArrivalProcess;
@@ -68,16 +71,21 @@ const ACHIEVED_SHARE = 0.9;
 const FAILED_SHARE = 0.01;
 /**
  * Latency still growing at the end of the window: the median of the last fifth of the requests is
- * more than twice, and 50 ms above, that of the first fifth (a stable queue does not grow).
+ * more than twice, and 50 ms above, that of the first fifth, and the last three fifths do not fall
+ * (a queue that grows without bound rises to the end; a stall of the machine mid-window makes a
+ * bump that falls again, which is not saturation).
  */
 function latencyGrowing(latencies: readonly number[]): boolean {
-  const fifth = Math.floor(latencies.length / 5);
-  if (fifth < 5) return false;
-  const first = [...latencies.slice(0, fifth)].sort((a, b) => a - b);
-  const last = [...latencies.slice(-fifth)].sort((a, b) => a - b);
-  const a = percentile(first, 0.5);
-  const b = percentile(last, 0.5);
-  return b > 2 * a && b - a > 0.05;
+  const size = Math.floor(latencies.length / 5);
+  if (size < 5) return false;
+  const medians = [0, 1, 2, 3, 4].map((i) =>
+    percentile(
+      [...latencies.slice(i * size, (i + 1) * size)].sort((a, b) => a - b),
+      0.5,
+    ),
+  );
+  const [m1, , m3, m4, m5] = medians as [number, number, number, number, number];
+  return m5 > 2 * m1 && m5 - m1 > 0.05 && m4 >= m3 && m5 >= m4;
 }
 
 async function scrape(url: string): Promise<PodCounters | null> {
@@ -113,6 +121,16 @@ async function preflight(url: string, body: string, timeoutSeconds: number): Pro
       `${url} answered ${response.status} to the first request (${text.slice(0, 200).trim()}); check --path and --body`,
     );
   }
+}
+
+/** The offered rate of the first step of the final run of saturated steps, or null. */
+function saturationOf(steps: readonly CapacityStep[]): number | null {
+  let at: number | null = null;
+  for (const step of steps) {
+    if (!step.saturated) at = null;
+    else at ??= step.offeredRps;
+  }
+  return at;
 }
 
 /** Turns one step's client results and the pod's counters into a {@link CapacityStep}. */
@@ -177,7 +195,7 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
     timeoutSeconds = 10,
     maxRps = Number.POSITIVE_INFINITY,
     maxSteps = 50,
-    stopAfterSaturated = 1,
+    stopAfterSaturated = 2,
     arrivals = 'uniform',
     connections = 256,
     onProgress,
@@ -239,7 +257,8 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
       const step = measureStep(offeredRps, { fromMs, toMs }, results, server);
       steps.push(step);
       onProgress?.({ kind: 'step', index, step });
-      if (step.saturated && ++saturatedSteps >= stopAfterSaturated) break;
+      saturatedSteps = step.saturated ? saturatedSteps + 1 : 0;
+      if (saturatedSteps >= stopAfterSaturated) break;
     } finally {
       clearInterval(ticker);
       load.stop();
@@ -260,7 +279,9 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
     ramp: { startRps, stepRps, stepSeconds, warmupSeconds, timeoutSeconds },
     steps,
     maxSustainableRps: Math.max(0, ...unsaturated.map((s) => s.achievedRps)),
-    saturationRps: steps.find((s) => s.saturated)?.offeredRps ?? null,
+    // The first step of the saturated run the ramp ended on (an isolated saturated step before it,
+    // followed by an unsaturated one, was the machine, not the pod).
+    saturationRps: saturationOf(steps),
     peakAchievedRps: Math.max(0, ...steps.map((s) => s.achievedRps)),
   };
 }

@@ -83,7 +83,8 @@ describe('mlscale calibrate', () => {
     expect(result.code, result.err).toBe(0);
     const profile = JSON.parse(readFileSync(out, 'utf8')) as CapacityProfile;
     expect(profile.schema).toBe('mlscale.dev/capacity-profile/v1');
-    expect(profile.steps.map((s) => s.offeredRps)).toEqual([20, 100]);
+    // Two saturated steps in a row end the ramp.
+    expect(profile.steps.map((s) => s.offeredRps)).toEqual([20, 100, 180]);
     expect(existsSync(join(dir, 'pod.svg'))).toBe(true);
     expect(result.out).toMatch(/^offered\/s\s+achieved\/s/);
     expect(result.out).toContain('SLO p95=200ms: met up to 20 req/s');
