@@ -44,6 +44,9 @@ if ('error' in found) {
   console.error(found.error);
   process.exit(1);
 }
+const stop = new AbortController();
+process.once('SIGINT', () => stop.abort());
+process.once('SIGTERM', () => stop.abort());
 const OUT = process.env.BENCH_OUT ?? join(REPO_ROOT, '.bench/closed-loop');
 mkdirSync(OUT, { recursive: true });
 const CLI = join(REPO_ROOT, 'packages/autoscale/dist/cli.js');
@@ -145,6 +148,7 @@ const configs = [
 const runs: { name: string; loop: ClosedLoopTrace; sim: SimulatedRun; agreement: Agreement[] }[] =
   [];
 for (const config of configs) {
+  if (stop.signal.aborted) break;
   const hpa = parse(readFileSync(config.hpaFile, 'utf8')) as HorizontalPodAutoscaler;
   console.log(
     `\n== closed loop: ${config.name} (${config.hpaFile}), ${WARMUP} s warm-up, then the trace`,
@@ -159,6 +163,7 @@ for (const config of configs) {
     scrapeIntervalSeconds: SCRAPE,
     startupDelaySeconds: STARTUP,
     warmupSeconds: WARMUP,
+    signal: stop.signal,
     onSync: (s) => console.log(`  t=${Math.round(s.time)}s ${s.explanation}`),
   });
   writeTrace(OUT, `closed-loop-${config.name}`, loop);

@@ -72,6 +72,8 @@ export interface ClosedLoopOptions {
   onTick?: (tick: LoopTick) => void;
   /** Called after every sync. */
   onSync?: (sync: LoopSync) => void;
+  /** Ends the run early (what was recorded is returned; every process is stopped). */
+  signal?: AbortSignal;
 }
 
 /** The state of the loop at one second, for a live view. */
@@ -211,6 +213,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     namespace = 'closed-loop',
     onTick,
     onSync,
+    signal,
   } = options;
   const start = load.points[0]?.time ?? 0;
   const end = load.points[load.points.length - 1]?.time ?? 0;
@@ -301,10 +304,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       }
     }, 1000);
 
+    const aborted = new Promise<void>((resolve) => {
+      if (signal?.aborted) resolve();
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
     try {
-      for (let sync = 0; start + sync * syncPeriodSeconds < end; sync++) {
+      for (let sync = 0; start + sync * syncPeriodSeconds < end && !signal?.aborted; sync++) {
         const at = sync * syncPeriodSeconds;
-        await sleep(Math.max(0, (at - now()) * 1000));
+        await Promise.race([sleep(Math.max(0, (at - now()) * 1000)), aborted]);
+        if (signal?.aborted) break;
         const time = now();
         const live = replicaSet.pods.filter((p) => p.state !== 'terminating');
         // A failed collection is what the HPA sees when the metrics API fails: no values.
@@ -355,6 +363,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
         syncs.push(record);
         onSync?.(record);
       }
+      if (signal?.aborted) generator.stop();
       await generator.done;
     } finally {
       clearInterval(ticker);

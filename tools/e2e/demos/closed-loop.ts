@@ -42,6 +42,11 @@ console.log(
   `closed loop: ${hpaFile}, pods of ${EMULATED_POD.impliedCapacityRps} req/s (emulated device), ${load.points.map((p) => `${p.rps} req/s from ${p.time} s`).join(', ')}`,
 );
 console.log('starting Prometheus and the first pods; 30 s of warm-up at the first rate...');
+const stop = new AbortController();
+process.once('SIGINT', () => {
+  console.log('\nstopping: the pods drain, then the figures so far');
+  stop.abort();
+});
 const trace = await runClosedLoop({
   load,
   hpa,
@@ -51,6 +56,7 @@ const trace = await runClosedLoop({
   startupDelaySeconds: env('DEMO_STARTUP', 10),
   syncPeriodSeconds: env('DEMO_SYNC', 15),
   warmupSeconds: 30,
+  signal: stop.signal,
   onTick: (tick) => {
     if (tick.time < 0 && Math.round(tick.time) % 10 !== 0) return;
     const last = tick.last;
