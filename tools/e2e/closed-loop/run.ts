@@ -344,8 +344,11 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
           name: p.name,
           phase: p.state === 'ready' ? 'Running' : 'Pending',
         }));
+        // The HPA's clock is the sync's scheduled time (as in the simulator): the few ms a sleep
+        // overshoots must not decide whether a scale event 60 s ago is still inside a 60 s policy
+        // period, which would shift every later scale-up by a whole sync.
         const decision = controller.sync({
-          time: start + time,
+          time: start + at,
           currentReplicas: replicaSet.replicas,
           statusReplicas: live.length,
           pods,
