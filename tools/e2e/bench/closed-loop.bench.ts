@@ -23,6 +23,7 @@ import {
 } from '@mlscale/autoscale';
 import { findPrometheus, REPO_ROOT, startModelServer } from '@mlscale/testkit';
 import { parse } from 'yaml';
+import { renderValidationChart } from '../closed-loop/chart.js';
 import {
   type Agreement,
   compareRuns,
@@ -233,6 +234,15 @@ if (guide && plan) {
   const held = runs.every((r) => r.agreement.every((a) => a.ok));
   console.log(`agreement bounds: ${held ? 'all held' : 'some OUT (see the tables above)'}`);
 }
+writeFileSync(
+  join(OUT, 'validation.svg'),
+  renderValidationChart(runs, {
+    sloSeconds: 0.2,
+    stepAt: STEP_AT,
+    title:
+      'Step 1× → 4× → 1× of one pod: simulate --profile (dashed) against the closed loop (solid)',
+  }),
+);
 writeFileSync(
   join(OUT, 'summary.json'),
   `${JSON.stringify(

@@ -146,6 +146,7 @@ export function renderComparisonSvg(
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif">`,
+    `<title>${options.title.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</title>`,
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
     ...parts,
     '</svg>',

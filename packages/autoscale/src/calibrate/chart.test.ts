@@ -43,6 +43,7 @@ describe('the capacity chart', () => {
     };
     const svg = renderCapacitySvg(profile, { slo: { statistic: 'p95', seconds: 0.2 } });
     expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('<title>Capacity of http://x/predict (emulated device');
     expect(svg.match(/<polyline/g)).toHaveLength(4);
     expect(svg).toContain('SLO p95=200ms');
     expect(svg).toContain('saturated');
