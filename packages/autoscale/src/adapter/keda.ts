@@ -133,7 +133,7 @@ function readTrigger(raw: Record<string, unknown>, index: number): Result<KedaPr
  *
  * @param doc - the manifest
  * @example
- * readScaledObject(parse(readFileSync('infra/keda/scaledobject.yaml', 'utf8')));
+ * readScaledObject(parse(readFileSync('scaledobject.yaml', 'utf8')));
  */
 export function readScaledObject(doc: unknown): Result<KedaScaledObject> {
   if (!isRecord(doc) || doc.kind !== 'ScaledObject')

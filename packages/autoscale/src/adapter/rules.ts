@@ -147,7 +147,7 @@ export function readAdapterValues(values: unknown): Result<AdapterValues> {
  *
  * @param text - the contents of a values file
  * @example
- * const values = parseAdapterValues(readFileSync('infra/helm/prometheus-adapter-values.yaml', 'utf8'));
+ * const values = parseAdapterValues(readFileSync('prometheus-adapter-values.yaml', 'utf8'));
  */
 export function parseAdapterValues(text: string): Result<AdapterValues> {
   let parsed: unknown;

@@ -13,7 +13,13 @@ import {
 } from '../adapter/series.js';
 import type { CheckContext } from './context.js';
 import type { Exposition } from './exposition.js';
-import { declaredFamily, isOptionalSeries, missingSeriesHint } from './hints.js';
+import {
+  declaredFamily,
+  isOptionalSeries,
+  misnamedSeries,
+  missingSeriesHint,
+  otherExporterReason,
+} from './hints.js';
 import { describe, field, list, ofKind } from './manifests.js';
 import { checkPrometheusAddress } from './monitoring.js';
 import { checkQuery } from './query.js';
@@ -141,12 +147,14 @@ export function checkAdapter(
         });
       } else {
         checkMissingSeries(ctx, exposition, {
+          path: rule.path,
           subject,
           names,
           wouldServe,
           matchers,
           targeted,
           pending,
+          unverifiable,
         });
       }
     }
@@ -184,15 +192,17 @@ function checkMissingSeries(
   ctx: CheckContext,
   exposition: Exposition,
   rule: {
+    path: string;
     subject: string;
     names: readonly string[];
     wouldServe: readonly string[];
     matchers: readonly LabelMatcher[];
     targeted: ReadonlyMap<string, string[]>;
     pending: Set<string>;
+    unverifiable: Map<string, string>;
   },
 ): void {
-  const { subject, names, wouldServe, matchers, targeted, pending } = rule;
+  const { path, subject, names, wouldServe, matchers, targeted, pending, unverifiable } = rule;
   const exposedName = names.find((n) => exposition.names.has(n));
   const declared = names.find((n) => declaredFamily(n, exposition));
   const unmatched = exposedName ? labelMismatch(exposedName, matchers, exposition) : undefined;
@@ -222,6 +232,14 @@ function checkMissingSeries(
   }
   const critical = wouldServe.some((metric) => targeted.has(metric));
   const optional = names.length > 0 && names.every((n) => isOptionalSeries(n, ctx));
+  const misnamed = names.find((n) => misnamedSeries(n, exposition));
+  if (!exposedName && !optional && misnamed === undefined) {
+    // Nothing says the series is the workload's: another exporter may provide it.
+    const reason = otherExporterReason(names.join(', ') || 'a series matching it');
+    ctx.out.add(skipped('rule-series', subject, reason));
+    for (const metric of wouldServe) unverifiable.set(metric, `${path}: ${reason}`);
+    return;
+  }
   const why = exposedName
     ? `${exposedName} is exposed but its labels do not satisfy the selector`
     : `the workload exposes no ${names.join(', ') || 'series matching it'}`;
@@ -233,6 +251,8 @@ function checkMissingSeries(
     subject,
     status: critical ? 'broken' : 'warn',
     detail: `${why}${consequence}${optional ? ' (expected only on some pods: --optional-series)' : ''}`,
-    fix: names[0] ? missingSeriesHint(names[0], exposition, ctx) : 'fix the seriesQuery',
+    fix: names[0]
+      ? missingSeriesHint(misnamed ?? names[0], exposition, ctx)
+      : 'fix the seriesQuery',
   });
 }

@@ -483,14 +483,22 @@ describe('assumptions about the workload are input', () => {
     });
   });
 
-  it('checks the ServiceMonitor path against the metrics path given', () => {
+  it('checks the ServiceMonitor path against the metrics path given, and skips it when assumed', () => {
     const links = checkChain(input({ assumptions: { metricsPath: '/stats' } })).links;
     expect(broken(links)).toEqual([
       expect.objectContaining({
         link: 'servicemonitor-path',
-        detail: 'scrapes /metrics, the workload serves /stats (--metrics-path)',
+        detail: 'scrapes /metrics, the workload serves /stats',
       }),
     ]);
+    const elsewhere = structuredClone(monitor);
+    const endpoint = elsewhere.spec.endpoints[0];
+    if (endpoint) endpoint.path = '/stats';
+    const assumed = checkChain(input({ manifests: [deployment, service, elsewhere, hpa] })).links;
+    expect(assumed.find((l) => l.link === 'servicemonitor-path')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('whether the workload serves it is not known'),
+    });
   });
 
   it('checks the Prometheus address only when it knows which Prometheus is meant', () => {
@@ -511,6 +519,19 @@ describe('assumptions about the workload are input', () => {
     expect(known.links.find((l) => l.link === 'prometheus-address')).toMatchObject({
       status: 'broken',
       fix: 'point it at http://kps-kube-prometheus-prometheus.obs.svc:9090',
+    });
+  });
+});
+
+describe('adapter values that cannot be read', () => {
+  it('break the values link and skip the HPA metrics, saying why', () => {
+    const report = checkChain(
+      input({ adapterValues: { rules: { custom: [{ metricsQuery: 'x' }] } } }),
+    );
+    expect(broken(report.links).map((l) => l.link)).toEqual(['adapter-values']);
+    expect(report.links.find((l) => l.link === 'hpa-metric')).toMatchObject({
+      status: 'skipped',
+      detail: 'the prometheus-adapter values could not be read (see above)',
     });
   });
 });

@@ -27,6 +27,22 @@ export function isOptionalSeries(name: string, ctx: CheckContext): boolean {
   return re.ok && ctx.assumptions.optionalSeries !== '' && re.value.test(name);
 }
 
+/**
+ * Whether the exposition shows that a missing series is the workload's own, misnamed: a close
+ * name (typo, rename), or the bare name of a family whose series carry suffixes. Without such
+ * evidence the series may come from another exporter, and its absence proves nothing.
+ */
+export function misnamedSeries(name: string, exposition: Exposition): boolean {
+  if (closestName(name, exposition.names) !== undefined) return true;
+  const type = exposition.families.get(name);
+  return type !== undefined && SUFFIXES[type] !== undefined;
+}
+
+/** Why a missing series is skipped rather than broken. */
+export function otherExporterReason(name: string): string {
+  return `the workload does not expose ${name}, nor a name close to it: it may come from another exporter, which the metrics given do not show`;
+}
+
 /** How to fix a missing series: the family it belongs to, a close name, or renaming. */
 export function missingSeriesHint(name: string, exposition: Exposition, ctx: CheckContext): string {
   if (isOptionalSeries(name, ctx)) {

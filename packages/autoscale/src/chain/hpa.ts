@@ -9,7 +9,7 @@ import { skipped, verdict } from './verdict.js';
  * Checks each HPA: its scale target is a Deployment given, and each `Pods`/`Object` metric is one
  * the adapter serves. A metric whose rule could not be verified is skipped, not broken.
  *
- * @param adapter - what the adapter check found; `undefined` when no adapter values were given
+ * @param adapter - what the adapter check found; `undefined` when no usable adapter values were given
  * @param assumed - true when the series were assumed (no exposition given)
  */
 export function checkHpas(
@@ -17,6 +17,10 @@ export function checkHpas(
   adapter: AdapterFindings | undefined,
   assumed: boolean,
 ): void {
+  const noAdapter =
+    ctx.input.adapterValues === undefined
+      ? 'no prometheus-adapter values given'
+      : 'the prometheus-adapter values could not be read (see above)';
   const deployments = ofKind(ctx.manifests, 'Deployment').map((d) => field(d, 'metadata', 'name'));
   const served = [...new Set(adapter?.discovered.map((metric) => metric.metric) ?? [])];
   for (const hpa of ofKind(ctx.manifests, 'HorizontalPodAutoscaler')) {
@@ -40,7 +44,7 @@ export function checkHpas(
       const from = adapter?.discovered.find((m) => m.metric === name);
       const unverifiable = adapter?.unverifiable.get(name);
       if (!adapter) {
-        ctx.out.add(skipped('hpa-metric', subject, 'no prometheus-adapter values given'));
+        ctx.out.add(skipped('hpa-metric', subject, noAdapter));
       } else if (adapter.pending.has(name)) {
         ctx.out.add({
           link: 'hpa-metric',

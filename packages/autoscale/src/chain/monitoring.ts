@@ -41,14 +41,23 @@ export function checkMonitoring(ctx: CheckContext): void {
       }
       const path = String(field(endpoint, 'path') ?? '/metrics');
       const expected = ctx.assumptions.metricsPath;
+      const given = ctx.input.assumptions?.metricsPath !== undefined;
       if (path !== expected) {
-        ctx.out.add({
-          link: 'servicemonitor-path',
-          subject: `${describe(monitor)} endpoint path`,
-          status: 'broken',
-          detail: `scrapes ${path}, the workload serves ${expected} (--metrics-path)`,
-          fix: `set endpoints[].path to ${expected}`,
-        });
+        ctx.out.add(
+          given
+            ? {
+                link: 'servicemonitor-path',
+                subject: `${describe(monitor)} endpoint path`,
+                status: 'broken',
+                detail: `scrapes ${path}, the workload serves ${expected}`,
+                fix: `set endpoints[].path to ${expected}`,
+              }
+            : skipped(
+                'servicemonitor-path',
+                `${describe(monitor)} endpoint path`,
+                `scrapes ${path}, not the usual ${expected}: whether the workload serves it is not known (give --metrics-path or --metrics-url)`,
+              ),
+        );
       }
     }
     const subject = `${describe(monitor)} → Prometheus`;

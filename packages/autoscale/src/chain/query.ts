@@ -3,7 +3,14 @@ import { checkPromql, formatPromqlIssue } from '../promql/check.js';
 import { metricNamesInQuery } from '../promql/names.js';
 import type { CheckContext } from './context.js';
 import type { Exposition } from './exposition.js';
-import { declaredFamily, isOptionalSeries, missingSeriesHint } from './hints.js';
+import {
+  declaredFamily,
+  isOptionalSeries,
+  misnamedSeries,
+  missingSeriesHint,
+  otherExporterReason,
+} from './hints.js';
+import { skipped } from './verdict.js';
 
 /** How an adapter rule's template uses the adapter's arguments. */
 export interface TemplateUse {
@@ -58,6 +65,10 @@ export function checkQuery(
     if (exposition.names.has(name) || alreadyReported.has(name) || declaredFamily(name, exposition))
       continue;
     const optional = isOptionalSeries(name, ctx);
+    if (!optional && !misnamedSeries(name, exposition)) {
+      ctx.out.add(skipped('query-series', `${subject} → ${name}`, otherExporterReason(name)));
+      continue;
+    }
     ctx.out.add({
       link: 'query-series',
       subject: `${subject} → ${name}`,

@@ -29,7 +29,10 @@ export interface ChainReport {
  * flags. What it cannot verify under these assumptions is reported `skipped`, never `broken`.
  */
 export interface WorkloadAssumptions {
-  /** The path the workload serves its metrics on; a ServiceMonitor scraping another path is broken. */
+  /**
+   * The path the workload serves its metrics on. A ServiceMonitor scraping another path is broken
+   * when this was given, and skipped (not known) when it is the default.
+   */
   readonly metricsPath: string;
   /**
    * Environment variable holding the seconds the app keeps serving after SIGTERM (before it stops

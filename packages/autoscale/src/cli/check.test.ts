@@ -94,6 +94,20 @@ describe('runCheck', () => {
     ]);
   });
 
+  it('skips, not breaks, a series the workload does not expose and nothing suggests it misnamed', async () => {
+    // The rule may read another exporter's series (an ingress controller's, kube-state-metrics').
+    metricsBody = '# TYPE other gauge\nother 0\n';
+    const outcome = await runCheck({ paths: [dir], metricsUrl: `${base}/metrics` });
+    if (!outcome.ok) throw new Error(outcome.error);
+    expect(outcome.report.ok).toBe(true);
+    const status = (link: string) => outcome.report.links.find((l) => l.link === link);
+    expect(status('rule-series')).toMatchObject({
+      status: 'skipped',
+      detail: expect.stringContaining('it may come from another exporter'),
+    });
+    expect(status('hpa-metric')?.status).toBe('skipped');
+  });
+
   it('fails the chain when the server renamed the metric', async () => {
     metricsBody = '# TYPE request_queue_depth_now gauge\nrequest_queue_depth_now 0\n';
     const outcome = await runCheck({ paths: [dir], metricsUrl: `${base}/metrics` });
@@ -220,7 +234,7 @@ describe('a kustomization folder is built with kubectl', () => {
 
 describe('registerCheckCommand', () => {
   it('prints the report and sets exit code 1 on a broken link', async () => {
-    metricsBody = '# TYPE other gauge\nother 0\n';
+    metricsBody = '# TYPE request_queue_dept gauge\nrequest_queue_dept 0\n';
     const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const program = new Command('mlscale').exitOverride();
     registerCheckCommand(program);

@@ -71,6 +71,51 @@ describe('mlscale CLI', () => {
     expect(result.out).toMatch(/model-server-hpa \(guide-hpa\.yaml\)\s+15 s/);
   });
 
+  it('watch needs its files and valid flags, and says which (exit 2)', async () => {
+    const project = new URL('../../examples/project/hpa.yaml', import.meta.url).pathname;
+    const base = ['watch', '--prometheus', 'http://127.0.0.1:9'];
+    const noHpa = await run(base);
+    expect(noHpa.code).toBe(ExitCode.Usage);
+    expect(noHpa.err).toContain("required option '--hpa <file>' not specified");
+    const noValues = await run([...base, '--hpa', project]);
+    expect(noValues).toMatchObject({ code: ExitCode.Usage });
+    expect(noValues.err).toContain(
+      'give the prometheus-adapter values that serve them (--adapter-values <file>)',
+    );
+    for (const [flags, message] of [
+      [['--prometheus', 'localhost:9090'], '--prometheus must be an http:// or https:// URL'],
+      [['--count', '1.5'], '--count must be a whole number >= 1'],
+      [['--sync-period', 'soon'], '--sync-period must be a number >= 0.1'],
+      [['--namespace', 'Prod'], '--namespace must be a Kubernetes namespace'],
+      [['--replicas', '-1'], '--replicas must be "pods", "follow" or a whole number >= 0'],
+    ] as const) {
+      const result = await run([...base, '--hpa', guide, ...flags]);
+      expect(result.code, flags.join(' ')).toBe(ExitCode.Usage);
+      expect(result.err).toContain(message);
+    }
+  });
+
+  it('simulate without --hpa names the example that ships with the package', async () => {
+    const trace = new URL('../../examples/step-load.csv', import.meta.url).pathname;
+    const result = await run(['simulate', '--trace', trace]);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.err).toMatch(
+      /--hpa <file> is required \(an example ships with this package: --hpa \S+examples\/guide-hpa\.yaml\)/,
+    );
+  });
+
+  it('calls file system errors on a path the user gave usage errors', () => {
+    const error = Object.assign(new Error("EACCES: permission denied, open '/x.svg'"), {
+      code: 'EACCES',
+      path: '/x.svg',
+      syscall: 'open',
+    });
+    expect(exitCodeFor(error)).toEqual({
+      code: ExitCode.Usage,
+      message: 'cannot write or open /x.svg: permission denied',
+    });
+  });
+
   it('maps Prometheus errors to exit codes 3 and 4', () => {
     expect(exitCodeFor(new PrometheusError('unreachable', 'x', { url: 'u' })).code).toBe(3);
     expect(exitCodeFor(new PrometheusError('timeout', 'x', { url: 'u' })).code).toBe(3);

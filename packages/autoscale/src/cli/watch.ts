@@ -1,6 +1,6 @@
 /** `mlscale watch`: what the HPA would do, sync after sync, from live Prometheus data. */
 import { appendFileSync, writeFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
 import { formatWatchLine, WATCH_HEADER, Watcher } from '../watch/watcher.js';
 import { kubernetesName, numberFlag, urlFlag } from './args.js';
@@ -14,9 +14,20 @@ interface WatchFlags {
   namespace: string;
   syncPeriod: number;
   count?: number;
-  replicas: string;
+  replicas: 'pods' | 'follow' | number;
   record?: string;
   json?: boolean;
+}
+
+function replicasFlag(value: string): 'pods' | 'follow' | number {
+  if (value === 'pods' || value === 'follow') return value;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new InvalidArgumentError(
+      `--replicas must be "pods", "follow" or a whole number >= 0, got "${value}"`,
+    );
+  }
+  return n;
 }
 
 /**
@@ -64,6 +75,7 @@ export function registerWatchCommand(
     .option(
       '--replicas <mode>',
       '"pods": current replicas = pods found (a real cluster); "follow": the HPA\'s own last decision; or a number',
+      replicasFlag,
       'pods',
     )
     .option(
@@ -93,19 +105,7 @@ Example:
         needsRules && flags.adapterValues
           ? loadAdapterValues(flags.adapterValues).custom
           : undefined;
-      const replicas =
-        flags.replicas === 'pods' || flags.replicas === 'follow'
-          ? flags.replicas
-          : Number(flags.replicas);
-      if (
-        typeof replicas === 'number' &&
-        (flags.replicas.trim() === '' || !Number.isInteger(replicas) || replicas < 0)
-      ) {
-        throw new CliError(
-          `--replicas must be "pods", "follow" or a whole number >= 0, got "${flags.replicas}"`,
-          ExitCode.Usage,
-        );
-      }
+      const replicas = flags.replicas;
       const watcher = new Watcher({
         client: makeClient(flags.prometheus),
         hpa: loaded.hpa,

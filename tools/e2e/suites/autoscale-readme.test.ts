@@ -1,0 +1,122 @@
+/**
+ * packages/autoscale/README.md as a new user meets it: the package packed (`pnpm pack`), installed
+ * with npm into an empty folder, then every ```sh block of the README run there as written, each
+ * as one bash script (`set -euo pipefail`), and each must exit 0. Two substitutions, and only
+ * these: `npm install @mlscale/autoscale` installs the packed tarball instead of the registry's,
+ * and a block that talks to a Prometheus at http://127.0.0.1:9090 gets a real one (with two model
+ * servers scraped as pods model-server-0 and -1 of namespace default) on a free port instead.
+ *
+ * Run with `pnpm test:e2e` from the repository root (needs npm, Prometheus and the built packages).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  REPO_ROOT,
+  type Running,
+  type RunningPrometheus,
+  startLoad,
+  startModelServer,
+  startPrometheus,
+  waitFor,
+} from '@mlscale/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const PACKAGE = join(REPO_ROOT, 'packages/autoscale');
+const README = readFileSync(join(PACKAGE, 'README.md'), 'utf8');
+const PROMETHEUS_URL = 'http://127.0.0.1:9090';
+
+/** The ```sh blocks of a Markdown text, in order. */
+function shellBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
+}
+
+const blocks = shellBlocks(README);
+const work = mkdtempSync(join(tmpdir(), 'mlscale-readme-'));
+const app = join(work, 'app');
+let tarball = '';
+let prometheus: RunningPrometheus | undefined;
+const servers: Running[] = [];
+
+describe('packages/autoscale/README.md, run from an empty folder after npm install', () => {
+  beforeAll(() => {
+    mkdirSync(join(work, 'tarballs'));
+    execFileSync('pnpm', ['pack', '--pack-destination', join(work, 'tarballs')], {
+      cwd: PACKAGE,
+      stdio: 'pipe',
+    });
+    const [file] = readdirSync(join(work, 'tarballs'));
+    tarball = join(work, 'tarballs', file ?? 'missing.tgz');
+    mkdirSync(app);
+    execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'pipe' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('has shell blocks to run, the install first', () => {
+    expect(blocks.length).toBeGreaterThan(3);
+    expect(blocks[0]).toContain('npm install @mlscale/autoscale');
+  });
+
+  it.each(blocks.map((block, index) => [index + 1, block] as const))(
+    'block %i runs as written',
+    async (_index, block) => {
+      let script = block.replace(
+        'npm install @mlscale/autoscale',
+        `npm install --no-audit --no-fund --loglevel=error ${tarball}`,
+      );
+      if (script.includes(PROMETHEUS_URL)) {
+        prometheus ??= await livePrometheus();
+        script = script.replaceAll(PROMETHEUS_URL, prometheus.url);
+      }
+      const result = spawnSync('bash', ['-c', `set -euo pipefail\n${script}`], {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(
+        result.status,
+        `${script}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+      ).toBe(0);
+      if (script.includes('--svg sim.svg')) expect(existsSync(join(app, 'sim.svg'))).toBe(true);
+      if (script.includes('mlscale check')) expect(result.stdout).toContain('chain ok');
+      // Both pods found, both metrics read: `TARGETS` shows value/target for each.
+      if (script.includes('mlscale watch')) expect(result.stdout).toMatch(/m\/200m, \S+\/10/);
+    },
+    180_000,
+  );
+});
+
+/** A Prometheus scraping two model servers (pods model-server-0 and -1) under a light load. */
+async function livePrometheus(): Promise<RunningPrometheus> {
+  servers.push(
+    ...(await Promise.all(
+      [0, 1].map(() => startModelServer({ WORKERS: '1', ORT_INTRA_OP_THREADS: '1' })),
+    )),
+  );
+  const started = await startPrometheus({
+    targets: servers.map((server, i) => ({
+      address: new URL(server.url).host,
+      labels: { namespace: 'default', pod: `model-server-${i}` },
+    })),
+  });
+  await started.waitForTargets();
+  const load = startLoad(
+    servers.map((s) => s.url),
+    2,
+  );
+  // Two scrapes of the latency series of both pods, so that rate() has an answer.
+  await waitFor('the latency rate of both pods in Prometheus', async () => {
+    const r = await started.query(
+      'rate(http_request_duration_seconds_count{route="/predict"}[1m]) > 0',
+    );
+    return (r.data?.result.length ?? 0) === 2;
+  });
+  await load.stop();
+  return started;
+}
