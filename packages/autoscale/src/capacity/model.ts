@@ -3,8 +3,9 @@
  * at most, and its latency, queue depth and time in the model at a given arrival rate.
  *
  * The model, stated once:
- * - The service rate `capacityRps` (μ) is the highest rate the pod achieved in any step: in a
- *   saturated step the pod serves flat out, so what it achieved there is its capacity; without a
+ * - The service rate `capacityRps` (μ) is the highest rate the pod achieved in any step
+ *   (`peakAchievedRps` where calibrate wrote it): in a saturated step the pod serves flat out, so
+ *   what it achieved there is its capacity; without a
  *   saturated step it is `maxSustainableRps` (then a lower bound, and said so in `capacitySource`).
  * - Below μ, latency percentiles, mean queue depth and time in the model are interpolated linearly
  *   in the arrival rate between the unsaturated steps; below the first step the first step's
@@ -100,7 +101,11 @@ export function podModel(profile: CapacityProfile): PodModel {
     .map(pointOf)
     .sort((a, b) => a.rps - b.rps);
   const saturated = profile.steps.filter((step) => step.saturated);
-  const bestSaturated = Math.max(0, ...saturated.map((step) => step.achievedRps));
+  const bestSaturated = Math.max(
+    0,
+    profile.peakAchievedRps ?? 0,
+    ...saturated.map((step) => step.achievedRps),
+  );
   const capacityRps = Math.max(profile.maxSustainableRps, bestSaturated);
   const capacitySource =
     bestSaturated >= profile.maxSustainableRps

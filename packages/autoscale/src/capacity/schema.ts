@@ -33,6 +33,7 @@ const stepSchema = z.object({
     meanInferenceSeconds: nullableSeconds,
   }),
   saturated: z.boolean(),
+  sendLagP99Seconds: seconds.optional(),
 });
 
 /** The zod schema of a capacity profile (`mlscale.dev/capacity-profile/v1`). */
@@ -57,6 +58,7 @@ export const capacityProfileSchema = z
     steps: z.array(stepSchema).min(1, 'a profile needs at least one step'),
     maxSustainableRps: z.number().finite().positive(),
     saturationRps: z.number().finite().positive().nullable(),
+    peakAchievedRps: z.number().finite().positive().optional(),
     shedding: z
       .object({ concurrency: z.number().positive(), maxWaiting: count })
       .nullable()

@@ -116,7 +116,7 @@ Examples:
       }
       if (flags.outDir) {
         for (const [name, text] of Object.entries(files))
-          writeOutput(join(flags.outDir, name), text);
+          writeOutput(join(flags.outDir, name), text, { createFolder: true });
         process.stdout.write(
           `${Object.keys(files)
             .map((name) => `wrote ${join(flags.outDir as string, name)}`)

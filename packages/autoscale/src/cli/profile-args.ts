@@ -38,16 +38,18 @@ export function readProfile(path: string): CapacityProfile {
 }
 
 /**
- * Writes an output file, creating its folder; a path that cannot be written is a usage error.
+ * Writes an output file. A path that cannot be written throws the file system's error, which the
+ * program reports as a usage error naming the path (`exitCodeFor`).
  *
  * @param path - where to write
  * @param text - the content
+ * @param options - `createFolder`: create the file's folder first (for `--out-dir`)
  */
-export function writeOutput(path: string, text: string): void {
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-  } catch (error) {
-    throw new CliError(`cannot write ${path}: ${(error as Error).message}`, ExitCode.Usage);
-  }
+export function writeOutput(
+  path: string,
+  text: string,
+  options: { createFolder?: boolean } = {},
+): void {
+  if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, text);
 }

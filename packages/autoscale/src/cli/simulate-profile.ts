@@ -8,6 +8,7 @@ import {
   type ReactiveOptions,
   simulateReactive,
 } from '../simulate/reactive.js';
+import { formatReactivePhaseTable, sweepReactivePhases } from '../simulate/reactive-phases.js';
 import {
   formatReactiveTable,
   formatReactiveTimeline,
@@ -40,6 +41,7 @@ export interface ProfileFlags {
   svg?: string;
   json?: boolean;
   timeline?: boolean;
+  phases?: boolean;
 }
 
 /**
@@ -106,24 +108,31 @@ function signalsFor(
 
 /**
  * Labels for HPAs loaded from several files: `name (file.yaml)`, and where two would read the same
- * (two `hpa.yaml` in different folders), `name (the path as given)`.
+ * (two `hpa.yaml` in different folders), `name (folder/file.yaml)` with as many folders as it
+ * takes to tell them apart.
  *
  * @param loaded - `[file, label, HPA name]` per config
  * @returns one label per config, all different
  * @example
- * uniqueLabels([['a/hpa.yaml', 'x (hpa.yaml)', 'x'], ['b/hpa.yaml', 'x (hpa.yaml)', 'x']]);
- * // ['x (a/hpa.yaml)', 'x (b/hpa.yaml)']
+ * uniqueLabels([['x/a/hpa.yaml', 'm (hpa.yaml)', 'm'], ['x/b/hpa.yaml', 'm (hpa.yaml)', 'm']]);
+ * // ['m (a/hpa.yaml)', 'm (b/hpa.yaml)']
  */
 export function uniqueLabels(
   loaded: readonly (readonly [file: string, label: string, name: string])[],
 ): string[] {
-  const count = new Map<string, number>();
-  for (const [, label] of loaded) count.set(label, (count.get(label) ?? 0) + 1);
-  return loaded.map(([file, label, name]) =>
-    (count.get(label) ?? 0) > 1
-      ? `${name} (${file}${label.endsWith(', KEDA)') ? ', KEDA' : ''})`
-      : label,
-  );
+  const labels = loaded.map(([, label]) => label);
+  const parts = loaded.map(([file]) => file.split(/[\\/]/).filter((p) => p !== ''));
+  for (let depth = 2; ; depth++) {
+    const counts = new Map<string, number>();
+    for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+    const clashing = labels.map((label) => (counts.get(label) ?? 0) > 1);
+    if (!clashing.includes(true) || depth > 64) return labels;
+    loaded.forEach(([file, label, name], i) => {
+      if (!clashing[i]) return;
+      const path = (parts[i] ?? []).slice(-depth).join('/') || file;
+      labels[i] = `${name} (${path}${label.endsWith(', KEDA)') ? ', KEDA' : ''})`;
+    });
+  }
 }
 
 /**
@@ -206,6 +215,15 @@ export function runProfileSimulation(flags: ProfileFlags): void {
     '',
     formatReactiveTable(report),
   ];
+  if (flags.phases) {
+    const phases = sweepReactivePhases(pod, load, configs, options);
+    lines.push(
+      '',
+      `over all ${phases[0]?.phases ?? 0} sync phases (the first sync 0, 1, … s after the trace starts):`,
+      '',
+      formatReactivePhaseTable(phases),
+    );
+  }
   if (flags.timeline) lines.push('', formatReactiveTimeline(report));
   if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -133,7 +133,7 @@ export function registerSimulateCommand(
     )
     .option(
       '--hpa <file>',
-      'HPA manifest or KEDA ScaledObject to simulate (repeat to compare; default infra/hpa/guide-hpa.yaml and infra/base/hpa.yaml)',
+      'HPA manifest or KEDA ScaledObject to simulate (repeat to compare)',
       collect,
     )
     .option(
@@ -190,8 +190,9 @@ export function registerSimulateCommand(
       'after',
       `
 Examples:
-  mlscale simulate --trace traces/step-load.csv
-  mlscale simulate --trace run.csv --hpa infra/hpa/guide-hpa.yaml --hpa infra/base/hpa.yaml --svg sim.svg --timeline
+  mlscale simulate --trace node_modules/@mlscale/autoscale/examples/step-load.csv \\
+    --hpa node_modules/@mlscale/autoscale/examples/guide-hpa.yaml
+  mlscale simulate --trace run.csv --hpa guide-hpa.yaml --hpa hpa.yaml --svg sim.svg --timeline
   mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
     --query 'request_queue_depth=sum(request_queue_depth{namespace="default"}) by (pod)' --hpa hpa.yaml
   mlscale simulate --profile pod.profile.json --load load.csv --slo p95=200ms \\
@@ -207,7 +208,6 @@ Examples:
         }
         for (const [flag, given] of [
           ['--chart-metric', flags.chartMetric],
-          ['--phases', flags.phases],
           ['--latency-metric', flags.latencyMetric],
         ] as const) {
           if (given !== undefined) {
@@ -220,9 +220,13 @@ Examples:
         runProfileSimulation(flags);
         return;
       }
-      if (flags.slo !== undefined || flags.adapterValues !== undefined) {
+      if (
+        flags.slo !== undefined ||
+        flags.adapterValues !== undefined ||
+        flags.scrapeInterval !== undefined
+      ) {
         throw new CliError(
-          '--slo and --adapter-values apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
+          '--slo, --adapter-values and --scrape-interval apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
           ExitCode.Usage,
         );
       }

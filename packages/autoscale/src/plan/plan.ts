@@ -9,10 +9,11 @@
  *   latency measured there (a pod holds, on average, what arrives during one mean latency).
  * - Latency target (`http_request_duration_seconds_avg`): the mean latency measured at that rate.
  * - minReplicas: the base rate over the per-pod target, at least 2.
- * - maxReplicas and scale-up: enough pods to serve the peak at the per-pod target, and to serve
- *   it at capacity while draining, within one start-up time, the backlog that builds up before
- *   the new pods serve (one sync and one scrape to see the burst, plus the start-up); all of them
- *   may be added at one sync.
+ * - maxReplicas and scale-up: enough pods to serve the peak at the per-pod target, and enough
+ *   capacity to serve it plus the backlog that builds up before the new pods serve (one sync and
+ *   one scrape to see the burst, plus the start-up) spread over one start-up time; all of them may
+ *   be added at one sync. The backlog stays in the pods that queued it, so the plan states how long
+ *   they take to drain it.
  * - Scale-down: not derived from the profile (the profile says nothing about how load falls):
  *   300 s stabilization, then at most half the pods a minute.
  */
@@ -76,7 +77,17 @@ export interface AutoscalingPlan {
     stabilizationWindowSeconds: Explained;
   };
   /** What the plan expects of a burst from base to peak (when both are given). */
-  burst?: { detectSeconds: number; backlog: number; readyAfterSeconds: number; why: string };
+  burst?: {
+    /** Seconds until the HPA sees the burst (a sync and a scrape, at worst). */
+    detectSeconds: number;
+    /** Requests waiting when the new pods start serving. */
+    backlog: number;
+    /** Seconds from the burst until the new pods serve. */
+    readyAfterSeconds: number;
+    /** Seconds the pods that queued the backlog then take to drain it. */
+    drainSeconds: number;
+    why: string;
+  };
 }
 
 function ms(seconds: number): string {
@@ -188,11 +199,16 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
     const backlog = Math.max(0, peak - fromPods * mu) * (detect + startup);
     const burstPods = Math.ceil((peak + backlog / startup) / mu);
     const max = Math.max(steadyPods, burstPods, minPods);
+    // The backlog stays in the pods that queued it (a Service balances new requests, not queued
+    // ones): each drains it at its capacity less its share of the peak.
+    const perPod = backlog / fromPods;
+    const spare = mu - peak / max;
+    const drain = spare > 0 ? perPod / spare : Number.POSITIVE_INFINITY;
     plan.maxReplicas = {
       value: max,
       why:
         burstPods > steadyPods
-          ? `to serve the peak and drain, within one start-up (${startup} s), the backlog of ${Math.round(backlog)} requests built up before new pods serve: ceil((${round(peak)} + ${Math.round(backlog)} / ${startup}) / ${round(mu)} req/s capacity) = ${burstPods} (the peak alone needs ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods})`
+          ? `capacity for the peak plus the backlog of ${Math.round(backlog)} requests built up before new pods serve, spread over one start-up (${startup} s): ceil((${round(peak)} + ${Math.round(backlog)} / ${startup}) / ${round(mu)} req/s per pod) = ${burstPods}; the peak alone needs ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}`
           : `the peak at the per-pod target: ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}`,
     };
     plan.scaleUp.pods = {
@@ -203,7 +219,8 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       detectSeconds: detect,
       backlog,
       readyAfterSeconds: detect + startup,
-      why: `a step from base to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s), the pods serve ${startup} s later; meanwhile ${minPods} pods at ${round(mu)} req/s leave ${Math.round(backlog)} requests waiting`,
+      drainSeconds: drain,
+      why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${fromPods} pods at ${round(mu)} req/s leave ${Math.round(backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: about ${Number.isFinite(drain) ? `${Math.round(drain)} s` : 'never'} more (more pods shorten it only towards ${Math.round(perPod / mu)} s; a bounded queue turns that backlog into 503s instead)`,
     };
   }
   return plan;

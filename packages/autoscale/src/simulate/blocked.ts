@@ -26,12 +26,14 @@ export interface BlockedNote {
  * Whether a decision was blocked, and how.
  *
  * @param decision - one sync's decision
+ * @param minReplicas - the HPA's minReplicas: at it, there is no scale-down to block
  * @returns the direction and the invalid metrics, or undefined when it was not blocked
  * @example
- * blockedBy(decision); // { direction: 'down', metrics: ['inference_latency_seconds_avg'] }
+ * blockedBy(decision, 2); // { direction: 'down', metrics: ['inference_latency_seconds_avg'] }
  */
 export function blockedBy(
   decision: HpaDecision,
+  minReplicas = 1,
 ): { direction: 'down' | 'any'; metrics: string[] } | undefined {
   if (decision.reason !== 'FailedComputeMetricsReplicas') return undefined;
   const invalid = decision.metrics.filter((m) => m.error !== undefined).map((m) => m.name);
@@ -40,7 +42,7 @@ export function blockedBy(
     .map((m) => m.proposal)
     .filter((p): p is number => p !== undefined);
   if (proposals.length === 0) return { direction: 'any', metrics: invalid };
-  return Math.max(...proposals) < decision.currentReplicas
+  return Math.max(...proposals, minReplicas) < decision.currentReplicas
     ? { direction: 'down', metrics: invalid }
     : undefined;
 }
@@ -50,17 +52,19 @@ export function blockedBy(
  *
  * @param decisions - the decisions in time order
  * @param syncPeriodSeconds - seconds each sync stands for
+ * @param minReplicas - the HPA's minReplicas
  * @returns one note per kind of block, in order of first appearance
  * @example
- * blockedNotes(timeline.map((e) => e.decision), 15);
+ * blockedNotes(timeline.map((e) => e.decision), 15, 2);
  */
 export function blockedNotes(
   decisions: readonly HpaDecision[],
   syncPeriodSeconds: number,
+  minReplicas = 1,
 ): BlockedNote[] {
   const notes = new Map<string, BlockedNote>();
   for (const decision of decisions) {
-    const blocked = blockedBy(decision);
+    const blocked = blockedBy(decision, minReplicas);
     if (!blocked) continue;
     const key = `${blocked.direction}:${blocked.metrics.join(',')}`;
     const note = notes.get(key);
@@ -91,4 +95,61 @@ export function blockedNotes(
 export function formatBlockedNote(note: BlockedNote): string {
   const what = note.direction === 'down' ? 'blocked from scaling down' : 'could not scale at all';
   return `${what} for ${Math.round(note.seconds)} s: no valid ${note.metrics.join(', ')} (missing or NaN: an invalid metric ${note.direction === 'down' ? 'blocks a scale-down' : 'leaves no proposal'})`;
+}
+
+/**
+ * The stretches of time in which a config was blocked, for shading a chart: consecutive blocked
+ * syncs make one stretch, from the first sync to one period after the last.
+ *
+ * @param decisions - the decisions in time order
+ * @param syncPeriodSeconds - the sync period
+ * @param minReplicas - the HPA's minReplicas
+ * @returns stretches with their direction
+ * @example
+ * blockedStretches(decisions, 15, 2); // [{ from: 195, to: 600, direction: 'down' }]
+ */
+export function blockedStretches(
+  decisions: readonly HpaDecision[],
+  syncPeriodSeconds: number,
+  minReplicas = 1,
+): { from: number; to: number; direction: 'down' | 'any' }[] {
+  const out: { from: number; to: number; direction: 'down' | 'any' }[] = [];
+  for (const decision of decisions) {
+    const blocked = blockedBy(decision, minReplicas);
+    if (!blocked) continue;
+    const last = out[out.length - 1];
+    if (last && last.direction === blocked.direction && decision.time <= last.to + 1e-9) {
+      last.to = decision.time + syncPeriodSeconds;
+    } else {
+      out.push({
+        from: decision.time,
+        to: decision.time + syncPeriodSeconds,
+        direction: blocked.direction,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Chart bands for a config's blocked stretches, in its color, the first one labelled.
+ *
+ * @param decisions - the decisions in time order
+ * @param options - the sync period, the HPA's minReplicas, the shift subtracted from times (the
+ *   chart's x is seconds from the load step) and the config's color
+ * @returns bands for `ChartPanel.bands`
+ */
+export function blockedBands(
+  decisions: readonly HpaDecision[],
+  options: { syncPeriodSeconds: number; minReplicas: number; shift: number; color: string },
+): { from: number; to: number; color: string; label?: string }[] {
+  const { syncPeriodSeconds, minReplicas, shift, color } = options;
+  return blockedStretches(decisions, syncPeriodSeconds, minReplicas).map((stretch, i) => ({
+    from: stretch.from - shift,
+    to: stretch.to - shift,
+    color,
+    ...(i === 0
+      ? { label: stretch.direction === 'down' ? 'cannot scale down' : 'cannot scale' }
+      : {}),
+  }));
 }

@@ -49,6 +49,17 @@ export interface ChartPanel {
   references?: readonly ChartReference[];
   /** Formats tick values (default: up to 3 significant digits). */
   format?: (value: number) => string;
+  /** Shaded stretches of time (e.g. where a config could not scale down), drawn behind the lines. */
+  bands?: readonly ChartBand[];
+}
+
+/** A shaded stretch of time in a panel. */
+export interface ChartBand {
+  from: number;
+  to: number;
+  color: string;
+  /** Written at the top of the band. */
+  label?: string;
 }
 
 /** The whole chart. */
@@ -134,6 +145,10 @@ export function ticksBetween(lo: number, hi: number, step: number): number[] {
   return out;
 }
 
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
 function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   let line = '';
@@ -206,6 +221,19 @@ export function renderChart(spec: ChartSpec): string {
       `<text x="${left}" y="${y0 - 7}" fill="#333" font-weight="bold">${escapeXml(panel.title)}${clipped ? escapeXml(` (values above ${format(yMax)} drawn at the top)`) : ''}</text>`,
       `<rect x="${left}" y="${y0}" width="${plotWidth}" height="${h}" fill="none" stroke="#999"/>`,
     );
+    for (const band of panel.bands ?? []) {
+      const bx0 = Math.max(x(band.from), left);
+      const bx1 = Math.min(x(band.to), left + plotWidth);
+      if (!(bx1 > bx0)) continue;
+      parts.push(
+        `<rect x="${bx0.toFixed(1)}" y="${y0}" width="${(bx1 - bx0).toFixed(1)}" height="${h}" fill="${band.color}" fill-opacity="0.1"/>`,
+      );
+      if (band.label) {
+        parts.push(
+          `<text x="${(bx0 + 4).toFixed(1)}" y="${y0 + 26}" fill="${band.color}" font-size="11">${escapeXml(band.label)}</text>`,
+        );
+      }
+    }
     for (const v of ticksBetween(0, yMax, step)) {
       const yy = y(v).toFixed(1);
       parts.push(
@@ -218,7 +246,7 @@ export function renderChart(spec: ChartSpec): string {
       const yy = y(ref.y).toFixed(1);
       parts.push(
         `<line x1="${left}" x2="${left + plotWidth}" y1="${yy}" y2="${yy}" stroke="${ref.color ?? '#555'}" stroke-dasharray="3 3" stroke-width="1"/>`,
-        `<text x="${left + plotWidth - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(ref.label)}</text>`,
+        `<text x="${left + plotWidth - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(shorten(ref.label, 90))}</text>`,
       );
     }
     parts.push(
@@ -279,7 +307,7 @@ export function renderChart(spec: ChartSpec): string {
   for (const entry of spec.legend) {
     parts.push(
       `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${entry.color}" stroke-width="3"${entry.dash ? ` stroke-dasharray="${entry.dash}"` : ''}/>`,
-      `<text x="${lx + 34}" y="${ly + 4}" font-weight="bold">${escapeXml(entry.label)}</text>`,
+      `<text x="${lx + 34}" y="${ly + 4}" font-weight="bold">${escapeXml(shorten(entry.label, 56))}</text>`,
     );
     ly += 16;
     for (const text of entry.lines) {
@@ -313,7 +341,8 @@ export function dedupeReferences<T extends ChartReference>(refs: readonly T[]): 
   const byY = new Map<number, T>();
   for (const ref of refs) {
     const seen = byY.get(ref.y);
-    if (seen) byY.set(ref.y, { ...seen, label: `${seen.label}, ${ref.label}`, color: '#555' });
+    // several configs share the line: its value says enough, the legend says whose
+    if (seen) byY.set(ref.y, { ...seen, label: seen.label.replace(/ \(.*\)$/, ''), color: '#555' });
     else byY.set(ref.y, ref);
   }
   return [...byY.values()];

@@ -1,6 +1,6 @@
 /** Renderings of a reactive simulation (`simulate --profile`): a text table, the scale events and an SVG chart. */
 import { formatSlo } from '../capacity/slo.js';
-import { type BlockedNote, formatBlockedNote } from './blocked.js';
+import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js';
 import { type ChartPanel, dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { ReactiveReport } from './reactive.js';
 import { formatBlockedCell, replicaReferences } from './report.js';
@@ -222,6 +222,17 @@ export function renderReactiveChart(
         references: dedupeReferences(
           report.results.flatMap((r, i) =>
             replicaReferences(r.summary, (styles[i] as { color: string }).color),
+          ),
+        ),
+        bands: report.results.flatMap((r, i) =>
+          blockedBands(
+            r.syncs.map((sync) => sync.decision),
+            {
+              syncPeriodSeconds: report.syncPeriodSeconds,
+              minReplicas: r.summary.replicaBounds.min,
+              shift: stepAt,
+              color: (styles[i] as { color: string }).color,
+            },
           ),
         ),
       },

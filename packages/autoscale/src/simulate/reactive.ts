@@ -18,8 +18,8 @@
  *   `rate()`'s extrapolation gives for the ratios and means used here. Counters advance when a
  *   request arrives, with its full latency.
  * - Every `syncPeriodSeconds` the HPA port syncs on the signals (src/hpa), with the pods that exist.
- * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs, so the
- *   windows are full at time 0.
+ * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs and no
+ *   backlog (even when the first rate is above capacity), so the windows are full at time 0.
  */
 import type { OperatingPoint, PodModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
@@ -41,7 +41,7 @@ export interface ReactiveConfig {
   hpa: HorizontalPodAutoscaler;
   /**
    * Metric name → signal. `Pods` metrics are read per pod; `Object`/`External` metrics over all
-   * ready pods (summed, or a pooled mean).
+   * ready pods: summed (depth, or a query that computes per pod and sums), or a pooled mean.
    */
   signals: ReadonlyMap<string, Signal>;
 }
@@ -211,10 +211,12 @@ function signalValue(signal: Signal, samples: readonly Sample[], now: number): n
 }
 
 function pooledValue(signal: Signal, pods: readonly Pod[], now: number): number | undefined {
-  if (signal.kind !== 'mean') {
+  // A query that computes per pod and sums (`sum(... by (pod) ...)`) adds the pods' values;
+  // a mean over all pods' requests is the pooled Δsum / Δcount.
+  if (signal.kind !== 'mean' || /\bby\s*\(\s*pod\s*\)/.test(signal.query)) {
     const values = pods
       .map((p) => signalValue(signal, p.samples, now))
-      .filter((v): v is number => v !== undefined);
+      .filter((v): v is number => v !== undefined && Number.isFinite(v));
     return values.length > 0 ? values.reduce((a, b) => a + b, 0) : undefined;
   }
   let sum = 0;
@@ -232,6 +234,20 @@ function pooledValue(signal: Signal, pods: readonly Pod[], now: number): number 
   }
   if (count > 1e-9) return sum / count;
   return signal.idle === 'zero' ? 0 : undefined;
+}
+
+/**
+ * The SLO statistic of some requests: a quantile of their mixture, or for a mean objective their
+ * mean latency (any failed request puts a second over a mean objective).
+ */
+function sloStatistic(
+  groups: readonly LatencyGroup[],
+  failed: number,
+  quantile: number | undefined,
+): number | undefined {
+  if (quantile !== undefined) return mixtureQuantile(groups, failed, quantile);
+  if (failed > 0) return Number.POSITIVE_INFINITY;
+  return meanLatency(groups);
 }
 
 /**
@@ -310,7 +326,9 @@ export function simulateReactive(
       replicaBounds: { min, max: hpa.spec.maxReplicas },
       blocked: [],
     };
-    const allGroups: LatencyGroup[] = [];
+    // Groups of the whole run, merged where they have the same rate and wait (to 0.1 ms), so a
+    // long trace stays small: most seconds below capacity are alike.
+    const allGroups = new Map<string, LatencyGroup>();
     let allFailed = 0;
     let secondGroups: LatencyGroup[] = [];
     let secondFailed = 0;
@@ -414,7 +432,8 @@ export function simulateReactive(
         p.rate = r;
         const point: OperatingPoint = pod.at(r);
         const before = p.backlog;
-        let after = Math.max(0, before + (r - mu) * TICK);
+        // the warm-up fills the windows at the first rate, in steady state: no backlog builds
+        let after = k < 0 ? 0 : Math.max(0, before + (r - mu) * TICK);
         let shed = 0;
         if (pod.queueLimit !== null && point.depth + after > pod.queueLimit) {
           shed = Math.min(r * TICK, point.depth + after - pod.queueLimit);
@@ -443,15 +462,7 @@ export function simulateReactive(
       secondOffered += offered * TICK;
       // 4. close the second
       if ((k + 1) % ticksPerSecond === 0) {
-        const served = secondGroups.reduce((sum, g) => sum + g.weight, 0);
-        const value =
-          quantile === undefined
-            ? served + secondFailed > 0
-              ? secondFailed > 0
-                ? Number.POSITIVE_INFINITY
-                : meanLatency(secondGroups)
-              : undefined
-            : mixtureQuantile(secondGroups, secondFailed, quantile);
+        const value = sloStatistic(secondGroups, secondFailed, quantile);
         const violation = value !== undefined && value > slo.seconds;
         if (violation) summary.sloViolationSeconds++;
         const second: ReactiveSecond = {
@@ -474,20 +485,26 @@ export function simulateReactive(
         summary.failed += secondFailed;
         summary.offered += secondOffered;
         allFailed += secondFailed;
-        allGroups.push(...secondGroups);
+        for (const group of secondGroups) {
+          const key = `${group.point.rps.toFixed(3)}|${group.extraWait.toFixed(4)}`;
+          const seen = allGroups.get(key);
+          if (seen) seen.weight += group.weight;
+          else allGroups.set(key, { ...group });
+        }
         secondGroups = [];
         secondFailed = 0;
         secondOffered = 0;
       }
     }
     summary.finalReplicas = replicas;
-    const p95 = mixtureQuantile(allGroups, allFailed, 0.95);
-    const p99 = mixtureQuantile(allGroups, allFailed, 0.99);
+    const p95 = mixtureQuantile([...allGroups.values()], allFailed, 0.95);
+    const p99 = mixtureQuantile([...allGroups.values()], allFailed, 0.99);
     if (p95 !== undefined) summary.p95 = p95;
     if (p99 !== undefined) summary.p99 = p99;
     summary.blocked = blockedNotes(
       syncs.map((s) => s.decision),
       syncPeriod,
+      min,
     );
     const driving = drivingMetric(syncs.map((sync) => sync.decision));
     if (driving !== undefined) summary.drivingMetric = driving;

@@ -1,5 +1,5 @@
 /** Renderings of a metric-trace simulation: a plain-text table and an SVG chart (chart.ts). */
-import { type BlockedNote, formatBlockedNote } from './blocked.js';
+import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js';
 import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
 
@@ -206,6 +206,17 @@ export function renderSvgChart(
           points: timeline.map((e) => [e.time - report.stepAt, e.replicas] as const),
         })),
         references: dedupeReferences(bounds),
+        bands: lines.flatMap(({ summary, timeline, style }) =>
+          blockedBands(
+            timeline.map((e) => e.decision),
+            {
+              syncPeriodSeconds: report.syncPeriodSeconds,
+              minReplicas: summary.replicaBounds.min,
+              shift: report.stepAt,
+              color: style.color,
+            },
+          ),
+        ),
       },
       ...metrics.map((metric) => ({
         title: `${metric} per pod${

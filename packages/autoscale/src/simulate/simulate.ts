@@ -307,6 +307,7 @@ export function simulate(
     summary.blocked = blockedNotes(
       timeline.map((entry) => entry.decision),
       syncPeriod,
+      min,
     );
     const driving = drivingMetric(timeline.map((entry) => entry.decision));
     if (driving !== undefined) summary.drivingMetric = driving;

@@ -1,0 +1,186 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ExitCode } from './exit-codes.js';
+import { buildProgram, exitCodeFor } from './program.js';
+
+const guide = new URL('../../examples/guide-hpa.yaml', import.meta.url).pathname;
+const profile = new URL('../../examples/capacity/emulated-pod.profile.json', import.meta.url)
+  .pathname;
+const load = new URL('../../examples/capacity/step-1x-4x.csv', import.meta.url).pathname;
+const trace = new URL('../../examples/step-load.csv', import.meta.url).pathname;
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    out += String(chunk);
+    return true;
+  });
+  const program = buildProgram();
+  program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  for (const c of program.commands)
+    c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+  try {
+    await program.parseAsync(['node', 'mlscale', ...args]);
+    return { code: 0, out, err };
+  } catch (error) {
+    const { code, message } = exitCodeFor(error);
+    return { code, out, err: err + message };
+  } finally {
+    stdout.mockRestore();
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('mlscale plan', () => {
+  it('prints the HPA and the adapter rules, commented', async () => {
+    const result = await run([
+      'plan',
+      '--profile',
+      profile,
+      '--slo',
+      'p95=200ms',
+      '--base-rate',
+      '400',
+      '--peak-rate',
+      '1600',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('# --- hpa.yaml');
+    expect(result.out).toContain('# --- prometheus-adapter-values.yaml');
+    expect(result.out).toMatch(/# 9\.249: Little's law/);
+    expect(result.out).toContain('averageValue: 9249m');
+  });
+
+  it('writes the files to a folder, or a KEDA ScaledObject', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-plan-'));
+    expect((await run(['plan', '--profile', profile, '--slo', 'p95=200ms', '-o', dir])).code).toBe(
+      0,
+    );
+    expect(readFileSync(join(dir, 'hpa.yaml'), 'utf8')).toContain('kind: HorizontalPodAutoscaler');
+    expect(existsSync(join(dir, 'prometheus-adapter-values.yaml'))).toBe(true);
+    const keda = await run(['plan', '--profile', profile, '--slo', 'p99=500ms', '--keda']);
+    expect(keda.out).toContain('kind: ScaledObject');
+  });
+
+  it('rejects a bad SLO, a bad profile and an SLO nothing meets with exit 2', async () => {
+    const bad = await run(['plan', '--profile', profile, '--slo', 'p95<200']);
+    expect(bad.code).toBe(ExitCode.Usage);
+    expect(bad.err).toMatch(/expected <statistic>=<time>/);
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-plan-'));
+    const broken = join(dir, 'p.json');
+    writeFileSync(broken, JSON.stringify({ schema: 'mlscale.dev/capacity-profile/v1', steps: [] }));
+    const invalid = await run(['plan', '--profile', broken, '--slo', 'p95=200ms']);
+    expect(invalid.code).toBe(ExitCode.Usage);
+    expect(invalid.err).toContain(`invalid capacity profile:\n  ${broken}: measuredAt:`);
+    const tight = await run(['plan', '--profile', profile, '--slo', 'p95=5ms']);
+    expect(tight).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringMatching(/no measured rate meets p95=5ms/),
+    });
+  });
+});
+
+describe('mlscale simulate --profile', () => {
+  it('simulates the step load for each HPA and writes the chart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-sim-'));
+    const svg = join(dir, 'sim.svg');
+    const result = await run([
+      'simulate',
+      '--profile',
+      profile,
+      '--load',
+      load,
+      '--hpa',
+      guide,
+      '--svg',
+      svg,
+      '--timeline',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.out).toContain('pod: 395 req/s at most');
+    expect(result.out).toMatch(/^model-server-hpa \(guide-hpa\.yaml\)\s+\d+\s+\d+ s\s+30 s/m);
+    expect(readFileSync(svg, 'utf8')).toContain('SLO p95=200ms');
+  });
+
+  it('validates its flags', async () => {
+    expect((await run(['simulate', '--profile', profile, '--hpa', guide])).err).toMatch(
+      /needs both --profile <json> and --load <csv>/,
+    );
+    const mixed = await run([
+      'simulate',
+      '--profile',
+      profile,
+      '--load',
+      load,
+      '--trace',
+      trace,
+      '--hpa',
+      guide,
+    ]);
+    expect(mixed).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringMatching(/give one or the other/),
+    });
+    const step = await run([
+      'simulate',
+      '--profile',
+      profile,
+      '--load',
+      load,
+      '--hpa',
+      guide,
+      '--step-at',
+      '9999',
+    ]);
+    expect(step).toMatchObject({
+      code: ExitCode.Usage,
+      err: '--step-at 9999 is outside the load trace (0 to 600 s)',
+    });
+  });
+});
+
+describe('mlscale simulate --trace flag checks', () => {
+  it('rejects an unknown chart metric and a step outside the trace', async () => {
+    const metric = await run([
+      'simulate',
+      '--trace',
+      trace,
+      '--hpa',
+      guide,
+      '--chart-metric',
+      'nope',
+    ]);
+    expect(metric.code).toBe(ExitCode.Usage);
+    expect(metric.err).toMatch(
+      /^--chart-metric "nope" is not in the trace \(metrics: http_request_duration_seconds_avg, /,
+    );
+    const step = await run(['simulate', '--trace', trace, '--hpa', guide, '--step-at', '9999']);
+    expect(step).toMatchObject({
+      code: ExitCode.Usage,
+      err: '--step-at 9999 is outside the trace (0 to 580 s)',
+    });
+  });
+
+  it('makes an unwritable --svg a usage error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-sim-'));
+    const file = join(dir, 'file');
+    writeFileSync(file, '');
+    const result = await run([
+      'simulate',
+      '--trace',
+      trace,
+      '--hpa',
+      guide,
+      '--svg',
+      join(file, 'sim.svg'),
+    ]);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.err).toMatch(
+      /^cannot write or open .*\/file\/sim\.svg: a part of the path is not a folder$/,
+    );
+  });
+});
