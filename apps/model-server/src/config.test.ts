@@ -17,6 +17,7 @@ describe('loadConfig', () => {
       workerNice: 10,
       batchMaxSize: 32,
       batchMaxWaitMs: 0,
+      emulatedDevice: null,
       maxConcurrency: Number.POSITIVE_INFINITY,
       maxQueue: Number.POSITIVE_INFINITY,
       bodyLimitBytes: 'auto',
@@ -136,6 +137,21 @@ describe('loadConfig', () => {
       }),
     ).toThrow(
       "invalid configuration: BODY_LIMIT_BYTES must be a whole number ≥ 1, got '0'; HEADERS_TIMEOUT_MS must be a whole number 100…3600000, got 'soon'; BODY_TIMEOUT_MS must be a whole number 100…3600000, got '10'; KEEP_ALIVE_TIMEOUT_MS must be a whole number 100…3600000, got '-1'; MAX_RECEIVING must be a whole number 1…1000000, got '0'; MAX_WAIT_MS must be a whole number ≥ 1, got '0'",
+    );
+  });
+
+  it('reads the emulated device, off unless a time is set', () => {
+    expect(loadConfig({ EMULATED_DEVICE_MS: '20' }).emulatedDevice).toEqual({
+      batchMs: 20,
+      rowMs: 0,
+    });
+    expect(loadConfig({ EMULATED_DEVICE_ROW_MS: '0.5' }).emulatedDevice).toEqual({
+      batchMs: 0,
+      rowMs: 0.5,
+    });
+    expect(loadConfig({ EMULATED_DEVICE_MS: '0' }).emulatedDevice).toBeNull();
+    expect(() => loadConfig({ EMULATED_DEVICE_MS: 'fast', EMULATED_DEVICE_ROW_MS: '-1' })).toThrow(
+      "EMULATED_DEVICE_MS must be a number of milliseconds 0…60000, got 'fast'; EMULATED_DEVICE_ROW_MS must be a number of milliseconds 0…60000, got '-1'",
     );
   });
 

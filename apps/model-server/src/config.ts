@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableCpus } from './cpus.js';
+import type { EmulatedDevice } from './inference/emulated-device.js';
 
 /** Log levels pino knows. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,6 +22,8 @@ export interface Config {
   workerNice: number;
   batchMaxSize: number;
   batchMaxWaitMs: number;
+  /** A test device (EMULATED_DEVICE_MS, EMULATED_DEVICE_ROW_MS); null: off, the real model only. */
+  emulatedDevice: EmulatedDevice | null;
   /** Requests worked on at once; Infinity: no limit (the queue only measures). */
   maxConcurrency: number;
   /** Requests that may wait beyond maxConcurrency; Infinity: no limit. */
@@ -148,6 +151,20 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
       batchMaxWaitMs = 0;
     }
   }
+  const deviceMs = (name: string) => {
+    const raw = value(name);
+    if (raw === undefined) return 0;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || n > 60_000) {
+      problems.push(`${name} must be a number of milliseconds 0…60000, got '${raw}'`);
+      return 0;
+    }
+    return n;
+  };
+  const emulated = {
+    batchMs: deviceMs('EMULATED_DEVICE_MS'),
+    rowMs: deviceMs('EMULATED_DEVICE_ROW_MS'),
+  };
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),
     host: value('HOST') ?? '0.0.0.0',
@@ -161,6 +178,7 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     workerNice: integer('WORKER_NICE', 10, 0, 19),
     batchMaxSize: integer('BATCH_MAX_SIZE', 32, 1, 65536),
     batchMaxWaitMs,
+    emulatedDevice: emulated.batchMs > 0 || emulated.rowMs > 0 ? emulated : null,
     maxConcurrency: optionalLimit('MAX_CONCURRENCY', 1),
     maxQueue: optionalLimit('MAX_QUEUE', 0),
     bodyLimitBytes: autoOr('BODY_LIMIT_BYTES', 1),

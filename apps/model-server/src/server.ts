@@ -17,6 +17,7 @@ import { setupGpuProbe } from './gpu.js';
 import { autoBodyLimit } from './http/body-limit.js';
 import type { ServerState } from './http/health.js';
 import { answerClientError, dropLintFailingDefaults, serverTimeouts } from './http/limits.js';
+import { registerEmulatedDeviceInfo } from './inference/emulated-device-info.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
 
@@ -101,6 +102,12 @@ export async function startServer({
   const tracker = new ConnectionTracker(server);
   const port = await listen(server, config.port, config.host);
   logger.info({ host: config.host, port }, 'listening; loading the model');
+  if (config.emulatedDevice) {
+    logger.warn(
+      { emulatedDevice: config.emulatedDevice },
+      "EMULATED DEVICE: every batch holds its worker batchMs + rowMs per row on top of the model; a test device, not this model's real speed",
+    );
+  }
 
   let pool: InferencePool | undefined;
   let gpu: { close(): void } | undefined;
@@ -115,6 +122,7 @@ export async function startServer({
       nice: config.workerNice,
       batchMaxSize: config.batchMaxSize,
       batchMaxWaitMs: config.batchMaxWaitMs,
+      ...(config.emulatedDevice ? { emulatedDevice: config.emulatedDevice } : {}),
       ...(worker ? { worker } : {}),
       onBatch: (event) => batchSize?.observe(event.rows),
       onWorkerError: (error) =>
@@ -133,6 +141,7 @@ export async function startServer({
     });
     // `model` and `version` on the serving series (the inference histogram, HTTP, queue, GPU).
     const metricLabels = modelLabels(config);
+    if (config.emulatedDevice) registerEmulatedDeviceInfo(registry, config.emulatedDevice);
     try {
       gpu = setupGpuProbe({
         mode: config.gpuProbe,
@@ -180,6 +189,7 @@ export async function startServer({
         batchMaxWaitMs: config.batchMaxWaitMs,
         bodyLimitBytes: bodyLimit.bytes,
         bodyLimitBasis: bodyLimit.basis,
+        emulatedDevice: config.emulatedDevice ?? 'off',
         warmupSeconds: pool.warmupSeconds,
       },
       'model warm; ready',

@@ -31,6 +31,30 @@ export {
   type SeriesLabels,
   seriesMatches,
 } from './adapter/series.js';
+// Calibration: one pod's capacity under an open-loop ramp (what `mlscale calibrate` runs).
+export { renderCapacitySvg } from './calibrate/chart.js';
+export {
+  CalibrationError,
+  type CalibrationOptions,
+  type CalibrationProgress,
+  calibrate,
+  measureStep,
+} from './calibrate/ramp.js';
+export { formatProfileTable, formatStepLine } from './calibrate/report.js';
+export { highestRateMeeting, stepMeetsSlo } from './calibrate/slo.js';
+// The capacity profile: what calibrate writes and plan and simulate --profile read.
+export {
+  CAPACITY_PROFILE_SCHEMA,
+  type CapacityProfile,
+  type CapacityStep,
+  type LatencySummary,
+} from './capacity/profile.js';
+export {
+  formatSlo,
+  type LatencySlo,
+  type LatencyStatistic,
+  parseSlo,
+} from './capacity/slo.js';
 // The chain check (what `mlscale check` runs).
 export { checkChain } from './chain/check.js';
 export { type ExposedSample, type Exposition, parseExposition } from './chain/exposition.js';
@@ -99,6 +123,22 @@ export type {
   ScalingRules,
   Tolerances,
 } from './hpa/types.js';
+// Open-loop load: requests at a fixed arrival rate or a rate trace, latency from the intended send time.
+export {
+  type ArrivalProcess,
+  arrivalTimes,
+  type RateFunction,
+  type RatePoint,
+  rateFromTrace,
+} from './load/arrivals.js';
+export { percentile, summarizeLatency } from './load/latency.js';
+export {
+  type OpenLoop,
+  type OpenLoopOptions,
+  type OpenLoopTotals,
+  type RequestResult,
+  startOpenLoop,
+} from './load/open-loop.js';
 // Prometheus: the HTTP API client and PromQL checks.
 export {
   type Labels,

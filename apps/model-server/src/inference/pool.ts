@@ -1,6 +1,7 @@
 // A pool of inference workers with dynamic batching: requests that arrive while every worker is busy
 // wait in one queue and go out together, merged along the batch dimension, when a worker frees up.
 import type { Worker } from 'node:worker_threads';
+import type { EmulatedDevice } from './emulated-device.js';
 import type { FromWorker, ModelSignature, TensorSpec, ToWorker, WorkerInit } from './protocol.js';
 import { defaultWorkerEntry, type Spawned, spawn, type WorkerEntry } from './spawn.js';
 import { allocate, elementCount, ownsBuffer, type TensorData } from './tensors.js';
@@ -38,6 +39,11 @@ export interface InferencePoolOptions {
    * queue goes at once. @default 0
    */
   batchMaxWaitMs?: number;
+  /**
+   * A test device: every run also holds its worker `batchMs + rowMs × rows` ms, without using
+   * CPU, and the time counts as the run's. @default undefined (off)
+   */
+  emulatedDevice?: EmulatedDevice;
   /** Called after every run. */
   onBatch?: (event: BatchEvent) => void;
   /** Called when a worker dies; the pool starts a replacement. */
@@ -55,8 +61,10 @@ export interface InferenceResult {
   batchRequests: number;
 }
 
-type ResolvedOptions = Required<Omit<InferencePoolOptions, 'onBatch' | 'onWorkerError'>> &
-  Pick<InferencePoolOptions, 'onBatch' | 'onWorkerError'>;
+type ResolvedOptions = Required<
+  Omit<InferencePoolOptions, 'onBatch' | 'onWorkerError' | 'emulatedDevice'>
+> &
+  Pick<InferencePoolOptions, 'onBatch' | 'onWorkerError' | 'emulatedDevice'>;
 
 interface Job {
   feeds: Record<string, TensorData>;
@@ -153,6 +161,12 @@ export class InferencePool {
     if (!(resolved.batchMaxWaitMs >= 0)) {
       throw new RangeError(`batchMaxWaitMs must be ≥ 0, got ${resolved.batchMaxWaitMs}`);
     }
+    const device = resolved.emulatedDevice;
+    if (device && !(device.batchMs >= 0 && device.rowMs >= 0)) {
+      throw new RangeError(
+        `emulatedDevice times must be ≥ 0 ms, got batchMs ${device.batchMs}, rowMs ${device.rowMs}`,
+      );
+    }
     const init: WorkerInit = {
       modelPath: resolved.modelPath,
       intraOpThreads: resolved.intraOpThreads,
@@ -160,6 +174,7 @@ export class InferencePool {
       nice: resolved.nice,
       // One small and one full batch, so the first real requests of either size find warm kernels.
       warmupBatchSizes: [...new Set([1, resolved.batchMaxSize])],
+      ...(device ? { emulatedDevice: { batchMs: device.batchMs, rowMs: device.rowMs } } : {}),
     };
     const started = await Promise.allSettled(
       Array.from({ length: resolved.workers }, () => spawn(resolved.worker, init)),

@@ -1,4 +1,5 @@
 // Messages between the inference pool (HTTP thread) and its workers.
+import type { EmulatedDevice } from './emulated-device.js';
 import type { NumericType, TensorData } from './tensors.js';
 
 /** One input or output of the model as its metadata declares it (string dims are symbolic). */
@@ -23,6 +24,8 @@ export interface WorkerInit {
   nice: number;
   /** Batch sizes to run once on zero inputs before reporting ready (empty: no warm-up). */
   warmupBatchSizes: number[];
+  /** When set, every run also holds the worker as this test device says (not during warm-up). */
+  emulatedDevice?: EmulatedDevice;
 }
 
 /** Pool → worker. */

@@ -4,6 +4,7 @@ import { readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { emulatedBatchMs, holdWorker } from './emulated-device.js';
 import type { FromWorker, ModelSignature, TensorSpec, ToWorker, WorkerInit } from './protocol.js';
 import {
   allocate,
@@ -132,6 +133,10 @@ async function main(port: NonNullable<typeof parentPort>, init: WorkerInit) {
       }
       const t0 = performance.now();
       const results = await session.run(feeds);
+      if (init.emulatedDevice) {
+        const rows = Object.values(message.feeds)[0]?.dims[0] ?? 1;
+        holdWorker(emulatedBatchMs(init.emulatedDevice, rows));
+      }
       const seconds = (performance.now() - t0) / 1000;
       const outputs: Record<string, TensorData> = {};
       const transfer: ArrayBuffer[] = [];

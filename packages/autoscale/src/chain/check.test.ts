@@ -317,6 +317,10 @@ describe('parseExposition', () => {
     expect([...parsed.families]).toEqual([['a', 'counter']]);
     expect([...parsed.names]).toEqual(['a_total', 'b', 'not']);
     expect(parsed.samples[0]?.labels).toEqual({ x: 'q"uote', y: 'b' });
+    expect(parsed.samples.map((sample) => sample.value)).toEqual([1, 2, Number.NaN]);
+    expect(parseExposition('x_bucket{le="+Inf"} +Inf\n').samples[0]?.value).toBe(
+      Number.POSITIVE_INFINITY,
+    );
   });
 });
 

@@ -3,6 +3,8 @@ export interface ExposedSample {
   /** Sample name, suffix included (`x_bucket`, `x_total`). */
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The sample's value (`+Inf`, `-Inf` and `NaN` as numbers; NaN where the line has no number). */
+  readonly value: number;
 }
 
 /** What a `/metrics` page holds: metric families with their types, and every sample. */
@@ -25,6 +27,12 @@ function parseLabels(text: string): Record<string, string> {
   return labels;
 }
 
+function sampleValue(text: string): number {
+  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
 /**
  * Parses the Prometheus text format (and the OpenMetrics text format, which shares its sample
  * lines) far enough to know which series a scrape would store. Malformed lines are skipped.
@@ -45,10 +53,14 @@ export function parseExposition(text: string): Exposition {
       if (type?.[1] && type[2]) families.set(type[1], type[2]);
       continue;
     }
-    const sample = /^([A-Za-z_:][A-Za-z0-9_:]*)(\{(.*)\})?\s+\S+/.exec(line);
+    const sample = /^([A-Za-z_:][A-Za-z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
     if (!sample?.[1]) continue;
     const name = sample[1];
-    samples.push({ name, labels: sample[3] ? parseLabels(sample[3]) : {} });
+    samples.push({
+      name,
+      labels: sample[3] ? parseLabels(sample[3]) : {},
+      value: sampleValue(sample[4] ?? ''),
+    });
     names.add(name);
   }
   return { families, samples, names };

@@ -10,6 +10,8 @@ export const ExitCode = {
   PrometheusUnreachable: 3,
   /** Prometheus answered with an error (invalid query, HTTP error, not a Prometheus API). */
   PrometheusError: 4,
+  /** The pod under test (`mlscale calibrate`) could not be reached or refused the first request. */
+  TargetUnreachable: 5,
   /** An unexpected internal error (a bug: please report it). */
   Internal: 70,
 } as const;

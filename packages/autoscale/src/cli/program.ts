@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { PrometheusClient } from '../prometheus/client.js';
 import { PrometheusError } from '../prometheus/errors.js';
+import { registerCalibrateCommand } from './calibrate.js';
 import { registerCheckCommand } from './check.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { registerPlanCommand } from './plan.js';
@@ -28,6 +29,7 @@ export function buildProgram(
   registerSimulateCommand(program, makeClient);
   registerWatchCommand(program, makeClient);
   registerCheckCommand(program);
+  registerCalibrateCommand(program);
   registerPlanCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;

@@ -1,0 +1,179 @@
+/**
+ * The capacity chart: latency (p50, p95, p99) and the pod's mean queue depth against the arrival
+ * rate, one point per ramp step. Hand-written SVG, like the simulate chart: no dependencies.
+ */
+import type { CapacityProfile } from '../capacity/profile.js';
+import { formatSlo, type LatencySlo } from '../capacity/slo.js';
+
+const WIDTH = 760;
+const LEFT = 70;
+const RIGHT = 24;
+const PANEL = { latency: { top: 48, height: 230 }, depth: { top: 330, height: 140 } };
+const HEIGHT = 520;
+const COLORS = { p50: '#1b9e77', p95: '#d95f02', p99: '#7570b3', depth: '#1f78b4' };
+
+/** Round tick values covering [0, max]: steps of 1, 2 or 5 × 10^k, about `count` of them. */
+export function roundTicks(max: number, count = 5): number[] {
+  if (!(max > 0)) return [0, 1];
+  const raw = max / count;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const ticks: number[] = [];
+  // Up to the first tick at or above max, so the axis always covers the data.
+  for (let i = 0; ; i++) {
+    const v = Number((i * step).toPrecision(12));
+    ticks.push(v);
+    if (v >= max) return ticks;
+  }
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+function polyline(points: [number, number][], color: string, dash = ''): string {
+  if (points.length === 0) return '';
+  const d = points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
+  const dots = points
+    .map(([x, y]) => `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`)
+    .join('');
+  return `<polyline fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${d}"/>${dots}`;
+}
+
+/**
+ * Renders a profile as an SVG chart.
+ *
+ * @param profile - from `mlscale calibrate`
+ * @param options - an objective to draw as a line, and a title
+ * @returns the SVG document
+ * @example
+ * writeFileSync('capacity.svg', renderCapacitySvg(profile, { slo: { statistic: 'p95', seconds: 0.2 } }));
+ */
+export function renderCapacitySvg(
+  profile: CapacityProfile,
+  options: { slo?: LatencySlo; title?: string } = {},
+): string {
+  const steps = profile.steps;
+  const plotWidth = WIDTH - LEFT - RIGHT;
+  const xTicks = roundTicks(Math.max(1, ...steps.map((s) => s.offeredRps)) * 1.05);
+  const xMax = xTicks[xTicks.length - 1] as number;
+  const x = (rps: number) => LEFT + (rps / xMax) * plotWidth;
+
+  const latencyMs = (v: number) => (Number.isFinite(v) ? v * 1000 : Number.NaN);
+  const sloMs = options.slo ? options.slo.seconds * 1000 : 0;
+  const latencyTicks = roundTicks(
+    Math.max(sloMs * 1.2, ...steps.map((s) => latencyMs(s.latency.p99)).filter(Number.isFinite)),
+  );
+  const latencyMax = latencyTicks[latencyTicks.length - 1] as number;
+  const yLatency = (ms: number) =>
+    PANEL.latency.top + PANEL.latency.height * (1 - Math.min(ms, latencyMax) / latencyMax);
+  const depths = steps.map((s) => s.server.meanQueueDepth);
+  const depthTicks = roundTicks(Math.max(1, ...depths.filter((d): d is number => d !== null)), 4);
+  const depthMax = depthTicks[depthTicks.length - 1] as number;
+  const yDepth = (d: number) => PANEL.depth.top + PANEL.depth.height * (1 - d / depthMax);
+
+  const parts: string[] = [];
+  const text = (tx: number, ty: number, body: string, extra = '') =>
+    parts.push(`<text x="${tx.toFixed(1)}" y="${ty.toFixed(1)}"${extra}>${escapeXml(body)}</text>`);
+  const title =
+    options.title ??
+    `Capacity of ${profile.target.url}${profile.target.emulatedDevice ? ` (emulated device: ${profile.target.emulatedDevice.batchMs} ms/batch + ${profile.target.emulatedDevice.rowMs} ms/row)` : ''}`;
+  text(LEFT, 24, title, ' font-size="14" font-weight="bold"');
+
+  for (const [panel, ticks, y, unit] of [
+    [PANEL.latency, latencyTicks, yLatency, 'latency (ms), from intended send time'],
+    [PANEL.depth, depthTicks, yDepth, 'mean queue depth (pod)'],
+  ] as const) {
+    for (const t of ticks) {
+      const ty = y(t);
+      parts.push(
+        `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#e5e5e5"/>`,
+      );
+      text(LEFT - 8, ty + 4, String(t), ' text-anchor="end" font-size="11"');
+    }
+    for (const t of xTicks) {
+      text(x(t), panel.top + panel.height + 16, String(t), ' text-anchor="middle" font-size="11"');
+    }
+    text(LEFT, panel.top - 8, unit, ' font-size="12"');
+    parts.push(
+      `<rect x="${LEFT}" y="${panel.top}" width="${plotWidth}" height="${panel.height}" fill="none" stroke="#999"/>`,
+    );
+  }
+  text(
+    LEFT + plotWidth / 2,
+    HEIGHT - 12,
+    'arrival rate (requests/s)',
+    ' text-anchor="middle" font-size="12"',
+  );
+
+  if (options.slo) {
+    const ty = yLatency(sloMs);
+    parts.push(
+      `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#c00" stroke-dasharray="6 4"/>`,
+    );
+    text(
+      WIDTH - RIGHT - 4,
+      ty - 4,
+      `SLO ${formatSlo(options.slo)}`,
+      ' text-anchor="end" font-size="11" fill="#c00"',
+    );
+  }
+  if (profile.saturationRps !== null) {
+    const sx = x(profile.saturationRps);
+    for (const panel of [PANEL.latency, PANEL.depth]) {
+      parts.push(
+        `<line x1="${sx.toFixed(1)}" x2="${sx.toFixed(1)}" y1="${panel.top}" y2="${panel.top + panel.height}" stroke="#999" stroke-dasharray="3 3"/>`,
+      );
+    }
+    text(
+      sx - 4,
+      PANEL.latency.top + 14,
+      'saturated',
+      ' text-anchor="end" font-size="11" fill="#666"',
+    );
+  }
+
+  const series = (pick: (s: (typeof steps)[number]) => number) =>
+    steps
+      .map((s) => [x(s.offeredRps), pick(s)] as [number, number])
+      .filter(([, v]) => Number.isFinite(v));
+  const legend: [string, string, string][] = [];
+  for (const [key, dash] of [
+    ['p50', ''],
+    ['p95', '6 3'],
+    ['p99', '2 3'],
+  ] as const) {
+    const color = COLORS[key];
+    parts.push(
+      polyline(
+        series((s) => latencyMs(s.latency[key])).map(([px, v]) => [px, yLatency(v)]),
+        color,
+        dash,
+      ),
+    );
+    legend.push([key, color, dash]);
+  }
+  parts.push(
+    polyline(
+      series((s) => s.server.meanQueueDepth ?? Number.NaN).map(([px, v]) => [px, yDepth(v)]),
+      COLORS.depth,
+    ),
+  );
+  legend.forEach(([label, color, dash], i) => {
+    const lx = LEFT + 10 + i * 70;
+    const ly = PANEL.latency.top + 14;
+    parts.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+    );
+    text(lx + 26, ly, label, ' font-size="11"');
+  });
+
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>`,
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RequestResult } from '../load/open-loop.js';
+import { closeFakePods, fakePod } from './fake-pod.fixture.js';
+import { CalibrationError, type CalibrationProgress, calibrate, measureStep } from './ramp.js';
+
+afterEach(closeFakePods);
+
+function result(intendedMs: number, latencyMs: number, status: number | null = 200): RequestResult {
+  return {
+    intendedMs,
+    sentMs: intendedMs,
+    doneMs: intendedMs + latencyMs,
+    latencyMs,
+    status,
+    target: 'x',
+  };
+}
+
+describe('measureStep', () => {
+  const server = {
+    meanQueueDepth: null,
+    meanWaitSeconds: null,
+    meanBatchSize: null,
+    meanInferenceSeconds: null,
+  };
+
+  it('counts requests meant for the window, and answers completed in it', () => {
+    const results = [
+      result(500, 10), // before the window
+      ...Array.from({ length: 100 }, (_, i) => result(1000 + i * 10, 20)),
+      result(1994, 1000, 503),
+      result(1995, 5, 503),
+    ];
+    const step = measureStep(100, { fromMs: 1000, toMs: 2000 }, results, server);
+    expect(step).toMatchObject({ sent: 102, ok: 100, rejected: 2, errors: 0, durationSeconds: 1 });
+    // The last two answers land at 2000 and 2010 ms, after the window.
+    expect(step.achievedRps).toBe(98);
+    expect(step.latency.p50).toBeCloseTo(0.02, 9);
+    // 2 shed in 102 is above 1 %: past what the pod serves.
+    expect(step.saturated).toBe(true);
+  });
+
+  it('calls a step saturated when latency keeps growing through the window', () => {
+    const growing = Array.from({ length: 100 }, (_, i) => result(i * 10, 20 + i * 5));
+    const steady = Array.from({ length: 100 }, (_, i) => result(i * 10, 20 + (i % 7)));
+    const window = { fromMs: 0, toMs: 1000 };
+    // Answers complete after the window for the growing one; count completions generously here.
+    expect(measureStep(50, window, growing, server).saturated).toBe(true);
+    expect(measureStep(100, window, steady, server).saturated).toBe(false);
+    // A stall of the machine mid-window: latency rises, then falls back (the last fifth is still
+    // 80 ms above the first, but below the fourth). Not saturation.
+    const bump = Array.from({ length: 100 }, (_, i) =>
+      result(i * 10, i >= 50 && i < 90 ? 400 : i >= 90 ? 100 : 20),
+    );
+    expect(measureStep(50, window, bump, server).saturated).toBe(false);
+  });
+});
+
+describe('calibrate', () => {
+  it('does not stop at an isolated saturated step: a second one in a row confirms', async () => {
+    // Capacity 50 req/s. Steps 20, 40, 60, 80: the first saturated one (60) is confirmed by 80.
+    const url = await fakePod(20);
+    const profile = await calibrate({
+      url,
+      body: '{}',
+      startRps: 20,
+      stepRps: 20,
+      stepSeconds: 1,
+      warmupSeconds: 0.25,
+    });
+    expect(profile.steps.at(-1)?.saturated).toBe(true);
+    expect(profile.steps.at(-2)?.saturated).toBe(true);
+    expect(profile.saturationRps).toBe(profile.steps.at(-2)?.offeredRps);
+  }, 60_000);
+
+  it('ramps until the pod saturates and measures its capacity and queue', async () => {
+    // Capacity 50 req/s: 25 is comfortable, 100 is twice too much.
+    const url = await fakePod(20);
+    const events: CalibrationProgress[] = [];
+    const profile = await calibrate({
+      url,
+      body: '{"features":[1]}',
+      startRps: 25,
+      stepRps: 75,
+      stepSeconds: 2,
+      warmupSeconds: 0.5,
+      stopAfterSaturated: 1,
+      onProgress: (e) => events.push(e),
+    });
+    expect(profile.steps.map((s) => [s.offeredRps, s.saturated])).toEqual([
+      [25, false],
+      [100, true],
+    ]);
+    expect(profile.saturationRps).toBe(100);
+    const [calm, flatOut] = profile.steps;
+    // Never faster than one request per 20 ms, however fast the machine.
+    expect(profile.peakAchievedRps).toBeLessThanOrEqual(52);
+    expect(flatOut?.achievedRps).toBe(profile.peakAchievedRps);
+    expect(profile.maxSustainableRps).toBe(calm?.achievedRps);
+    // Offered twice its capacity, the queue grows: far deeper than at a quarter load.
+    expect(flatOut?.server.meanQueueDepth).toBeGreaterThan(5 * (calm?.server.meanQueueDepth ?? 1));
+    expect(flatOut?.server.meanBatchSize).toBeNull();
+    expect(profile.target).toMatchObject({
+      url: `${url}/predict`,
+      bodyBytes: 16,
+      emulatedDevice: null,
+    });
+    expect(events.filter((e) => e.kind === 'step').map((e) => e.index)).toEqual([0, 1]);
+  }, 30_000);
+
+  it('fails at once, saying why, when the pod is unreachable or refuses the request', async () => {
+    const url = await fakePod(1);
+    await expect(calibrate({ url, path: '/nope', body: '{}' })).rejects.toThrow(
+      /answered 404 to the first request .*check --path and --body/,
+    );
+    await expect(calibrate({ url: 'http://127.0.0.1:1', body: '{}' })).rejects.toBeInstanceOf(
+      CalibrationError,
+    );
+  });
+
+  it('stops after the step in progress when aborted', async () => {
+    const url = await fakePod(1);
+    const stop = new AbortController();
+    const profile = await calibrate({
+      url,
+      body: '{}',
+      stepSeconds: 0.5,
+      warmupSeconds: 0,
+      onProgress: (e) => {
+        if (e.kind === 'step') stop.abort();
+      },
+      signal: stop.signal,
+    });
+    expect(profile.steps).toHaveLength(1);
+    expect(profile.saturationRps).toBeNull();
+  });
+});

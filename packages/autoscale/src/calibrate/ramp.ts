@@ -1,0 +1,287 @@
+/**
+ * The calibration ramp: open-loop load at increasing fixed arrival rates against one pod, each
+ * step measured by the client (latency from the intended send time) and by the pod's own
+ * counters, until the pod is past saturation.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CAPACITY_PROFILE_SCHEMA,
+  type CapacityProfile,
+  type CapacityStep,
+} from '../capacity/profile.js';
+import type { ArrivalProcess } from '../load/arrivals.js';
+import { percentile, summarizeLatency } from '../load/latency.js';
+import { type RequestResult, startOpenLoop } from '../load/open-loop.js';
+import { type PodCounters, readPodCounters, serverView } from './pod-metrics.js';
+
+/** Options of {@link calibrate}. */
+export interface CalibrationOptions {
+  /** Base URL of the pod (`http://127.0.0.1:8080`). */
+  url: string;
+  /** Path of the inference route. @default '/predict' */
+  path?: string;
+  /** Path of the pod's metrics. @default '/metrics' */
+  metricsPath?: string;
+  /** The request body sent every time (JSON). */
+  body: string;
+  /** Rate of the first step (req/s). @default 10 */
+  startRps?: number;
+  /** Added at every step (req/s). @default 10 */
+  stepRps?: number;
+  /** Seconds each step is measured, after its warm-up. @default 10 */
+  stepSeconds?: number;
+  /** Seconds each step runs before it is measured (the queue settles). @default 3 */
+  warmupSeconds?: number;
+  /** A request unanswered this long fails. @default 10 */
+  timeoutSeconds?: number;
+  /** No step above this rate. @default Infinity */
+  maxRps?: number;
+  /** At most this many steps. @default 50 */
+  maxSteps?: number;
+  /**
+   * Saturated steps in a row before the ramp stops: the second confirms the first, so that a step
+   * the machine disturbed does not end the ramp early. @default 2
+   */
+  stopAfterSaturated?: number;
+  /** Arrival spacing. @default 'uniform' */
+  arrivals?: ArrivalProcess;
+  /** Keep-alive connections to the pod, at most. @default 256 */
+  connections?: number;
+  /** Told what is happening, for a progress display. */
+  onProgress?: (event: CalibrationProgress) => void;
+  /** Stops the ramp after the step in progress (what was measured is returned). */
+  signal?: AbortSignal;
+}
+
+/** What the ramp reports while it runs. */
+export type CalibrationProgress =
+  | { kind: 'step-start'; index: number; offeredRps: number; seconds: number }
+  | { kind: 'tick'; index: number; elapsedSeconds: number; seconds: number; inFlight: number }
+  | { kind: 'step'; index: number; step: CapacityStep };
+
+/** The pod could not be calibrated (unreachable, or refuses the request). */
+export class CalibrationError extends Error {
+  override name = 'CalibrationError';
+}
+
+/** Achieved below this share of offered: the pod does not keep up. */
+const ACHIEVED_SHARE = 0.9;
+/** More than this share of requests failed or shed: past what the pod serves. */
+const FAILED_SHARE = 0.01;
+/**
+ * Latency still growing at the end of the window: the median of the last fifth of the requests is
+ * more than twice, and 50 ms above, that of the first fifth, and the last three fifths do not fall
+ * (a queue that grows without bound rises to the end; a stall of the machine mid-window makes a
+ * bump that falls again, which is not saturation).
+ */
+function latencyGrowing(latencies: readonly number[]): boolean {
+  const size = Math.floor(latencies.length / 5);
+  if (size < 5) return false;
+  const medians = [0, 1, 2, 3, 4].map((i) =>
+    percentile(
+      [...latencies.slice(i * size, (i + 1) * size)].sort((a, b) => a - b),
+      0.5,
+    ),
+  );
+  const [m1, , m3, m4, m5] = medians as [number, number, number, number, number];
+  return m5 > 2 * m1 && m5 - m1 > 0.05 && m4 >= m3 && m5 >= m4;
+}
+
+async function scrape(url: string): Promise<PodCounters | null> {
+  const t0 = performance.now();
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) return null;
+    const text = await response.text();
+    return readPodCounters(text, (t0 + performance.now()) / 2000);
+  } catch {
+    return null;
+  }
+}
+
+async function preflight(url: string, body: string, timeoutSeconds: number): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+    });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    throw new CalibrationError(
+      `cannot reach ${url}: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
+    );
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    throw new CalibrationError(
+      `${url} answered ${response.status} to the first request (${text.slice(0, 200).trim()}); check --path and --body`,
+    );
+  }
+}
+
+/** The offered rate of the first step of the final run of saturated steps, or null. */
+function saturationOf(steps: readonly CapacityStep[]): number | null {
+  let at: number | null = null;
+  for (const step of steps) {
+    if (!step.saturated) at = null;
+    else at ??= step.offeredRps;
+  }
+  return at;
+}
+
+/** Turns one step's client results and the pod's counters into a {@link CapacityStep}. */
+export function measureStep(
+  offeredRps: number,
+  window: { fromMs: number; toMs: number },
+  results: readonly RequestResult[],
+  server: CapacityStep['server'],
+): CapacityStep {
+  const inWindow = results
+    .filter((r) => r.intendedMs >= window.fromMs && r.intendedMs < window.toMs)
+    .sort((a, b) => a.intendedMs - b.intendedMs);
+  const isOk = (r: RequestResult) => r.status !== null && r.status >= 200 && r.status < 300;
+  const ok = inWindow.filter(isOk);
+  const rejected = inWindow.filter((r) => r.status === 503 || r.status === 429).length;
+  const errors = inWindow.length - ok.length - rejected;
+  const durationSeconds = (window.toMs - window.fromMs) / 1000;
+  const answered = results.filter(
+    (r) => isOk(r) && r.doneMs >= window.fromMs && r.doneMs < window.toMs,
+  ).length;
+  const achievedRps = answered / durationSeconds;
+  const latencies = ok.map((r) => r.latencyMs / 1000);
+  const lags = inWindow.map((r) => (r.sentMs - r.intendedMs) / 1000).sort((a, b) => a - b);
+  const saturated =
+    achievedRps < ACHIEVED_SHARE * offeredRps ||
+    rejected + errors > FAILED_SHARE * inWindow.length ||
+    latencyGrowing(latencies);
+  return {
+    offeredRps,
+    achievedRps,
+    durationSeconds,
+    sent: inWindow.length,
+    ok: ok.length,
+    rejected,
+    errors,
+    latency: summarizeLatency(latencies),
+    server,
+    saturated,
+    sendLagP99Seconds: lags.length > 0 ? percentile(lags, 0.99) : 0,
+  };
+}
+
+/**
+ * Runs the ramp against one pod and returns its capacity profile.
+ *
+ * @param options - the pod, the request and the ramp
+ * @throws {CalibrationError} when the pod cannot be reached or refuses the first request
+ * @example
+ * const profile = await calibrate({ url: 'http://127.0.0.1:8080', body, stepRps: 50 });
+ * console.log(profile.maxSustainableRps);
+ */
+export async function calibrate(options: CalibrationOptions): Promise<CapacityProfile> {
+  const {
+    url,
+    path = '/predict',
+    metricsPath = '/metrics',
+    body,
+    startRps = 10,
+    stepRps = 10,
+    stepSeconds = 10,
+    warmupSeconds = 3,
+    timeoutSeconds = 10,
+    maxRps = Number.POSITIVE_INFINITY,
+    maxSteps = 50,
+    stopAfterSaturated = 2,
+    arrivals = 'uniform',
+    connections = 256,
+    onProgress,
+    signal,
+  } = options;
+  const base = url.replace(/\/+$/, '');
+  await preflight(`${base}${path}`, body, timeoutSeconds);
+  const metricsUrl = `${base}${metricsPath}`;
+  const first = await scrape(metricsUrl);
+
+  const steps: CapacityStep[] = [];
+  let saturatedSteps = 0;
+  for (let index = 0; index < maxSteps && !signal?.aborted; index++) {
+    const offeredRps = startRps + index * stepRps;
+    if (offeredRps > maxRps) break;
+    const total = warmupSeconds + stepSeconds;
+    onProgress?.({ kind: 'step-start', index, offeredRps, seconds: total });
+    const results: RequestResult[] = [];
+    const load = startOpenLoop({
+      targets: base,
+      path,
+      body,
+      rate: offeredRps,
+      durationSeconds: total,
+      timeoutMs: timeoutSeconds * 1000,
+      connectionsPerTarget: connections,
+      arrivals,
+      seed: index + 1,
+      onResult: (r) => results.push(r),
+    });
+    const ticker = setInterval(
+      () =>
+        onProgress?.({
+          kind: 'tick',
+          index,
+          elapsedSeconds: load.elapsedSeconds(),
+          seconds: total,
+          inFlight: load.inFlight(),
+        }),
+      1000,
+    );
+    try {
+      await sleep(Math.max(0, warmupSeconds * 1000 - load.elapsedSeconds() * 1000));
+      const fromMs = load.elapsedSeconds() * 1000;
+      const before = await scrape(metricsUrl);
+      await sleep(Math.max(0, total * 1000 - load.elapsedSeconds() * 1000));
+      const toMs = load.elapsedSeconds() * 1000;
+      const after = await scrape(metricsUrl);
+      await load.done;
+      const server =
+        before && after
+          ? serverView(before, after)
+          : {
+              meanQueueDepth: null,
+              meanWaitSeconds: null,
+              meanBatchSize: null,
+              meanInferenceSeconds: null,
+            };
+      const step = measureStep(offeredRps, { fromMs, toMs }, results, server);
+      steps.push(step);
+      onProgress?.({ kind: 'step', index, step });
+      saturatedSteps = step.saturated ? saturatedSteps + 1 : 0;
+      if (saturatedSteps >= stopAfterSaturated) break;
+    } finally {
+      clearInterval(ticker);
+      load.stop();
+    }
+  }
+
+  const unsaturated = steps.filter((s) => !s.saturated);
+  return {
+    schema: CAPACITY_PROFILE_SCHEMA,
+    measuredAt: new Date().toISOString(),
+    target: {
+      url: `${base}${path}`,
+      bodyBytes: Buffer.byteLength(body),
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+      model: first?.model ?? null,
+      emulatedDevice: first?.emulatedDevice ?? null,
+    },
+    ramp: { startRps, stepRps, stepSeconds, warmupSeconds, timeoutSeconds },
+    steps,
+    maxSustainableRps: Math.max(0, ...unsaturated.map((s) => s.achievedRps)),
+    // The first step of the saturated run the ramp ended on (an isolated saturated step before it,
+    // followed by an unsaturated one, was the machine, not the pod).
+    saturationRps: saturationOf(steps),
+    peakAchievedRps: Math.max(0, ...steps.map((s) => s.achievedRps)),
+  };
+}

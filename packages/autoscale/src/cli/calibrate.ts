@@ -1,0 +1,288 @@
+/** `mlscale calibrate <url>`: measure one pod's capacity with an open-loop ramp. */
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { renderCapacitySvg } from '../calibrate/chart.js';
+import { CalibrationError, type CalibrationProgress, calibrate } from '../calibrate/ramp.js';
+import { formatProfileTable, formatStepLine } from '../calibrate/report.js';
+import { highestRateMeeting } from '../calibrate/slo.js';
+import type { CapacityProfile } from '../capacity/profile.js';
+import { formatSlo, type LatencySlo, parseSlo } from '../capacity/slo.js';
+import { CliError, ExitCode } from './exit-codes.js';
+import { readText } from './files.js';
+import { numberArg } from './simulate.js';
+
+interface CalibrateFlags {
+  path: string;
+  metricsPath: string;
+  body?: string;
+  startRps: number;
+  stepRps: number;
+  stepSeconds: number;
+  warmupSeconds: number;
+  timeout: number;
+  maxRps?: number;
+  maxSteps: number;
+  connections: number;
+  arrivals: 'uniform' | 'poisson';
+  slo?: LatencySlo;
+  out: string;
+  svg?: string;
+  json?: boolean;
+}
+
+/** The request calibrate sends when no `--body` is given: the guide's 768 features. */
+export function defaultPredictBody(): string {
+  return JSON.stringify({ features: Array.from({ length: 768 }, (_, i) => ((i % 17) - 8) / 8) });
+}
+
+function integerArg(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min) {
+      throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
+    }
+    return n;
+  };
+}
+
+function positiveArg(name: string) {
+  return (value: string): number => {
+    const n = numberArg(name, { min: 0 })(value);
+    if (n === 0) throw new InvalidArgumentError(`${name} must be a number > 0`);
+    return n;
+  };
+}
+
+function sloArg(value: string): LatencySlo {
+  const parsed = parseSlo(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
+  return parsed.value;
+}
+
+function checkWritable(file: string, flag: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new CliError(`${flag} ${file}: cannot write in ${dir}`, ExitCode.Usage);
+  }
+}
+
+function baseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new CliError(
+      `"${value}" is not a URL: give the pod's base URL, e.g. http://127.0.0.1:8080`,
+      ExitCode.Usage,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CliError(`"${value}": only http and https URLs can be calibrated`, ExitCode.Usage);
+  }
+  if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new CliError(
+      `"${value}": give the base URL only (the route goes in --path, default /predict)`,
+      ExitCode.Usage,
+    );
+  }
+  return url.origin;
+}
+
+/** Writes progress to stderr: a line per step, and a live status line on a terminal. */
+function progressPrinter(stream: NodeJS.WriteStream): (event: CalibrationProgress) => void {
+  const live = stream.isTTY === true;
+  return (event) => {
+    if (event.kind === 'step-start') {
+      if (!live)
+        stream.write(
+          `step ${event.index + 1}: ${event.offeredRps} req/s for ${event.seconds} s...\n`,
+        );
+    } else if (event.kind === 'tick') {
+      if (live) {
+        stream.write(
+          `\r\x1b[Kstep ${event.index + 1}: ${Math.floor(event.elapsedSeconds)}/${event.seconds} s, ${event.inFlight} in flight`,
+        );
+      }
+    } else {
+      stream.write(
+        `${live ? '\r\x1b[K' : ''}step ${event.index + 1}: ${formatStepLine(event.step)}\n`,
+      );
+    }
+  };
+}
+
+/**
+ * A short account of the profile: capacity, the device, the SLO's rate.
+ *
+ * @param profile - the measured profile
+ * @param slo - the objective asked for, if any
+ */
+export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): string {
+  const lines: string[] = [];
+  const saturation =
+    profile.saturationRps === null
+      ? 'never saturated: raise --max-rps or --max-steps to find the limit'
+      : `saturated at ${profile.saturationRps} req/s offered`;
+  lines.push(
+    `capacity: ${profile.maxSustainableRps.toFixed(1)} req/s sustained, ${(profile.peakAchievedRps ?? 0).toFixed(1)} req/s flat out (${saturation})`,
+  );
+  const device = profile.target.emulatedDevice;
+  if (device) {
+    lines.push(
+      `emulated device: ${device.batchMs} ms per batch + ${device.rowMs} ms per row (a test device, not the model's real speed)`,
+    );
+  }
+  const lag = Math.max(0, ...profile.steps.map((s) => s.sendLagP99Seconds ?? 0));
+  if (lag > 0.02) {
+    lines.push(
+      `warning: the generator sent requests up to ${Math.round(lag * 1000)} ms late (p99): this machine was busy, the figures are pessimistic`,
+    );
+  }
+  if (slo) {
+    const best = highestRateMeeting(profile, slo);
+    lines.push(
+      best
+        ? `SLO ${formatSlo(slo)}: met up to ${best.offeredRps} req/s (${slo.statistic} ${Math.round(best.latency[slo.statistic] * 1000)} ms, ${best.achievedRps.toFixed(1)} ok/s)`
+        : `SLO ${formatSlo(slo)}: not met at any measured rate (lower --start-rps)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * Adds `calibrate` to the program.
+ *
+ * @param program - the root command
+ */
+export function registerCalibrateCommand(program: Command): void {
+  program
+    .command('calibrate')
+    .description(
+      "measure one pod's capacity: an open-loop ramp of fixed arrival rates (latency from each request's intended send time) until past saturation; writes a capacity profile (JSON) and an SVG chart",
+    )
+    .argument(
+      '<url>',
+      'base URL of one pod, e.g. http://127.0.0.1:8080 (not a load-balanced Service)',
+    )
+    .option('--path <path>', 'inference route', '/predict')
+    .option('--metrics-path <path>', "the pod's Prometheus metrics", '/metrics')
+    .option('--body <file>', 'JSON request body to send (default: 768 features for /predict)')
+    .option('--start-rps <n>', 'rate of the first step', positiveArg('--start-rps'), 10)
+    .option('--step-rps <n>', 'added at every step', positiveArg('--step-rps'), 10)
+    .option('--step-seconds <s>', 'measured seconds per step', positiveArg('--step-seconds'), 10)
+    .option(
+      '--warmup-seconds <s>',
+      'seconds each step runs before it is measured',
+      numberArg('--warmup-seconds', { min: 0 }),
+      3,
+    )
+    .option(
+      '--timeout <s>',
+      'seconds before an unanswered request fails',
+      positiveArg('--timeout'),
+      10,
+    )
+    .option('--max-rps <n>', 'no step above this rate', positiveArg('--max-rps'))
+    .option('--max-steps <n>', 'at most this many steps', integerArg('--max-steps', 1), 50)
+    .option(
+      '--connections <n>',
+      'keep-alive connections, at most',
+      integerArg('--connections', 1),
+      256,
+    )
+    .addOption(
+      new Option('--arrivals <process>', 'arrival spacing')
+        .choices(['uniform', 'poisson'])
+        .default('uniform'),
+    )
+    .option(
+      '--slo <objective>',
+      'latency objective, e.g. p95=200ms: prints the highest rate that meets it',
+      sloArg,
+    )
+    .option(
+      '-o, --out <file>',
+      'where to write the capacity profile (JSON)',
+      'capacity-profile.json',
+    )
+    .option('--svg <file>', 'where to write the chart (default: --out with .svg)')
+    .option('--json', 'print the profile as JSON on stdout instead of the table')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mlscale calibrate http://127.0.0.1:8080 --slo p95=200ms
+  mlscale calibrate http://127.0.0.1:8080 --start-rps 50 --step-rps 50 --step-seconds 5 -o pod.json`,
+    )
+    .action(async (url: string, flags: CalibrateFlags) => {
+      const base = baseUrl(url);
+      const svg = flags.svg ?? flags.out.replace(/(\.json)?$/i, '.svg');
+      checkWritable(flags.out, '--out');
+      checkWritable(svg, '--svg');
+      const body = flags.body ? readText(flags.body) : defaultPredictBody();
+      try {
+        JSON.parse(body);
+      } catch {
+        throw new CliError(`--body ${flags.body}: not JSON`, ExitCode.Usage);
+      }
+      const stop = new AbortController();
+      const onSigint = () => {
+        process.stderr.write('\nstopping after this step (Ctrl-C again to quit now)\n');
+        stop.abort();
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onSigint);
+      let profile: CapacityProfile;
+      try {
+        profile = await calibrate({
+          url: base,
+          path: flags.path,
+          metricsPath: flags.metricsPath,
+          body,
+          startRps: flags.startRps,
+          stepRps: flags.stepRps,
+          stepSeconds: flags.stepSeconds,
+          warmupSeconds: flags.warmupSeconds,
+          timeoutSeconds: flags.timeout,
+          ...(flags.maxRps === undefined ? {} : { maxRps: flags.maxRps }),
+          maxSteps: flags.maxSteps,
+          connections: flags.connections,
+          arrivals: flags.arrivals,
+          onProgress: progressPrinter(process.stderr),
+          signal: stop.signal,
+        });
+      } catch (error) {
+        if (error instanceof CalibrationError) {
+          throw new CliError(error.message, ExitCode.TargetUnreachable);
+        }
+        throw error;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+      const json = `${JSON.stringify(profile, null, 2)}\n`;
+      const written: string[] = [];
+      for (const [file, content] of [
+        [flags.out, json],
+        [svg, renderCapacitySvg(profile, flags.slo ? { slo: flags.slo } : {})],
+      ] as const) {
+        try {
+          writeFileSync(file, content);
+          written.push(file);
+        } catch (error) {
+          // Never lose a measurement: the profile goes to stdout when its file cannot be written.
+          process.stdout.write(json);
+          throw new CliError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.Usage);
+        }
+      }
+      const summary = `${summarizeProfile(profile, flags.slo)}\nwrote ${written.join(', ')}\n`;
+      if (flags.json) {
+        process.stdout.write(json);
+        process.stderr.write(summary);
+      } else {
+        process.stdout.write(`${formatProfileTable(profile)}\n${summary}`);
+      }
+    });
+}

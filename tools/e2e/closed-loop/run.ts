@@ -1,0 +1,483 @@
+/**
+ * The closed loop on one machine: model-server processes as replicas (a local replica controller),
+ * a real Prometheus scraping them through file-based discovery rewritten as pods come and go, the
+ * prometheus-adapter rules rendered as the adapter renders them, the HPA port deciding every sync,
+ * and an open-loop generator playing a rate trace across the ready pods like a Service. It records
+ * what it saw: per second the offered rate, client latency and replicas; per sync the per-pod
+ * signals and the decision.
+ *
+ * The figures use the reactive simulator's definitions (`simulate --profile`), so that a run and a
+ * simulation of the same trace and HPA can be compared figure by figure.
+ */
+import {
+  type AdapterRule,
+  type Collection,
+  collectAdapterMetrics,
+  describeDecision,
+  type HorizontalPodAutoscaler,
+  HpaController,
+  type HpaControllerOptions,
+  type HpaDecision,
+  type LatencySlo,
+  type PodInfo,
+  PrometheusClient,
+  type RequestResult,
+  rateFromTrace,
+  startOpenLoop,
+} from '@mlscale/autoscale';
+import { predictBody, type RunningPrometheus, sleep, startPrometheus } from '@mlscale/testkit';
+import { LocalReplicaSet, type PodState } from './replica-set.js';
+
+/** A rate trace: from each point's time on, its rate (the last point marks the end). */
+export interface RateTrace {
+  points: readonly { time: number; rps: number }[];
+}
+
+/** Options of {@link runClosedLoop}. */
+export interface ClosedLoopOptions {
+  /** Requests per second offered to the Service over time. */
+  load: RateTrace;
+  /** The HPA deciding. */
+  hpa: HorizontalPodAutoscaler;
+  /** prometheus-adapter `rules.custom` serving its metrics. */
+  rules: readonly AdapterRule[];
+  /** Environment of every model server (EMULATED_DEVICE_MS, BATCH_MAX_SIZE, WORKERS, ...). */
+  podEnv: Record<string, string>;
+  /** The latency objective the figures count against. @default p95 = 200 ms */
+  slo?: LatencySlo;
+  /** @default 15 */
+  syncPeriodSeconds?: number;
+  /** @default 5 */
+  scrapeIntervalSeconds?: number;
+  /** Seconds from the HPA's decision until a new pod's process starts. @default 30 */
+  startupDelaySeconds?: number;
+  /** Seconds of the first rate before the trace, no syncs, so the windows are full at 0. @default 60 */
+  warmupSeconds?: number;
+  /** @default the HPA's minReplicas */
+  initialReplicas?: number;
+  /** The load step (for time to first scale-up and recovery). @default the first rise of the rate */
+  stepAt?: number;
+  /**
+   * Seconds a client waits for an answer before it counts the request as failed. Long, so that
+   * an overload shows as latency, as in the simulator, not as time-outs. @default 60
+   */
+  requestTimeoutSeconds?: number;
+  /** Request body. @default 768 features */
+  body?: string;
+  /** Namespace label of the pods. @default 'closed-loop' */
+  namespace?: string;
+  /** Controller flags. */
+  controller?: HpaControllerOptions;
+  /** Called every second with what is known so far (for a live view). */
+  onTick?: (tick: LoopTick) => void;
+  /** Called after every sync. */
+  onSync?: (sync: LoopSync) => void;
+  /** Ends the run early (what was recorded is returned; every process is stopped). */
+  signal?: AbortSignal;
+}
+
+/** The state of the loop at one second, for a live view. */
+export interface LoopTick {
+  /** Trace seconds (negative during the warm-up). */
+  time: number;
+  offeredRps: number;
+  replicas: number;
+  ready: number;
+  pods: number;
+  inFlight: number;
+  /** The previous full second, client side (answers may still be missing). */
+  last?: { time: number; sent: number; p95?: number; failed: number };
+}
+
+/** One second of the run, by the requests meant to be sent in it. */
+export interface LoopSecond {
+  /** Trace seconds (start of the second). */
+  time: number;
+  /** Requests offered in the second. */
+  offeredRps: number;
+  /** `spec.replicas`, pods ready, pods that exist (starting, ready, terminating), at its end. */
+  replicas: number;
+  ready: number;
+  pods: number;
+  /** Client latency of the second's requests, seconds, failures counted as infinitely slow. */
+  p50?: number;
+  p95?: number;
+  p99?: number;
+  /** Mean latency of the answered requests. */
+  mean?: number;
+  /** Requests answered 503/429. */
+  rejected: number;
+  /** Requests that failed otherwise (other statuses, connection errors, time-outs, no pod). */
+  errors: number;
+  /** The SLO statistic of the second is above the objective. */
+  violation: boolean;
+}
+
+/** One sync: what the HPA saw and decided. */
+export interface LoopSync {
+  /** Trace seconds. */
+  time: number;
+  /** Pods and their states at the sync. */
+  pods: { name: string; state: PodState }[];
+  /** Per metric, per pod, the value the adapter rule gave (absent: no value). */
+  values: Record<string, Record<string, number>>;
+  /** Errors of metrics that gave no values. */
+  errors: Record<string, string>;
+  decision: HpaDecision;
+  explanation: string;
+}
+
+/** The run's figures, defined as the reactive simulator defines them. */
+export interface LoopSummary {
+  sloViolationSeconds: number;
+  /** Requests that failed (503/429, errors, no pod ready). */
+  failed: number;
+  offered: number;
+  /** Pod-seconds of starting, ready and terminating pods. */
+  replicaSeconds: number;
+  scaleEvents: number;
+  maxReplicas: number;
+  finalReplicas: number;
+  timeToFirstScaleUp?: number;
+  /** Seconds from the step until the SLO statistic is back under (0: never over; absent: never back). */
+  recoverySeconds?: number;
+  p95?: number;
+  p99?: number;
+}
+
+/** Everything a run recorded. */
+export interface ClosedLoopTrace {
+  settings: {
+    slo: LatencySlo;
+    syncPeriodSeconds: number;
+    scrapeIntervalSeconds: number;
+    startupDelaySeconds: number;
+    warmupSeconds: number;
+    stepAt: number;
+    podEnv: Record<string, string>;
+    hpa: string;
+  };
+  seconds: LoopSecond[];
+  syncs: LoopSync[];
+  pods: {
+    name: string;
+    createdAt: number;
+    readyAt?: number;
+    terminatingAt?: number;
+    goneAt?: number;
+  }[];
+  summary: LoopSummary;
+}
+
+/** Nearest-rank quantile of ascending values. */
+function quantile(sorted: readonly number[], q: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1];
+}
+
+/** The time the rate first rises (the load step). */
+function firstRise(load: RateTrace): number {
+  const points = load.points;
+  for (let i = 1; i < points.length; i++) {
+    if ((points[i]?.rps ?? 0) > (points[i - 1]?.rps ?? 0)) return points[i]?.time ?? 0;
+  }
+  return points[0]?.time ?? 0;
+}
+
+function metricNames(hpa: HorizontalPodAutoscaler): string[] {
+  return (hpa.spec.metrics ?? []).flatMap((m) =>
+    m.type === 'Pods' && m.pods ? [m.pods.metric.name] : [],
+  );
+}
+
+/**
+ * Runs the closed loop (see the module comment) and returns what it recorded. Everything it
+ * starts is stopped before it returns, also on failure.
+ *
+ * @param options - trace, HPA, adapter rules, pods, timings
+ * @throws Error when Prometheus or the first pods cannot start
+ */
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopTrace> {
+  const {
+    load,
+    hpa,
+    rules,
+    podEnv,
+    slo = { statistic: 'p95', seconds: 0.2 },
+    syncPeriodSeconds = 15,
+    scrapeIntervalSeconds = 5,
+    startupDelaySeconds = 30,
+    warmupSeconds = 60,
+    requestTimeoutSeconds = 60,
+    body = predictBody(),
+    namespace = 'closed-loop',
+    onTick,
+    onSync,
+    signal,
+  } = options;
+  const start = load.points[0]?.time ?? 0;
+  const end = load.points[load.points.length - 1]?.time ?? 0;
+  if (!(end > start)) throw new Error('the load trace must span some time');
+  const stepAt = options.stepAt ?? firstRise(load);
+  const names = metricNames(hpa);
+  const traceRate = rateFromTrace(load.points.map((p) => ({ atSeconds: p.time, rps: p.rps })));
+  const env = { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '3', ...podEnv };
+
+  // The clock: trace seconds, negative during the warm-up.
+  let origin = performance.now() / 1000;
+  const now = () => performance.now() / 1000 - origin;
+
+  let prometheus: RunningPrometheus | undefined;
+  const replicaSet = new LocalReplicaSet({
+    env,
+    startupDelaySeconds,
+    now,
+    onChange: () =>
+      prometheus?.setTargets(
+        replicaSet.pods.flatMap((p) =>
+          p.server && p.state !== 'starting'
+            ? [{ address: `127.0.0.1:${p.server.port}`, labels: { namespace, pod: p.name } }]
+            : [],
+        ),
+      ),
+  });
+  const seconds: LoopSecond[] = [];
+  const syncs: LoopSync[] = [];
+  const results: RequestResult[] = [];
+  const podSamples: { time: number; replicas: number; ready: number; pods: number }[] = [];
+  try {
+    prometheus = await startPrometheus({ scrapeInterval: `${scrapeIntervalSeconds}s` });
+    const initial = Math.min(
+      hpa.spec.maxReplicas,
+      Math.max(hpa.spec.minReplicas ?? 1, options.initialReplicas ?? hpa.spec.minReplicas ?? 1),
+    );
+    await replicaSet.startInitial(initial);
+    replicaSet.scaleTo(initial);
+    await prometheus.waitForTargets();
+    const client = new PrometheusClient({ url: prometheus.url });
+    const controller = new HpaController(hpa, options.controller);
+
+    origin = performance.now() / 1000 + warmupSeconds;
+    for (const pod of replicaSet.pods) {
+      pod.createdAt = -warmupSeconds;
+      pod.readyAt = -warmupSeconds;
+    }
+    const generator = startOpenLoop({
+      targets: () => replicaSet.endpoints(),
+      body,
+      rate: (t) => (t < warmupSeconds ? traceRate(start) : traceRate(start + t - warmupSeconds)),
+      durationSeconds: warmupSeconds + (end - start),
+      timeoutMs: requestTimeoutSeconds * 1000,
+      onResult: (r) => results.push(r),
+    });
+    const ticker = setInterval(() => {
+      const t = now();
+      const pods = replicaSet.pods;
+      const sample = {
+        time: Math.floor(t),
+        replicas: replicaSet.replicas,
+        ready: pods.filter((p) => p.state === 'ready').length,
+        pods: pods.length,
+      };
+      podSamples.push(sample);
+      if (onTick) {
+        const lastSecond = Math.floor(t) - 1;
+        const mine = results.filter(
+          (r) => Math.floor(r.intendedMs / 1000 - warmupSeconds + start) === lastSecond,
+        );
+        const latencies = mine
+          .map((r) => (r.status !== null && r.status < 300 ? r.latencyMs / 1000 : Infinity))
+          .sort((a, b) => a - b);
+        const p95 = quantile(latencies, 0.95);
+        onTick({
+          ...sample,
+          time: t,
+          offeredRps: t < 0 ? traceRate(start) : traceRate(start + t),
+          inFlight: generator.inFlight(),
+          last: {
+            time: lastSecond,
+            sent: mine.length,
+            ...(p95 === undefined ? {} : { p95 }),
+            failed: latencies.filter((l) => l === Infinity).length,
+          },
+        });
+      }
+    }, 1000);
+
+    const aborted = new Promise<void>((resolve) => {
+      if (signal?.aborted) resolve();
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    try {
+      for (let sync = 0; start + sync * syncPeriodSeconds < end && !signal?.aborted; sync++) {
+        const at = sync * syncPeriodSeconds;
+        await Promise.race([sleep(Math.max(0, (at - now()) * 1000)), aborted]);
+        if (signal?.aborted) break;
+        const time = now();
+        const live = replicaSet.pods.filter((p) => p.state !== 'terminating');
+        // A failed collection is what the HPA sees when the metrics API fails: no values.
+        const collection: Collection = await collectAdapterMetrics({
+          client,
+          rules,
+          namespace,
+          metrics: names,
+          pods: live.map((p) => p.name),
+        }).catch((error: Error) => ({
+          pods: [],
+          metrics: Object.fromEntries(
+            names.map((name) => [name, { metric: name, values: {}, error: error.message }]),
+          ),
+        }));
+        const values: Record<string, Record<string, number>> = {};
+        const errors: Record<string, string> = {};
+        const input: Record<string, Record<string, number>> = {};
+        for (const name of names) {
+          const entry = collection.metrics[name];
+          const finite: Record<string, number> = Object.fromEntries(
+            Object.entries(entry?.values ?? {}).filter(([, v]) => Number.isFinite(v)),
+          );
+          values[name] = finite;
+          if (entry?.error) errors[name] = entry.error;
+          if (Object.keys(finite).length > 0) input[name] = finite;
+        }
+        const pods: PodInfo[] = live.map((p) => ({
+          name: p.name,
+          phase: p.state === 'ready' ? 'Running' : 'Pending',
+        }));
+        // The HPA's clock is the sync's scheduled time (as in the simulator): the few ms a sleep
+        // overshoots must not decide whether a scale event 60 s ago is still inside a 60 s policy
+        // period, which would shift every later scale-up by a whole sync.
+        const decision = controller.sync({
+          time: start + at,
+          currentReplicas: replicaSet.replicas,
+          statusReplicas: live.length,
+          pods,
+          metrics: input,
+        });
+        if (decision.scaled) replicaSet.scaleTo(decision.desiredReplicas);
+        const record: LoopSync = {
+          time: start + time,
+          pods: replicaSet.pods.map((p) => ({ name: p.name, state: p.state })),
+          values,
+          errors,
+          decision,
+          explanation: describeDecision(decision),
+        };
+        syncs.push(record);
+        onSync?.(record);
+      }
+      if (signal?.aborted) generator.stop();
+      await generator.done;
+    } finally {
+      clearInterval(ticker);
+      generator.stop();
+    }
+  } finally {
+    await replicaSet.close();
+    await prometheus?.stop();
+  }
+
+  // Per second, by intended send time.
+  const total = Math.round(end - start);
+  const buckets: RequestResult[][] = Array.from({ length: total }, () => []);
+  for (const r of results) {
+    const second = Math.floor(r.intendedMs / 1000 - warmupSeconds);
+    if (second >= 0 && second < total) buckets[second]?.push(r);
+  }
+  const all: number[] = [];
+  const summary: LoopSummary = {
+    sloViolationSeconds: 0,
+    failed: 0,
+    offered: 0,
+    replicaSeconds: 0,
+    scaleEvents: syncs.filter((s) => s.decision.scaled).length,
+    maxReplicas: Math.max(
+      hpa.spec.minReplicas ?? 1,
+      ...syncs.map((s) => s.decision.desiredReplicas),
+    ),
+    finalReplicas: syncs[syncs.length - 1]?.decision.desiredReplicas ?? hpa.spec.minReplicas ?? 1,
+  };
+  for (let i = 0; i < total; i++) {
+    const mine = buckets[i] ?? [];
+    const ok = mine.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
+    const rejected = mine.filter((r) => r.status === 503 || r.status === 429).length;
+    const errors = mine.length - ok.length - rejected;
+    const latencies = [
+      ...ok.map((r) => r.latencyMs / 1000),
+      ...Array.from({ length: rejected + errors }, () => Number.POSITIVE_INFINITY),
+    ].sort((a, b) => a - b);
+    all.push(...latencies);
+    const mean =
+      ok.length > 0 ? ok.reduce((s, r) => s + r.latencyMs / 1000, 0) / ok.length : undefined;
+    const value =
+      slo.statistic === 'mean'
+        ? rejected + errors > 0
+          ? Number.POSITIVE_INFINITY
+          : mean
+        : quantile(latencies, Number(slo.statistic.slice(1)) / 100);
+    const sample = podSamples.find((s) => s.time === i) ?? podSamples.find((s) => s.time > i);
+    const second: LoopSecond = {
+      time: start + i,
+      offeredRps: mine.length,
+      replicas: sample?.replicas ?? 0,
+      ready: sample?.ready ?? 0,
+      pods: sample?.pods ?? 0,
+      rejected,
+      errors,
+      violation: value !== undefined && value > slo.seconds,
+    };
+    const p50 = quantile(latencies, 0.5);
+    const p95 = quantile(latencies, 0.95);
+    const p99 = quantile(latencies, 0.99);
+    if (p50 !== undefined) second.p50 = p50;
+    if (p95 !== undefined) second.p95 = p95;
+    if (p99 !== undefined) second.p99 = p99;
+    if (mean !== undefined) second.mean = mean;
+    seconds.push(second);
+    if (second.violation) summary.sloViolationSeconds++;
+    summary.failed += rejected + errors;
+    summary.offered += mine.length;
+    summary.replicaSeconds += second.pods;
+  }
+  all.sort((a, b) => a - b);
+  const p95 = quantile(all, 0.95);
+  const p99 = quantile(all, 0.99);
+  if (p95 !== undefined) summary.p95 = p95;
+  if (p99 !== undefined) summary.p99 = p99;
+  const firstUp = syncs.find(
+    (s) =>
+      s.time >= stepAt &&
+      s.decision.scaled &&
+      s.decision.desiredReplicas > s.decision.currentReplicas,
+  );
+  if (firstUp) summary.timeToFirstScaleUp = firstUp.time - stepAt;
+  const firstViolation = seconds.find((s) => s.time >= stepAt && s.violation);
+  if (!firstViolation) summary.recoverySeconds = 0;
+  else {
+    const back = seconds.find((s) => s.time > firstViolation.time && !s.violation);
+    if (back) summary.recoverySeconds = back.time - stepAt;
+  }
+
+  return {
+    settings: {
+      slo,
+      syncPeriodSeconds,
+      scrapeIntervalSeconds,
+      startupDelaySeconds,
+      warmupSeconds,
+      stepAt,
+      podEnv: env,
+      hpa: hpa.metadata?.name ?? 'hpa',
+    },
+    seconds,
+    syncs,
+    pods: replicaSet.allPods.map(({ name, createdAt, readyAt, terminatingAt, goneAt }) => ({
+      name,
+      createdAt: start + createdAt,
+      ...(readyAt === undefined ? {} : { readyAt: start + readyAt }),
+      ...(terminatingAt === undefined ? {} : { terminatingAt: start + terminatingAt }),
+      ...(goneAt === undefined ? {} : { goneAt: start + goneAt }),
+    })),
+    summary,
+  };
+}

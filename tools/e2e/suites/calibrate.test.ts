@@ -1,0 +1,64 @@
+/**
+ * `calibrate` against a real model server on the emulated device, whose capacity its settings
+ * fix: EMULATED_DEVICE_MS=40 and BATCH_MAX_SIZE=4 on one worker serve at most 4 / 40 ms = 100
+ * req/s, whatever this machine's CPUs. A short ramp (40, 80, 120, 160 req/s) must find that.
+ */
+import { calibrate, highestRateMeeting } from '@mlscale/autoscale';
+import { predictBody, type Running, startModelServer } from '@mlscale/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BATCH_MS = 40;
+const BATCH_MAX = 4;
+const IMPLIED_RPS = (1000 / BATCH_MS) * BATCH_MAX; // 100
+
+let server: Running | undefined;
+
+describe('mlscale calibrate on an emulated pod', () => {
+  beforeAll(async () => {
+    server = await startModelServer({
+      WORKERS: '1',
+      ORT_INTRA_OP_THREADS: '1',
+      BATCH_MAX_SIZE: String(BATCH_MAX),
+      EMULATED_DEVICE_MS: String(BATCH_MS),
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('measures the capacity its device settings imply, within ±15 %', async () => {
+    if (!server) throw new Error('the model server did not start');
+    const profile = await calibrate({
+      url: server.url,
+      body: predictBody(),
+      startRps: 40,
+      stepRps: 40,
+      stepSeconds: 3,
+      warmupSeconds: 1,
+    });
+    for (const s of profile.steps) {
+      console.log(
+        `offered ${s.offeredRps}: achieved ${s.achievedRps.toFixed(1)} p95 ${(s.latency.p95 * 1000).toFixed(0)} ms depth ${s.server.meanQueueDepth?.toFixed(2)} batch ${s.server.meanBatchSize?.toFixed(2)}${s.saturated ? ' saturated' : ''}`,
+      );
+    }
+    console.log(
+      `capacity: implied ${IMPLIED_RPS} req/s, measured ${profile.peakAchievedRps?.toFixed(1)} flat out, ${profile.maxSustainableRps.toFixed(1)} sustained`,
+    );
+    expect(profile.target.emulatedDevice).toEqual({ batchMs: BATCH_MS, rowMs: 0 });
+    // Two saturated steps in a row end the ramp.
+    expect(profile.steps.map((s) => s.saturated)).toEqual([false, false, true, true]);
+    expect(profile.saturationRps).toBe(120);
+    const peak = profile.peakAchievedRps ?? 0;
+    expect(peak).toBeGreaterThan(IMPLIED_RPS * 0.85);
+    expect(peak).toBeLessThan(IMPLIED_RPS * 1.15);
+    // Past saturation the batches are full, and the pod's own counters see the queue.
+    const flatOut = profile.steps[2];
+    expect(flatOut?.server.meanBatchSize).toBeGreaterThan(BATCH_MAX - 0.5);
+    expect(flatOut?.server.meanQueueDepth).toBeGreaterThan(
+      profile.steps[0]?.server.meanQueueDepth ?? 0,
+    );
+    expect(flatOut?.server.meanWaitSeconds).not.toBeNull();
+    // Below capacity a request waits for at most about one batch in progress and its own.
+    expect(highestRateMeeting(profile, { statistic: 'p95', seconds: 0.2 })?.offeredRps).toBe(80);
+  }, 120_000);
+});
