@@ -42,6 +42,8 @@ export {
 } from './calibrate/ramp.js';
 export { formatProfileTable, formatStepLine } from './calibrate/report.js';
 export { highestRateMeeting, stepMeetsSlo } from './calibrate/slo.js';
+export { loadCapacityProfile } from './capacity/load.js';
+export { type OperatingPoint, type PodModel, podModel, rateMeetingSlo } from './capacity/model.js';
 // The capacity profile: what calibrate writes and plan and simulate --profile read.
 export {
   CAPACITY_PROFILE_SCHEMA,
@@ -49,6 +51,12 @@ export {
   type CapacityStep,
   type LatencySummary,
 } from './capacity/profile.js';
+export {
+  capacityProfileSchema,
+  type ProfileValidation,
+  parseCapacityProfile,
+  validateCapacityProfile,
+} from './capacity/schema.js';
 export {
   formatSlo,
   type LatencySlo,
@@ -139,6 +147,14 @@ export {
   type RequestResult,
   startOpenLoop,
 } from './load/open-loop.js';
+// Planning from a capacity profile (what `mlscale plan` runs).
+export {
+  type AutoscalingPlan,
+  type Explained,
+  type PlanOptions,
+  planAutoscaling,
+} from './plan/plan.js';
+export { type PlanManifests, type PlanTarget, renderPlan } from './plan/render.js';
 // Prometheus: the HTTP API client and PromQL checks.
 export {
   type Labels,
@@ -165,7 +181,17 @@ export {
   type Re2Match,
   type Re2Regexp,
 } from './regexp/re2.js';
-
+// Reactive simulation: pods from a capacity profile under an arrival-rate trace (`mlscale simulate --profile`).
+export { type LoadTrace, parseLoadCsv, rateAt } from './simulate/load.js';
+export {
+  type ReactiveConfig,
+  type ReactiveOptions,
+  type ReactiveReport,
+  type ReactiveSummary,
+  simulateReactive,
+} from './simulate/reactive.js';
+export { sweepReactivePhases } from './simulate/reactive-phases.js';
+export { formatReactiveTable, renderReactiveChart } from './simulate/reactive-report.js';
 // Simulation of recorded traces (what `mlscale simulate` runs).
 export {
   formatPhaseTable,
@@ -190,7 +216,6 @@ export {
   type TracePoint,
   traceFromMatrices,
 } from './simulate/trace.js';
-
 // Live evaluation against Prometheus (what `mlscale watch` runs).
 export {
   type CollectedMetric,

@@ -1,3 +1,0 @@
-export * from './report.js';
-export * from './simulate.js';
-export * from './trace.js';
