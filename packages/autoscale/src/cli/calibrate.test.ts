@@ -1,36 +1,11 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { closeFakePods, fakePod } from '../calibrate/fake-pod.fixture.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import { ExitCode } from './exit-codes.js';
-import { buildProgram, exitCodeFor } from './program.js';
-
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    err += String(chunk);
-    return true;
-  });
-  const program = buildProgram();
-  for (const c of [program, ...program.commands])
-    c.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  try {
-    await program.parseAsync(['node', 'mlscale', ...args]);
-    return { code: 0, out, err };
-  } catch (error) {
-    const { code, message } = exitCodeFor(error);
-    return { code, out, err: err + message };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
+import { runCli as run } from './run-cli.fixture.js';
 
 afterEach(closeFakePods);
 

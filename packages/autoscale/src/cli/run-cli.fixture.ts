@@ -8,7 +8,7 @@ export interface CliRun {
   readonly code: number;
   /** Everything written to stdout, by commander and by the command. */
   readonly out: string;
-  /** commander's stderr, then the message of the error the command failed with. */
+  /** Everything written to stderr (commander's and the command's own, such as progress), then the message of the error the command failed with. */
   readonly err: string;
 }
 
@@ -27,6 +27,10 @@ export async function runCli(args: string[]): Promise<CliRun> {
     out += String(chunk);
     return true;
   });
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    err += String(chunk);
+    return true;
+  });
   const program = buildProgram();
   program.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
   for (const c of program.commands)
@@ -39,5 +43,6 @@ export async function runCli(args: string[]): Promise<CliRun> {
     return { code, out, err: err + message };
   } finally {
     stdout.mockRestore();
+    stderr.mockRestore();
   }
 }
