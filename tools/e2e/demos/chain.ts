@@ -32,11 +32,10 @@ import {
   type Running,
   sleep,
   startLoad,
-  startModelServer,
-  startPrometheus,
   waitFor,
 } from '@mlscale/testkit';
 import { parse } from 'yaml';
+import { startTwoPods } from '../chain/two-pods.js';
 
 const LOAD = Number(process.env.DEMO_LOAD ?? 60);
 const CLIENTS = Number(process.env.DEMO_CLIENTS ?? 32);
@@ -78,31 +77,9 @@ try {
     console.log(
       'starting two model servers (pods model-server-a and model-server-b of namespace "demo")...',
     );
-    const servers = await Promise.all(
-      [0, 1].map(() =>
-        startModelServer({
-          WORKERS: '1',
-          ORT_INTRA_OP_THREADS: '1',
-          BATCH_MAX_SIZE: '64',
-          BATCH_MAX_WAIT_MS: '100',
-        }),
-      ),
-    );
-    running.push(...servers);
-    const prometheus = await startPrometheus({
-      binary: binary.path,
-      targets: [
-        {
-          address: `127.0.0.1:${servers[0]?.port}`,
-          labels: { namespace: 'demo', pod: 'model-server-a' },
-        },
-        {
-          address: `127.0.0.1:${servers[1]?.port}`,
-          labels: { namespace: 'demo', pod: 'model-server-b' },
-        },
-      ],
-    });
-    running.push(prometheus);
+    const pods = await startTwoPods(binary.path, 'demo');
+    running.push(...pods.servers, pods.prometheus);
+    const { servers, prometheus } = pods;
     console.log(
       `Prometheus ${prometheus.url} (scrape every 1 s); servers ${servers.map((s) => s.url).join(', ')}`,
     );

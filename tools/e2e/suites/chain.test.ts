@@ -29,19 +29,10 @@ import {
   type Trace,
   Watcher,
 } from '@mlscale/autoscale';
-import {
-  findPrometheus,
-  REPO_ROOT,
-  type Running,
-  type RunningPrometheus,
-  sleep,
-  startLoad,
-  startModelServer,
-  startPrometheus,
-  waitFor,
-} from '@mlscale/testkit';
+import { findPrometheus, REPO_ROOT, sleep, startLoad, waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { startTwoPods, type TwoPods } from '../chain/two-pods.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const IDLE_BEFORE = env('E2E_IDLE_BEFORE', 10);
@@ -72,41 +63,16 @@ function shortened(hpa: HorizontalPodAutoscaler): HorizontalPodAutoscaler {
 }
 
 const prometheusBinary = findPrometheus();
-const servers: Running[] = [];
-let prometheus: RunningPrometheus | undefined;
+let pods: TwoPods | undefined;
 
 describe('the metric → adapter rule → HPA chain against a real Prometheus', () => {
   beforeAll(async () => {
     if ('error' in prometheusBinary) return;
-    servers.push(
-      ...(await Promise.all(
-        [0, 1].map(() =>
-          startModelServer({
-            WORKERS: '1',
-            ORT_INTRA_OP_THREADS: '1',
-            BATCH_MAX_SIZE: '64',
-            BATCH_MAX_WAIT_MS: '100',
-          }),
-        ),
-      )),
-    );
-    prometheus = await startPrometheus({
-      binary: prometheusBinary.path,
-      targets: [
-        {
-          address: `127.0.0.1:${servers[0]?.port}`,
-          labels: { namespace: 'e2e', pod: 'model-server-a' },
-        },
-        {
-          address: `127.0.0.1:${servers[1]?.port}`,
-          labels: { namespace: 'e2e', pod: 'model-server-b' },
-        },
-      ],
-    });
+    pods = await startTwoPods(prometheusBinary.path, 'e2e');
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([...servers.map((s) => s.stop()), prometheus?.stop()]);
+    await pods?.stop();
   }, 60_000);
 
   it('finds Prometheus (PROMETHEUS_BIN or PATH)', () => {
@@ -117,7 +83,8 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
   it(
     'renders the rules, scales up under load, comes back down after the window without flapping',
     async () => {
-      if (!prometheus) throw new Error('Prometheus did not start');
+      if (!pods) throw new Error('Prometheus did not start');
+      const { servers, prometheus } = pods;
       const client = new PrometheusClient({ url: prometheus.url });
       await waitFor(
         'both targets to be up',
