@@ -67,14 +67,16 @@ describe('calibrate', () => {
       stepRps: 20,
       stepSeconds: 1,
       warmupSeconds: 0.25,
+      refineSteps: 0,
     });
     expect(profile.steps.at(-1)?.saturated).toBe(true);
     expect(profile.steps.at(-2)?.saturated).toBe(true);
     expect(profile.saturationRps).toBe(profile.steps.at(-2)?.offeredRps);
   }, 60_000);
 
-  it('ramps until the pod saturates and measures its capacity and queue', async () => {
-    // Capacity 50 req/s: 25 is comfortable, 100 is twice too much.
+  it('ramps until the pod saturates, refines the knee, and measures its capacity and queue', async () => {
+    // Capacity 50 req/s: 25 is comfortable, 100 is twice too much. Then the knee, finer: 62.5
+    // (between 25 and 100) is still too much, 43.75 (between 25 and 62.5) is not.
     const url = await fakePod(20);
     const events: CalibrationProgress[] = [];
     const profile = await calibrate({
@@ -89,14 +91,19 @@ describe('calibrate', () => {
     });
     expect(profile.steps.map((s) => [s.offeredRps, s.saturated])).toEqual([
       [25, false],
+      [43.75, false],
+      [62.5, true],
       [100, true],
     ]);
-    expect(profile.saturationRps).toBe(100);
-    const [calm, flatOut] = profile.steps;
+    expect(profile.saturationRps).toBe(62.5);
+    expect(profile.ramp.refineSteps).toBe(2);
+    const [calm, knee, , flatOut] = profile.steps;
     // Never faster than one request per 20 ms, however fast the machine.
     expect(profile.peakAchievedRps).toBeLessThanOrEqual(52);
-    expect(flatOut?.achievedRps).toBe(profile.peakAchievedRps);
-    expect(profile.maxSustainableRps).toBe(calm?.achievedRps);
+    expect(profile.peakAchievedRps).toBe(
+      Math.max(...profile.steps.filter((s) => s.saturated).map((s) => s.achievedRps)),
+    );
+    expect(profile.maxSustainableRps).toBe(knee?.achievedRps);
     // Offered twice its capacity, the queue grows: far deeper than at a quarter load.
     expect(flatOut?.server.meanQueueDepth).toBeGreaterThan(5 * (calm?.server.meanQueueDepth ?? 1));
     expect(flatOut?.server.meanBatchSize).toBeNull();
@@ -105,7 +112,14 @@ describe('calibrate', () => {
       bodyBytes: 16,
       emulatedDevice: null,
     });
-    expect(events.filter((e) => e.kind === 'step').map((e) => e.index)).toEqual([0, 1]);
+    expect(
+      events.flatMap((e) => (e.kind === 'step' ? [[e.index, e.step.offeredRps]] : [])),
+    ).toEqual([
+      [0, 25],
+      [1, 100],
+      [2, 62.5],
+      [3, 43.75],
+    ]);
   }, 30_000);
 
   it('fails at once, saying why, when the pod is unreachable or refuses the request', async () => {

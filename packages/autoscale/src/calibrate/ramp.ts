@@ -44,6 +44,12 @@ export interface CalibrationOptions {
    * the machine disturbed does not end the ramp early. @default 2
    */
   stopAfterSaturated?: number;
+  /**
+   * Steps added after the ramp, each halving the gap between the last unsaturated step and the
+   * first saturated one, so that the knee (where the SLO is lost) is measured finer than the
+   * ramp's increment. @default 2
+   */
+  refineSteps?: number;
   /** Arrival spacing. @default 'uniform' */
   arrivals?: ArrivalProcess;
   /** Keep-alive connections to the pod, at most. @default 256 */
@@ -196,6 +202,7 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
     maxRps = Number.POSITIVE_INFINITY,
     maxSteps = 50,
     stopAfterSaturated = 2,
+    refineSteps = 2,
     arrivals = 'uniform',
     connections = 256,
     onProgress,
@@ -206,11 +213,7 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
   const metricsUrl = `${base}${metricsPath}`;
   const first = await scrape(metricsUrl);
 
-  const steps: CapacityStep[] = [];
-  let saturatedSteps = 0;
-  for (let index = 0; index < maxSteps && !signal?.aborted; index++) {
-    const offeredRps = startRps + index * stepRps;
-    if (offeredRps > maxRps) break;
+  const runStep = async (index: number, offeredRps: number): Promise<CapacityStep> => {
     const total = warmupSeconds + stepSeconds;
     onProgress?.({ kind: 'step-start', index, offeredRps, seconds: total });
     const results: RequestResult[] = [];
@@ -255,14 +258,35 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
               meanInferenceSeconds: null,
             };
       const step = measureStep(offeredRps, { fromMs, toMs }, results, server);
-      steps.push(step);
       onProgress?.({ kind: 'step', index, step });
-      saturatedSteps = step.saturated ? saturatedSteps + 1 : 0;
-      if (saturatedSteps >= stopAfterSaturated) break;
+      return step;
     } finally {
       clearInterval(ticker);
       load.stop();
     }
+  };
+
+  const steps: CapacityStep[] = [];
+  let saturatedSteps = 0;
+  for (let index = 0; index < maxSteps && !signal?.aborted; index++) {
+    const offeredRps = startRps + index * stepRps;
+    if (offeredRps > maxRps) break;
+    const step = await runStep(index, offeredRps);
+    steps.push(step);
+    saturatedSteps = step.saturated ? saturatedSteps + 1 : 0;
+    if (saturatedSteps >= stopAfterSaturated) break;
+  }
+  // The knee, finer: bisect between the last unsaturated step and the first saturated one.
+  let high = saturationOf(steps);
+  const knee = high;
+  let low = knee === null ? undefined : steps.filter((s) => s.offeredRps < knee).at(-1);
+  for (let r = 0; r < refineSteps && high !== null && low && !low.saturated; r++) {
+    if (signal?.aborted) break;
+    const step = await runStep(steps.length, (low.offeredRps + high) / 2);
+    steps.push(step);
+    steps.sort((a, b) => a.offeredRps - b.offeredRps);
+    if (step.saturated) high = step.offeredRps;
+    else low = step;
   }
 
   const unsaturated = steps.filter((s) => !s.saturated);
@@ -276,7 +300,7 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
       model: first?.model ?? null,
       emulatedDevice: first?.emulatedDevice ?? null,
     },
-    ramp: { startRps, stepRps, stepSeconds, warmupSeconds, timeoutSeconds },
+    ramp: { startRps, stepRps, stepSeconds, warmupSeconds, timeoutSeconds, refineSteps },
     steps,
     maxSustainableRps: Math.max(0, ...unsaturated.map((s) => s.achievedRps)),
     // The first step of the saturated run the ramp ended on (an isolated saturated step before it,

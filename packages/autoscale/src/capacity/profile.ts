@@ -78,6 +78,8 @@ export interface CapacityProfile {
     stepSeconds: number;
     warmupSeconds: number;
     timeoutSeconds: number;
+    /** Steps added between the last unsaturated and the first saturated step (optional). */
+    refineSteps?: number;
   };
   /** Steps in increasing `offeredRps`. */
   steps: CapacityStep[];

@@ -54,6 +54,7 @@ export const capacityProfileSchema = z
       stepSeconds: seconds,
       warmupSeconds: seconds,
       timeoutSeconds: seconds,
+      refineSteps: count.optional(),
     }),
     steps: z.array(stepSchema).min(1, 'a profile needs at least one step'),
     maxSustainableRps: z.number().finite().positive(),

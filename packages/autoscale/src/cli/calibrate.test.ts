@@ -50,6 +50,8 @@ describe('mlscale calibrate', () => {
       '1.5',
       '--warmup-seconds',
       '0.5',
+      '--refine-steps',
+      '1',
       '--slo',
       'p95=200ms',
       '-o',
@@ -58,12 +60,18 @@ describe('mlscale calibrate', () => {
     expect(result.code, result.err).toBe(0);
     const profile = JSON.parse(readFileSync(out, 'utf8')) as CapacityProfile;
     expect(profile.schema).toBe('mlscale.dev/capacity-profile/v1');
-    // Two saturated steps in a row end the ramp.
-    expect(profile.steps.map((s) => s.offeredRps)).toEqual([20, 100, 180]);
+    // Two saturated steps in a row end the ramp; one more step halves the gap below the first.
+    expect(profile.steps.map((s) => [s.offeredRps, s.saturated])).toEqual([
+      [20, false],
+      [60, true],
+      [100, true],
+      [180, true],
+    ]);
+    expect(profile.ramp.refineSteps).toBe(1);
     expect(existsSync(join(dir, 'pod.svg'))).toBe(true);
     expect(result.out).toMatch(/^offered\/s\s+achieved\/s/);
     expect(result.out).toContain('SLO p95=200ms: met up to 20 req/s');
-    expect(result.out).toContain('saturated at 100 req/s offered');
+    expect(result.out).toContain('saturated at 60 req/s offered');
     // Progress went to stderr while it ran.
     expect(result.err).toContain('step 1: 20 req/s');
   }, 30_000);

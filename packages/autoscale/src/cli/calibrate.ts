@@ -23,6 +23,7 @@ interface CalibrateFlags {
   timeout: number;
   maxRps?: number;
   maxSteps: number;
+  refineSteps: number;
   connections: number;
   arrivals: 'uniform' | 'poisson';
   slo?: LatencySlo;
@@ -188,6 +189,12 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--max-rps <n>', 'no step above this rate', positiveArg('--max-rps'))
     .option('--max-steps <n>', 'at most this many steps', integerArg('--max-steps', 1), 50)
     .option(
+      '--refine-steps <n>',
+      'steps added after the ramp, each halving the gap between the last unsaturated and the first saturated rate',
+      integerArg('--refine-steps', 0),
+      2,
+    )
+    .option(
       '--connections <n>',
       'keep-alive connections, at most',
       integerArg('--connections', 1),
@@ -249,6 +256,7 @@ Examples:
           timeoutSeconds: flags.timeout,
           ...(flags.maxRps === undefined ? {} : { maxRps: flags.maxRps }),
           maxSteps: flags.maxSteps,
+          refineSteps: flags.refineSteps,
           connections: flags.connections,
           arrivals: flags.arrivals,
           onProgress: progressPrinter(process.stderr),
