@@ -31,6 +31,20 @@ describe('mlscale plan', () => {
     expect(result.out).toContain('# --- prometheus-adapter-values.yaml');
     expect(result.out).toMatch(/# 9\.249: Little's law/);
     expect(result.out).toContain('averageValue: 9249m');
+    expect(result.out).toMatch(/raised to 4 so that a burst to 1600 req\/s is drained/);
+    expect(result.out).toContain('minReplicas: 4');
+  });
+
+  it('takes --min-replicas as given, a whole number', async () => {
+    const args = ['plan', '--profile', profile, '--slo', 'p95=200ms', '--peak-rate', '1600'];
+    const given = await runCli([...args, '--min-replicas', '3']);
+    expect(given.code).toBe(0);
+    expect(given.out).toMatch(/# as given .*\n\s+minReplicas: 3/);
+    const bad = await runCli([...args, '--min-replicas', '1.5']);
+    expect(bad).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringContaining('--min-replicas must be a whole number >= 1, got "1.5"'),
+    });
   });
 
   it('writes the files to a folder, or a KEDA ScaledObject', async () => {

@@ -5,6 +5,7 @@ import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
 import { planAutoscaling } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
+import { numberFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readProfile, sloArg, writeOutput } from './profile-args.js';
 import { numberArg } from './simulate.js';
@@ -15,6 +16,7 @@ interface PlanFlags {
   headroom: number;
   baseRate?: number;
   peakRate?: number;
+  minReplicas?: number;
   startupSeconds: number;
   syncPeriod: number;
   scrapeInterval: number;
@@ -35,7 +37,7 @@ export function registerPlanCommand(program: Command): void {
   program
     .command('plan')
     .description(
-      "derive autoscaling from a pod's measured capacity: per-pod targets that meet the SLO with headroom, minReplicas for the base rate, a scale-up that absorbs a burst to the peak within one pod start-up; writes an HPA and its prometheus-adapter rules (or a KEDA ScaledObject), every number commented",
+      "derive autoscaling from a pod's measured capacity: per-pod targets that meet the SLO with headroom, minReplicas for the base rate and enough to absorb a burst to the peak within one pod start-up, maxReplicas for the peak; writes an HPA and its prometheus-adapter rules (or a KEDA ScaledObject), every number commented",
     )
     .requiredOption('--profile <json>', 'capacity profile written by mlscale calibrate')
     .requiredOption(
@@ -58,6 +60,11 @@ export function registerPlanCommand(program: Command): void {
       '--peak-rate <rps>',
       'requests per second at the busiest time (sets maxReplicas and the scale-up)',
       numberArg('--peak-rate', { min: 0.001 }),
+    )
+    .option(
+      '--min-replicas <n>',
+      'minReplicas as given, instead of sized for the base rate and a burst to the peak',
+      numberFlag('--min-replicas', { min: 1, integer: true }),
     )
     .option(
       '--startup-seconds <s>',
@@ -100,6 +107,7 @@ Examples:
           scrapeIntervalSeconds: flags.scrapeInterval,
           ...(flags.baseRate !== undefined ? { baseRps: flags.baseRate } : {}),
           ...(flags.peakRate !== undefined ? { peakRps: flags.peakRate } : {}),
+          ...(flags.minReplicas !== undefined ? { minReplicas: flags.minReplicas } : {}),
         });
         files = renderPlan(plan, {
           keda: flags.keda === true,

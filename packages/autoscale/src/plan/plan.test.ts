@@ -32,24 +32,67 @@ describe('plan', () => {
   it('derives the per-pod targets from the profile', () => {
     expect(plan.sloRps.value).toBe(349);
     expect(plan.targetRps.value).toBeCloseTo(279.2, 9);
-    expect(plan.latencyTarget.value).toBeCloseTo(0.033128, 9);
+    // The latency guard: p95 reaches 200 ms at a mean of 200 x 46 / 80 = 115 ms, if latency keeps
+    // the shape of the 349 req/s step (mean 46 ms, p95 80 ms); an idle pod's 23 ms is 20 % of it.
+    expect(plan.latencyTarget.value).toBeCloseTo(0.115, 9);
+    expect(plan.latencyTarget.why).toMatch(/23 ms is 20 % of it, far below/);
     expect(plan.depthTarget.value).toBeCloseTo(279.2 * 0.033128, 9);
     expect(plan.depthTarget.why).toMatch(/Little's law at 279.2 req\/s per pod/);
     expect(plan.depthWindowSeconds.value).toBe(15);
   });
 
-  it('sizes the replicas and the scale-up for the burst', () => {
-    // base: ceil(400 / 279.2) = 2
-    expect(plan.minReplicas.value).toBe(2);
-    // 2 pods serve 790 req/s of the 1600: 810 req/s pile up for a sync, a scrape and a start-up
-    // (15 + 5 + 30 s) = 40,500 requests; serving 1600 and draining that in 30 s takes
-    // ceil((1600 + 1350) / 395) = 8 pods (the peak alone: ceil(1600 / 279.2) = 6)
-    expect(plan.burst?.backlog).toBe(40_500);
-    expect(plan.maxReplicas.value).toBe(8);
-    expect(plan.scaleUp.pods.value).toBe(6);
+  it('sizes minReplicas so that a burst drains within one start-up, and maxReplicas for the peak', () => {
+    // The peak at the per-pod target: ceil(1600 / 279.2) = 6 pods. A step from 400 to 1600 req/s
+    // is served by the new pods a sync, a scrape and a start-up later (15 + 5 + 30 = 50 s); until
+    // then each of m pods queues 1600 / m - 395 req/s, and afterwards drains at 395 - 1600 / 6.
+    // m = 2: (800 - 395) x 50 = 20,250 each, 157.8 s; m = 3: 6,916.7 each, 53.9 s; m = 4:
+    // (400 - 395) x 50 = 250 each, 1.95 s, within the 30 s start-up.
+    expect(plan.minReplicas.value).toBe(4);
+    expect(plan.minReplicas.why).toMatch(
+      /= 2; raised to 4 .*2 pods: 158 s, 3 pods: 54 s, 4 pods: 2 s/,
+    );
+    expect(plan.burst?.drainByMinReplicas.map((d) => d.minReplicas)).toEqual([2, 3, 4]);
+    expect(plan.burst?.drainByMinReplicas[0]?.drainSeconds).toBeCloseTo(
+      20_250 / (395 - 1600 / 6),
+      9,
+    );
+    expect(plan.burst?.backlog).toBeCloseTo(1000, 9);
+    expect(plan.burst?.drainSeconds).toBeCloseTo(250 / (395 - 1600 / 6), 9);
+    expect(plan.maxReplicas.value).toBe(6);
+    expect(plan.scaleUp.pods.value).toBe(2);
     expect(plan.scaleUp.periodSeconds.value).toBe(15);
-    // the backlog stays in the 2 pods that queued it: 20,250 each, drained at 395 - 1600 / 8 = 195 req/s
-    expect(plan.burst?.drainSeconds).toBeCloseTo(20_250 / 195, 9);
+    // Pods are held as long as one takes to come back: 50 s.
+    expect(plan.scaleDown.stabilizationWindowSeconds.value).toBe(50);
+  });
+
+  it('takes minReplicas as given, and says what the burst then costs', () => {
+    const two = planAutoscaling(pod, {
+      slo,
+      baseRps: 400,
+      peakRps: 1600,
+      startupSeconds: 30,
+      minReplicas: 2,
+    });
+    expect(two.minReplicas).toMatchObject({ value: 2, why: expect.stringMatching(/^as given/) });
+    expect(two.maxReplicas.value).toBe(6);
+    expect(two.burst?.drainSeconds).toBeCloseTo(20_250 / (395 - 1600 / 6), 9);
+    expect(two.burst?.why).toMatch(/about 158 s more/);
+    expect(() => planAutoscaling(pod, { slo, minReplicas: 1.5 })).toThrow(/whole number/);
+  });
+
+  it('keeps the latency guard clear of the idle latency, so that it never holds a scale-down', () => {
+    // Idle pods (23 ms against 115 ms) make the guard propose ceil(6 x 0.2) = 2: below the
+    // depth's, so the HPA goes to minReplicas once the window has passed. (A guard at the mean
+    // latency of the target rate, 33 ms, would propose ceil(6 x 23 / 33) = 5 and hold a pod.)
+    const hpa = parse(renderPlan(plan).files['hpa.yaml'] as string) as HorizontalPodAutoscaler;
+    const controller = new HpaController(hpa);
+    const metrics = (depth: number, latency: number) => ({
+      request_queue_depth_avg: Array(6).fill(depth),
+      http_request_duration_seconds_avg: Array(6).fill(latency),
+    });
+    controller.sync({ time: 0, currentReplicas: 6, metrics: metrics(9, 0.05) });
+    const d = controller.sync({ time: 60, currentReplicas: 6, metrics: metrics(0.5, 0.023) });
+    expect(d.desiredReplicas).toBe(4);
   });
 
   it('falls back to stated defaults without rates', () => {
@@ -84,28 +127,31 @@ describe('plan manifests', () => {
   it('writes an HPA the controller runs, each number commented', () => {
     const text = renderPlan(plan).files['hpa.yaml'] as string;
     const hpa = parse(text) as HorizontalPodAutoscaler;
-    expect(hpa.spec).toMatchObject({ minReplicas: 2, maxReplicas: 8 });
+    expect(hpa.spec).toMatchObject({ minReplicas: 4, maxReplicas: 6 });
     expect(
       hpa.spec.metrics?.map((m) => [m.pods?.metric.name, m.pods?.target.averageValue]),
     ).toEqual([
       ['request_queue_depth_avg', '9249m'],
-      ['http_request_duration_seconds_avg', '33m'],
+      ['http_request_duration_seconds_avg', '115m'],
     ]);
     expect(text).toMatch(
       /# 9\.249: Little's law at 279\.2 req\/s per pod.*\n\s+averageValue: 9249m/,
     );
     expect(text).toMatch(
-      /# ceil\(base 400 req\/s \/ 279\.2 req\/s per pod\) = 2\n\s+minReplicas: 2/,
+      /# ceil\(base 400 req\/s \/ 279\.2 req\/s per pod\) = 2; raised to 4 .*\n\s+minReplicas: 4/,
     );
-    expect(text).toMatch(/# every pod from minReplicas to maxReplicas \(8 - 2\).*\n\s+value: 6/);
-    // the burst: the HPA may go from 2 to 8 at the first sync that sees it
+    expect(text).toMatch(/# every pod from minReplicas to maxReplicas \(6 - 4\).*\n\s+value: 2/);
+    // the burst: the HPA may go from 4 to 6 at the first sync that sees it
     const controller = new HpaController(hpa);
     const d = controller.sync({
       time: 0,
-      currentReplicas: 2,
-      metrics: { request_queue_depth_avg: [500, 500], http_request_duration_seconds_avg: [2, 2] },
+      currentReplicas: 4,
+      metrics: {
+        request_queue_depth_avg: [500, 500, 500, 500],
+        http_request_duration_seconds_avg: [2, 2, 2, 2],
+      },
     });
-    expect(d.desiredReplicas).toBe(8);
+    expect(d.desiredReplicas).toBe(6);
   });
 
   it('writes adapter rules that serve the HPA metrics, read as the simulator reads them', () => {
@@ -132,8 +178,8 @@ describe('plan manifests', () => {
     const so = readScaledObject(parseAllDocuments(text)[0]?.toJS());
     expect(so.ok).toBe(true);
     if (!so.ok) return;
-    expect(so.value).toMatchObject({ minReplicaCount: 2, maxReplicaCount: 8 });
-    expect(so.value.prometheusTriggers.map((t) => t.threshold)).toEqual([9.249, 0.03313]);
+    expect(so.value).toMatchObject({ minReplicaCount: 4, maxReplicaCount: 6 });
+    expect(so.value.prometheusTriggers.map((t) => t.threshold)).toEqual([9.249, 0.115]);
     expect(so.value.prometheusTriggers[0]?.query).toContain('namespace="serving"');
     expect(so.value.prometheusTriggers.every((t) => !t.ignoreNullValues)).toBe(true);
   });
@@ -171,7 +217,7 @@ describe('plan manifests', () => {
       ],
     );
     const [a, b] = report.results.map((r) => r.summary);
-    expect(a?.maxReplicas).toBe(8);
+    expect(a?.maxReplicas).toBe(6);
     expect(b?.replicaSeconds).toBe(a?.replicaSeconds);
     expect(b?.sloViolationSeconds).toBe(a?.sloViolationSeconds);
   });

@@ -5,17 +5,23 @@
  * - Per-pod rate target: the highest rate whose measured SLO statistic meets the objective
  *   ({@link rateMeetingSlo}), less the headroom (default 20 %), which covers the time the HPA
  *   takes to see a rise and the pods take to start.
- * - Queue depth target (`request_queue_depth_avg`): Little's law at that rate, rate × the mean
- *   latency measured there (a pod holds, on average, what arrives during one mean latency).
- * - Latency target (`http_request_duration_seconds_avg`): the mean latency measured at that rate.
- * - minReplicas: the base rate over the per-pod target, at least 2.
- * - maxReplicas and scale-up: enough pods to serve the peak at the per-pod target, and enough
- *   capacity to serve it plus the backlog that builds up before the new pods serve (one sync and
- *   one scrape to see the burst, plus the start-up) spread over one start-up time; all of them may
- *   be added at one sync. The backlog stays in the pods that queued it, so the plan states how long
- *   they take to drain it.
- * - Scale-down: not derived from the profile (the profile says nothing about how load falls):
- *   300 s stabilization, then at most half the pods a minute.
+ * - Queue depth target (`request_queue_depth_avg`), the metric that sizes the replicas: Little's
+ *   law at that rate, rate × the mean latency measured there (a pod holds, on average, what
+ *   arrives during one mean latency).
+ * - Latency target (`http_request_duration_seconds_avg`), a guard: the mean latency at which the
+ *   SLO statistic reaches the objective if latency keeps the shape measured at the SLO-meeting
+ *   rate. Not the mean at the target rate: a pod's latency cannot fall below its service time, and
+ *   a target near that floor keeps the metric within the controller's tolerance at any load, so
+ *   the HPA (which takes the largest proposal of its metrics) would never scale down.
+ * - minReplicas: the base rate over the per-pod target, at least 2; with a peak rate, raised until
+ *   a burst from base to peak is absorbed within one start-up after the new pods serve. The backlog
+ *   that builds before they serve stays in the pods that queued it (a Service balances new
+ *   requests, not queued ones), so only the pods already there can drain it.
+ * - maxReplicas: the peak at the per-pod target. The scale-up may add every pod from minReplicas to
+ *   maxReplicas at one sync.
+ * - Scale-down: hold a recommendation as long as a pod takes to come back (a sync and a scrape to
+ *   see a rise, then the start-up): a dip shorter than that never costs a start-up. Then at most
+ *   half the pods a minute.
  */
 import { type PodModel, rateMeetingSlo, round } from '../capacity/model.js';
 import { formatSlo, type LatencySlo } from '../capacity/slo.js';
@@ -36,6 +42,8 @@ export interface PlanOptions {
   syncPeriodSeconds?: number;
   /** Prometheus' scrape interval of the pods (default 5 s); the depth window is three of them. */
   scrapeIntervalSeconds?: number;
+  /** minReplicas as given, instead of derived (the burst note then says what it costs). */
+  minReplicas?: number;
 }
 
 /** A number of the plan with its reason. */
@@ -86,6 +94,8 @@ export interface AutoscalingPlan {
     readyAfterSeconds: number;
     /** Seconds the pods that queued the backlog then take to drain it. */
     drainSeconds: number;
+    /** The drain with each minReplicas from the base's floor up to maxReplicas. */
+    drainByMinReplicas: { minReplicas: number; backlog: number; drainSeconds: number }[];
     why: string;
   };
 }
@@ -135,13 +145,23 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
   const at = model.at(targetRps);
   const depth = targetRps * at.latency.mean;
   const depthWindow = 3 * scrape;
+  const atSlo = model.at(meeting.rps);
+  const sloStatistic = atSlo.latency[slo.statistic];
+  const latencyTarget =
+    slo.statistic === 'mean' ? slo.seconds : (slo.seconds * atSlo.latency.mean) / sloStatistic;
+  const floor = model.points[0]?.latency.mean ?? at.latency.mean;
+  const detect = sync + scrape;
+  const comeBack = detect + startup;
 
   const baseRps = options.baseRps;
-  const minPods = baseRps === undefined ? 2 : Math.max(2, Math.ceil(baseRps / targetRps));
-  const minWhy =
+  const basePods = baseRps === undefined ? 2 : Math.max(2, Math.ceil(baseRps / targetRps));
+  const baseWhy =
     baseRps === undefined
       ? 'no --base-rate: 2, so that one pod lost or restarting leaves one serving'
       : `ceil(base ${round(baseRps)} req/s / ${round(targetRps)} req/s per pod) = ${Math.ceil(baseRps / targetRps)}${Math.ceil(baseRps / targetRps) < 2 ? ', raised to 2 so that one pod lost leaves one serving' : ''}`;
+  const given = options.minReplicas;
+  if (given !== undefined && !(Number.isInteger(given) && given >= 1))
+    throw new Error('minReplicas must be a whole number >= 1');
 
   const plan: AutoscalingPlan = {
     slo,
@@ -157,15 +177,24 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       why: `Little's law at ${round(targetRps)} req/s per pod: ${round(targetRps)} req/s x ${ms(at.latency.mean)} mean latency = ${round(depth)} requests in the pod (the pod's own mean depth measured there: ${round(at.depth)})`,
     },
     latencyTarget: {
-      value: at.latency.mean,
-      why: `mean latency measured at ${round(targetRps)} req/s per pod (${slo.statistic} there: ${ms(at.latency[slo.statistic])}, objective ${ms(slo.seconds)})`,
+      value: latencyTarget,
+      why:
+        slo.statistic === 'mean'
+          ? `the objective itself (a guard: the queue depth sizes the replicas)`
+          : `a guard, the queue depth sizes the replicas: the mean latency at which ${slo.statistic} reaches ${ms(slo.seconds)} if latency keeps the shape measured at ${round(meeting.rps)} req/s (mean ${ms(atSlo.latency.mean)}, ${slo.statistic} ${ms(sloStatistic)}); an idle pod's ${ms(floor)} is ${Math.round((100 * floor) / latencyTarget)} % of it${floor < 0.8 * latencyTarget ? ", far below the controller's tolerance, so this guard does not hold a scale-down" : ': so close that this guard may hold scale-downs (the HPA takes the largest proposal); relax the SLO or remove this metric'}`,
     },
     depthWindowSeconds: {
       value: depthWindow,
       why: `three scrapes at ${scrape} s: the exact mean depth over the window from the integral counter`,
     },
-    minReplicas: { value: minPods, why: minWhy },
-    maxReplicas: { value: 10, why: 'no --peak-rate: 10; set --peak-rate to size it' },
+    minReplicas:
+      given === undefined
+        ? { value: basePods, why: baseWhy }
+        : { value: given, why: `as given (the base alone needs ${basePods}: ${baseWhy})` },
+    maxReplicas: {
+      value: Math.max(10, given ?? 0),
+      why: 'no --peak-rate: 10; set --peak-rate to size it',
+    },
     scaleUp: {
       pods: { value: 4, why: "no --peak-rate: Kubernetes' default, 4 pods a sync" },
       percent: {
@@ -185,8 +214,8 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       percent: { value: 50, why: 'at most half the pods a minute (not derived from the profile)' },
       periodSeconds: { value: 60, why: 'the period of that limit' },
       stabilizationWindowSeconds: {
-        value: 300,
-        why: "scale down only to the highest recommendation of the last 5 minutes (Kubernetes' default), so a dip does not cost a start-up",
+        value: Math.ceil(comeBack),
+        why: `as long as a pod takes to come back (a sync and a scrape to see a rise, ${detect} s, then the start-up, ${startup} s): a dip shorter than that never costs a start-up, and pods are not held longer than it takes to get them back`,
       },
     },
   };
@@ -194,33 +223,50 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
   if (options.peakRps !== undefined) {
     const peak = options.peakRps;
     const steadyPods = Math.ceil(peak / targetRps);
-    const detect = sync + scrape;
-    const fromPods = minPods;
-    const backlog = Math.max(0, peak - fromPods * mu) * (detect + startup);
-    const burstPods = Math.ceil((peak + backlog / startup) / mu);
-    const max = Math.max(steadyPods, burstPods, minPods);
-    // The backlog stays in the pods that queued it (a Service balances new requests, not queued
-    // ones): each drains it at its capacity less its share of the peak.
-    const perPod = backlog / fromPods;
+    const max = Math.max(steadyPods, plan.minReplicas.value);
+    // Each pod there when the burst starts takes peak / m until the new pods serve (comeBack
+    // seconds at worst) and serves μ: it queues the difference. Then it takes peak / max and
+    // drains at its spare capacity, μ - peak / max (positive: peak / max <= the target < μ).
     const spare = mu - peak / max;
-    const drain = spare > 0 ? perPod / spare : Number.POSITIVE_INFINITY;
+    const drainWith = (m: number) => {
+      const backlog = Math.max(0, peak / m - mu) * comeBack;
+      const drainSeconds =
+        backlog === 0 ? 0 : spare > 0 ? backlog / spare : Number.POSITIVE_INFINITY;
+      return { minReplicas: m, backlog: backlog * m, drainSeconds };
+    };
+    const candidates: ReturnType<typeof drainWith>[] = [];
+    for (let m = basePods; m <= max; m++) {
+      candidates.push(drainWith(m));
+      if ((candidates.at(-1)?.drainSeconds ?? 0) <= startup) break;
+    }
+    const chosen =
+      given === undefined
+        ? (candidates.at(-1) as ReturnType<typeof drainWith>)
+        : drainWith(Math.min(given, max));
+    const list = candidates
+      .map((o) => `${o.minReplicas} pods: ${Math.round(o.drainSeconds)} s`)
+      .join(', ');
+    if (given === undefined && chosen.minReplicas > basePods) {
+      plan.minReplicas = {
+        value: chosen.minReplicas,
+        why: `${baseWhy}; raised to ${chosen.minReplicas} so that a burst to ${round(peak)} req/s is drained within one start-up (${startup} s) after the new pods serve. The backlog stays in the pods that queued it; they drain it in ${list}. Set --min-replicas to trade that for fewer standing pods`,
+      };
+    }
     plan.maxReplicas = {
       value: max,
-      why:
-        burstPods > steadyPods
-          ? `capacity for the peak plus the backlog of ${Math.round(backlog)} requests built up before new pods serve, spread over one start-up (${startup} s): ceil((${round(peak)} + ${Math.round(backlog)} / ${startup}) / ${round(mu)} req/s per pod) = ${burstPods}; the peak alone needs ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}`
-          : `the peak at the per-pod target: ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}`,
+      why: `the peak at the per-pod target: ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}${max > steadyPods ? `, raised to minReplicas` : ''}; more pods would not drain a burst's backlog much sooner (it stays in the pods that queued it)`,
     };
     plan.scaleUp.pods = {
-      value: Math.max(1, max - minPods),
-      why: `every pod from minReplicas to maxReplicas (${max} - ${minPods}) may be added at one sync, so a burst to the peak is served one start-up (${startup} s) after the first sync that sees it`,
+      value: Math.max(1, max - plan.minReplicas.value),
+      why: `every pod from minReplicas to maxReplicas (${max} - ${plan.minReplicas.value}) may be added at one sync, so a burst to the peak is served one start-up (${startup} s) after the first sync that sees it`,
     };
     plan.burst = {
       detectSeconds: detect,
-      backlog,
-      readyAfterSeconds: detect + startup,
-      drainSeconds: drain,
-      why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${fromPods} pods at ${round(mu)} req/s leave ${Math.round(backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: about ${Number.isFinite(drain) ? `${Math.round(drain)} s` : 'never'} more (more pods shorten it only towards ${Math.round(perPod / mu)} s; a bounded queue turns that backlog into 503s instead)`,
+      backlog: chosen.backlog,
+      readyAfterSeconds: comeBack,
+      drainSeconds: chosen.drainSeconds,
+      drainByMinReplicas: candidates,
+      why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${chosen.minReplicas} pods at ${round(mu)} req/s leave ${Math.round(chosen.backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: about ${Math.round(chosen.drainSeconds)} s more (a bounded queue turns that backlog into 503s instead)`,
     };
   }
   return plan;
