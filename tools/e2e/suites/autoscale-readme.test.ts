@@ -76,7 +76,8 @@ describe('packages/autoscale/README.md, run from an empty folder after npm insta
 
   it('tells the reader to start the pod this suite calibrates', () => {
     const env = Object.entries(EMULATED_POD).map(([name, value]) => `${name}=${value}`);
-    expect(README.replace(/\s+/g, ' ')).toContain(`${env.join(' ')} pnpm start`);
+    const start = `${env.join(' ')} pnpm start`;
+    expect(README.replace(/\s+/g, ' ').includes(start), `the README says: ${start}`).toBe(true);
     expect(blocks.some((block) => block.includes(`mlscale calibrate ${POD_URL}`))).toBe(true);
   });
 
