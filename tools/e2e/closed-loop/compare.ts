@@ -38,11 +38,11 @@ export const AGREEMENT_BOUNDS = {
    * when the request arrives, the model server when it answers it. So the simulated latency signal
    * (`http_request_duration_seconds_avg`, a mean over 1m) runs ahead of the real one by the
    * requests' latency, seconds while a backlog builds or drains, and its decisions with it: in
-   * three CI runs the simulation asked for 6 pods at the first sync after the step where the loop
-   * asked for 4 or 5, and scaled down one or two 5 s syncs before the loop, by 2 pods per sync: 2
+   * six CI runs the simulation asked for 6 pods at the first sync after the step where the loop
+   * asked for 4 or 5, and scaled down (2 pods per 10 s) one or two 5 s syncs before the loop: 2
    * apart at the same sync in every run. Counting at the answer (a patch to
-   * packages/autoscale/src/simulate/reactive.ts, outside this suite) brought those runs to 0, 0 and
-   * 2 at the same sync, and to ≤ 1 within `replicaReadingSlackSeconds`; with it this bound goes
+   * packages/autoscale/src/simulate/reactive.ts, outside this suite) brought the same runs to 0
+   * to 2 at the same sync and to ≤ 1 within `replicaReadingSlackSeconds`; with it this bound goes
    * back to ±1 within 5 s. The difference within 5 s is printed for reading.
    */
   replicas: 2,
