@@ -10,16 +10,29 @@
  * the HPA scales back down, and pods taken out (endpoint first, then SIGTERM and drain) lose no
  * request. Timings are printed, never asserted. The record goes to E2E_CLOSED_LOOP_OUT (default: a
  * temporary folder, printed).
+ *
+ * Then it runs `mlscale simulate --profile --load` on the same trace, HPA, adapter rules, sync,
+ * scrape and the start-up the loop measured, and asserts every agreement bound of
+ * closed-loop/compare.ts (issue 11, item 6): prediction against reality, in CI.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HorizontalPodAutoscaler } from '@mlscale/autoscale';
-import { findPrometheus } from '@mlscale/testkit';
+import { findPrometheus, REPO_ROOT } from '@mlscale/testkit';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import {
+  compareRuns,
+  formatAgreement,
+  measuredStartupSeconds,
+  type SimulatedRun,
+} from '../closed-loop/compare.js';
 import { type ClosedLoopTrace, runClosedLoop } from '../closed-loop/run.js';
 import {
   EMULATED_POD,
+  formatLoadCsv,
   infraRules,
   readHpa,
   SMALL_BODY,
@@ -32,6 +45,26 @@ const STEP_AT = 15;
 const HOLD = 45;
 const AFTER = 90;
 const WARMUP = 20;
+const SCRAPE = 1;
+const STARTUP = 5;
+const LOAD = stepTrace(EMULATED_POD.impliedCapacityRps, {
+  stepAt: STEP_AT,
+  holdSeconds: HOLD,
+  afterSeconds: AFTER,
+});
+const PHASES = [
+  { name: 'before the step', from: 0, to: STEP_AT },
+  { name: 'held at 4x', from: STEP_AT, to: STEP_AT + HOLD },
+  { name: 'back at 1x', from: STEP_AT + HOLD, to: STEP_AT + HOLD + AFTER },
+];
+/**
+ * The emulated pod's capacity profile, measured by `calibrate` in the validation bench and
+ * committed: the emulated device (40 ms per request, one worker) fixes the pod's capacity
+ * whatever this machine's CPUs, so a profile measured once holds here too, and CI need not spend
+ * minutes calibrating.
+ */
+const PROFILE = join(REPO_ROOT, 'tools/e2e/docs/emulated-pod.profile.json');
+const CLI = join(REPO_ROOT, 'packages/autoscale/dist/cli.js');
 
 /**
  * The project's HPA (its metrics and targets), its behavior shortened to fit a CI run: up by 4 pods
@@ -53,6 +86,9 @@ function projectHpa(): HorizontalPodAutoscaler {
 }
 
 describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', () => {
+  /** The run of the second test, compared with the simulation by the third. */
+  let recorded: ClosedLoopTrace | undefined;
+
   it('finds Prometheus (PROMETHEUS_BIN or PATH)', () => {
     const found = findPrometheus();
     expect('error' in found ? found.error : 'found').toBe('found');
@@ -63,20 +99,18 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
     async () => {
       const hpa = projectHpa();
       const trace: ClosedLoopTrace = await runClosedLoop({
-        load: stepTrace(EMULATED_POD.impliedCapacityRps, {
-          stepAt: STEP_AT,
-          holdSeconds: HOLD,
-          afterSeconds: AFTER,
-        }),
+        load: LOAD,
         hpa,
         rules: infraRules(),
         podEnv: EMULATED_POD.env,
         body: SMALL_BODY,
         syncPeriodSeconds: SYNC,
-        scrapeIntervalSeconds: 1,
-        startupDelaySeconds: 5,
+        scrapeIntervalSeconds: SCRAPE,
+        startupDelaySeconds: STARTUP,
         warmupSeconds: WARMUP,
+        stepAt: STEP_AT,
       });
+      recorded = trace;
       const outDir = process.env.E2E_CLOSED_LOOP_OUT;
       if (outDir) mkdirSync(outDir, { recursive: true });
       const files = writeTrace(
@@ -130,4 +164,56 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
     },
     (WARMUP + STEP_AT + HOLD + AFTER + 120) * 1000,
   );
+
+  it('agrees with `simulate --profile` of the same trace and HPA within the stated bounds', () => {
+    const trace = recorded;
+    expect(trace, 'the closed loop of the previous test ran').toBeDefined();
+    if (!trace) return;
+    expect(existsSync(CLI), `${CLI} is missing: run \`pnpm build\` first`).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-e2e-sim-'));
+    const loadCsv = join(dir, 'load.csv');
+    const hpaYaml = join(dir, 'hpa.yaml');
+    writeFileSync(loadCsv, formatLoadCsv(LOAD));
+    writeFileSync(hpaYaml, stringify(projectHpa()));
+    // The pods the loop started served this long after the decision (start-up delay plus the
+    // process start): the simulation's pods do the same.
+    const startup = measuredStartupSeconds(trace) ?? STARTUP;
+    const report = JSON.parse(
+      execFileSync(
+        process.execPath,
+        [
+          CLI,
+          'simulate',
+          '--profile',
+          PROFILE,
+          '--load',
+          loadCsv,
+          '--hpa',
+          hpaYaml,
+          '--adapter-values',
+          join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
+          '--slo',
+          'p95=200ms',
+          '--sync-period',
+          String(SYNC),
+          '--scrape-interval',
+          String(SCRAPE),
+          '--startup-delay',
+          startup.toFixed(2),
+          '--step-at',
+          String(STEP_AT),
+          '--json',
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as { results: SimulatedRun[] };
+    expect(report.results).toHaveLength(1);
+    const simulated = report.results[0] as SimulatedRun;
+    const rows = compareRuns(simulated, trace, PHASES);
+    console.log(
+      `simulated with pods serving ${startup.toFixed(2)} s after the decision (the loop's mean)`,
+    );
+    console.log(formatAgreement('simulated against the closed loop', rows));
+    expect(rows.filter((r) => !r.ok).map((r) => r.figure)).toEqual([]);
+  });
 });
