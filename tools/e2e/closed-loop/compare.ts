@@ -32,21 +32,14 @@ export interface SimulatedRun {
  */
 export const AGREEMENT_BOUNDS = {
   /**
-   * Replicas after every sync from the first scale-up on: within ±2 of the simulation's at the
-   * same sync (the issue's example said ±1). Widened because of a known gap in the simulator, not
-   * this machine's noise: `simulate` counts a request's latency in the counters Prometheus scrapes
-   * when the request arrives, the model server when it answers it. So the simulated latency signal
-   * (`http_request_duration_seconds_avg`, a mean over 1m) runs ahead of the real one by the
-   * requests' latency, seconds while a backlog builds or drains, and its decisions with it: in
-   * six CI runs the simulation asked for 6 pods at the first sync after the step where the loop
-   * asked for 4 or 5, and scaled down (2 pods per 10 s) one or two 5 s syncs before the loop: 2
-   * apart at the same sync in every run. Counting at the answer (a patch to
-   * packages/autoscale/src/simulate/reactive.ts, outside this suite) brought the same runs to 0
-   * to 2 at the same sync and to ≤ 1 within `replicaReadingSlackSeconds`; with it this bound goes
-   * back to ±1 within 5 s. The difference within 5 s is printed for reading.
+   * Replicas after every sync from the first scale-up on: within ±1 of the simulation's after a
+   * sync at most `replicaSlackSeconds` away. A decision of the loop lands a sync later now and then
+   * (a depth signal at the edge of a pod's worth, read from a Prometheus scrape that is up to a
+   * second older than the simulation's), and with 2 pods per 10 s of scale-down one sync is 2 pods
+   * at the same sync: one CI run of three. The difference at the same sync is printed for reading.
    */
-  replicas: 2,
-  replicaReadingSlackSeconds: 5,
+  replicas: 1,
+  replicaSlackSeconds: 5,
   /**
    * Seconds in SLO violation, in all and in every phase: within ±30 % of the closed loop's, or
    * ±5 s when that is larger (a few seconds of a machine's stall are not a disagreement).
@@ -157,7 +150,7 @@ export function compareRuns(
     if (sync.time < firstUp - 1) continue;
     const real = sync.decision.desiredReplicas;
     const near = simulated.syncs.filter(
-      (s) => Math.abs(s.time - sync.time) <= b.replicaReadingSlackSeconds + 1,
+      (s) => Math.abs(s.time - sync.time) <= b.replicaSlackSeconds + 1,
     );
     const twin = near.reduce<(typeof near)[number] | undefined>(
       (best, s) =>
@@ -172,16 +165,16 @@ export function compareRuns(
     worstNear = Math.max(worstNear, Math.min(...near.map((s) => Math.abs(s.replicas - real))));
   }
   out.push({
-    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference at the same sync)`,
-    simulated: undefined,
-    measured: worstSameSync,
-    bound: `≤ ${b.replicas}`,
-    ok: pairs > 0 && worstSameSync <= b.replicas,
-  });
-  out.push({
-    figure: `replicas: largest difference to the simulation within ${b.replicaReadingSlackSeconds} s (not bounded: for reading)`,
+    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference to the simulation within ${b.replicaSlackSeconds} s)`,
     simulated: undefined,
     measured: worstNear,
+    bound: `≤ ${b.replicas}`,
+    ok: pairs > 0 && worstNear <= b.replicas,
+  });
+  out.push({
+    figure: 'replicas: largest difference at the same sync (not bounded: for reading)',
+    simulated: undefined,
+    measured: worstSameSync,
     bound: '-',
     ok: true,
   });

@@ -195,6 +195,39 @@ describe('reactive simulator: known answers', () => {
     expect(renderReactiveChart(report)).toContain('blocked from scaling down');
   });
 
+  it("counts a request's latency when it is answered, as the server's histogram does, not when it arrives", () => {
+    // One pod of 100 req/s offered 200 req/s from 0 s: the backlog grows by 100 a second, so a
+    // request arriving at a waits a seconds and is answered at 2a. The latency mean over the 60 s
+    // window at the sync at 60 s (scrapes at 5 … 60 s) sees the requests answered in [5, 60):
+    // those that arrived in [2.5, 30), 16.25 s on average. Counted at arrival it would be the
+    // requests of [5, 60): 32.5 s, ahead of what the pod reports.
+    const latency: ReactiveConfig = {
+      name: 'latency',
+      signals,
+      hpa: {
+        metadata: { name: 'latency' },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'latency' },
+          minReplicas: 1,
+          maxReplicas: 1,
+          metrics: [
+            {
+              type: 'Pods',
+              pods: {
+                metric: { name: 'http_request_duration_seconds_avg' },
+                target: { type: 'AverageValue', averageValue: '200m' },
+              },
+            },
+          ],
+        },
+      },
+    };
+    const report = simulateReactive(pod, parseLoadCsv('time,rps\n0,200\n61,200\n'), [latency]);
+    const sync = report.results[0]?.syncs.find((s) => s.time === 60);
+    expect(sync?.seen.http_request_duration_seconds_avg).toBeGreaterThan(16);
+    expect(sync?.seen.http_request_duration_seconds_avg).toBeLessThan(16.6);
+  });
+
   it('drains removed pods: they count until their backlog is served', () => {
     const load = parseLoadCsv('time,rps\n0,150\n30,0\n400,0\n');
     const down = depthHpa('down', 1, 2, {

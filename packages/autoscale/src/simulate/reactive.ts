@@ -15,8 +15,9 @@
  *   (it counts in replica-seconds until then). Pending pods are removed first, then the newest.
  * - Prometheus scrapes the ready pods every `scrapeIntervalSeconds`; a signal over a window `w` is
  *   (last - first) / (t_last - t_first) over the samples in (t - w, t] (at least two), which is what
- *   `rate()`'s extrapolation gives for the ratios and means used here. Counters advance when a
- *   request arrives, with its full latency.
+ *   `rate()`'s extrapolation gives for the ratios and means used here. A request's latency, wait
+ *   and count enter the counters when it is answered (its arrival plus its latency), as a
+ *   histogram observes it; the depth integral advances in time.
  * - Every `syncPeriodSeconds` the HPA port syncs on the signals (src/hpa), with the pods that exist.
  * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs and no
  *   backlog (even when the first rate is above capacity), so the windows are full at time 0.
@@ -170,6 +171,15 @@ interface Sample {
   depth: number;
 }
 
+/** Requests of one tick, answered at `at`: what they add to the counters then. */
+interface Completion {
+  at: number;
+  count: number;
+  latencySum: number;
+  inferenceSum: number;
+  waitSum: number;
+}
+
 interface Pod {
   name: string;
   readyAt: number;
@@ -180,6 +190,8 @@ interface Pod {
   counters: Omit<Sample, 'time' | 'depth'>;
   depth: number;
   samples: Sample[];
+  /** Accepted requests not answered yet, in order of answer. */
+  pending: Completion[];
 }
 
 const TICK = 0.25;
@@ -310,6 +322,7 @@ export function simulateReactive(
       counters: { latencySum: 0, inferenceSum: 0, waitSum: 0, count: 0, depthSeconds: 0 },
       depth: 0,
       samples: [],
+      pending: [],
     });
     let pods: Pod[] = Array.from({ length: initial }, () => newPod(start - warmup));
     let replicas = initial;
@@ -344,6 +357,16 @@ export function simulateReactive(
     for (let k = -warmupTicks; k < totalTicks; k++) {
       const t = start + k * TICK;
       const live = () => pods.filter((p) => p.removedAt === undefined);
+      // 0. requests answered by now enter the counters
+      for (const p of pods) {
+        while ((p.pending[0]?.at ?? Number.POSITIVE_INFINITY) <= t) {
+          const done = p.pending.shift() as Completion;
+          p.counters.count += done.count;
+          p.counters.latencySum += done.latencySum;
+          p.counters.inferenceSum += done.inferenceSum;
+          p.counters.waitSum += done.waitSum;
+        }
+      }
       // 1. scrape
       if (k % scrapeTicks === 0) {
         for (const p of live()) {
@@ -438,16 +461,27 @@ export function simulateReactive(
         p.depth = (draining ? 0 : point.depth) + after;
         p.counters.depthSeconds += depth * TICK;
         if (accepted > 0) {
-          p.counters.count += accepted;
-          p.counters.latencySum += accepted * (point.latency.mean + extraWait);
-          p.counters.inferenceSum += accepted * point.inferenceSeconds;
-          p.counters.waitSum += accepted * (point.waitSeconds + extraWait);
+          // answered in FIFO order: the backlog's wait grows and shrinks by at most one tick
+          // per tick, so completions stay (nearly) sorted; insert in order to be exact
+          const latency = point.latency.mean + extraWait;
+          const done: Completion = {
+            at: t + TICK / 2 + latency,
+            count: accepted,
+            latencySum: accepted * latency,
+            inferenceSum: accepted * point.inferenceSeconds,
+            waitSum: accepted * (point.waitSeconds + extraWait),
+          };
+          let at = p.pending.length;
+          while (at > 0 && (p.pending[at - 1]?.at ?? 0) > done.at) at--;
+          p.pending.splice(at, 0, done);
           if (k >= 0) secondGroups.push({ weight: accepted, point, extraWait });
         }
         if (k >= 0) secondFailed += shed;
       }
       // drained pods leave
-      pods = pods.filter((p) => p.removedAt === undefined || p.backlog > 1e-9);
+      pods = pods.filter(
+        (p) => p.removedAt === undefined || p.backlog > 1e-9 || p.pending.length > 0,
+      );
       if (k < 0) continue;
       summary.replicaSeconds += pods.length * TICK;
       secondOffered += offered * TICK;
