@@ -1,5 +1,5 @@
 /**
- * Validation of issue 11, in one run on this machine (about 17 minutes):
+ * Validation of issue 11, in one run on this machine (about 20 minutes):
  * 1. calibrate one emulated pod (its settings imply 25 req/s) with `calibrate()`;
  * 2. `mlscale plan` from that profile for p95 = 200 ms, base 1×, peak 4×;
  * 3. for the guide's HPA (with infra's adapter rules) and the planned one (with its rules):
