@@ -28,6 +28,7 @@ import {
   type Agreement,
   compareRuns,
   formatAgreement,
+  measuredStartupSeconds,
   type SimulatedRun,
 } from '../closed-loop/compare.js';
 import { type ClosedLoopTrace, runClosedLoop } from '../closed-loop/run.js';
@@ -39,6 +40,7 @@ import {
   stepTrace,
   writeTrace,
 } from '../closed-loop/scenario.js';
+import { CLI, simulateLikeLoop } from '../closed-loop/simulate.js';
 
 const found = findPrometheus();
 if ('error' in found) {
@@ -50,7 +52,6 @@ process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
 const OUT = process.env.BENCH_OUT ?? join(REPO_ROOT, '.bench/closed-loop');
 mkdirSync(OUT, { recursive: true });
-const CLI = join(REPO_ROOT, 'packages/autoscale/dist/cli.js');
 const mlscale = (args: string[]) =>
   execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
@@ -170,36 +171,17 @@ for (const config of configs) {
     onSync: (s) => console.log(`  t=${Math.round(s.time)}s ${s.explanation}`),
   });
   writeTrace(OUT, `closed-loop-${config.name}`, loop);
-  const started = loop.pods.filter((p) => p.createdAt >= 0 && p.readyAt !== undefined);
-  const startup =
-    started.length > 0
-      ? started.reduce((s, p) => s + ((p.readyAt as number) - p.createdAt), 0) / started.length
-      : STARTUP;
-  const report = JSON.parse(
-    mlscale([
-      'simulate',
-      '--profile',
-      profileFile,
-      '--load',
-      loadCsv,
-      '--hpa',
-      config.hpaFile,
-      '--adapter-values',
-      config.rulesFile,
-      '--slo',
-      'p95=200ms',
-      '--sync-period',
-      String(SYNC),
-      '--scrape-interval',
-      String(SCRAPE),
-      '--startup-delay',
-      startup.toFixed(2),
-      '--step-at',
-      String(STEP_AT),
-      '--json',
-    ]),
-  ) as { results: SimulatedRun[] };
-  const sim = report.results[0] as SimulatedRun;
+  const startup = measuredStartupSeconds(loop) ?? STARTUP;
+  const { report, run: sim } = simulateLikeLoop({
+    profile: profileFile,
+    load: loadCsv,
+    hpa: config.hpaFile,
+    adapterValues: config.rulesFile,
+    syncPeriodSeconds: SYNC,
+    scrapeIntervalSeconds: SCRAPE,
+    startupSeconds: startup,
+    stepAt: STEP_AT,
+  });
   writeFileSync(join(OUT, `simulated-${config.name}.json`), `${JSON.stringify(report, null, 1)}\n`);
   const agreement = compareRuns(sim, loop, phases);
   console.log(

@@ -15,7 +15,6 @@
  * scrape and the start-up the loop measured, and asserts every agreement bound of
  * closed-loop/compare.ts (issue 11, item 6): prediction against reality, in CI.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +22,7 @@ import type { HorizontalPodAutoscaler } from '@mlscale/autoscale';
 import { findPrometheus, REPO_ROOT } from '@mlscale/testkit';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  compareRuns,
-  formatAgreement,
-  measuredStartupSeconds,
-  type SimulatedRun,
-} from '../closed-loop/compare.js';
+import { compareRuns, formatAgreement, measuredStartupSeconds } from '../closed-loop/compare.js';
 import { type ClosedLoopTrace, runClosedLoop } from '../closed-loop/run.js';
 import {
   EMULATED_POD,
@@ -39,6 +33,7 @@ import {
   stepTrace,
   writeTrace,
 } from '../closed-loop/scenario.js';
+import { CLI, simulateLikeLoop } from '../closed-loop/simulate.js';
 
 const SYNC = 5;
 const STEP_AT = 15;
@@ -64,7 +59,6 @@ const PHASES = [
  * minutes calibrating.
  */
 const PROFILE = join(REPO_ROOT, 'tools/e2e/docs/emulated-pod.profile.json');
-const CLI = join(REPO_ROOT, 'packages/autoscale/dist/cli.js');
 
 /**
  * The project's HPA (its metrics and targets), its behavior shortened to fit a CI run: up by 4 pods
@@ -178,37 +172,16 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
     // The pods the loop started served this long after the decision (start-up delay plus the
     // process start): the simulation's pods do the same.
     const startup = measuredStartupSeconds(trace) ?? STARTUP;
-    const report = JSON.parse(
-      execFileSync(
-        process.execPath,
-        [
-          CLI,
-          'simulate',
-          '--profile',
-          PROFILE,
-          '--load',
-          loadCsv,
-          '--hpa',
-          hpaYaml,
-          '--adapter-values',
-          join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
-          '--slo',
-          'p95=200ms',
-          '--sync-period',
-          String(SYNC),
-          '--scrape-interval',
-          String(SCRAPE),
-          '--startup-delay',
-          startup.toFixed(2),
-          '--step-at',
-          String(STEP_AT),
-          '--json',
-        ],
-        { encoding: 'utf8' },
-      ),
-    ) as { results: SimulatedRun[] };
-    expect(report.results).toHaveLength(1);
-    const simulated = report.results[0] as SimulatedRun;
+    const { run: simulated } = simulateLikeLoop({
+      profile: PROFILE,
+      load: loadCsv,
+      hpa: hpaYaml,
+      adapterValues: join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
+      syncPeriodSeconds: SYNC,
+      scrapeIntervalSeconds: SCRAPE,
+      startupSeconds: startup,
+      stepAt: STEP_AT,
+    });
     const rows = compareRuns(simulated, trace, PHASES);
     console.log(
       `simulated with pods serving ${startup.toFixed(2)} s after the decision (the loop's mean)`,
