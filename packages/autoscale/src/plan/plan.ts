@@ -148,7 +148,9 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
   const atSlo = model.at(meeting.rps);
   const sloStatistic = atSlo.latency[slo.statistic];
   const latencyTarget =
-    slo.statistic === 'mean' ? slo.seconds : (slo.seconds * atSlo.latency.mean) / sloStatistic;
+    slo.statistic === 'mean' || !(sloStatistic > 0)
+      ? slo.seconds
+      : (slo.seconds * atSlo.latency.mean) / sloStatistic;
   const floor = model.points[0]?.latency.mean ?? at.latency.mean;
   const detect = sync + scrape;
   const comeBack = detect + startup;
@@ -243,8 +245,9 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       given === undefined
         ? (candidates.at(-1) as ReturnType<typeof drainWith>)
         : drainWith(Math.min(given, max));
+    const seconds = (s: number) => (Number.isFinite(s) ? `${Math.round(s)} s` : 'never');
     const list = candidates
-      .map((o) => `${o.minReplicas} pods: ${Math.round(o.drainSeconds)} s`)
+      .map((o) => `${o.minReplicas} pods: ${seconds(o.drainSeconds)}`)
       .join(', ');
     if (given === undefined && chosen.minReplicas > basePods) {
       plan.minReplicas = {
@@ -266,7 +269,7 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       readyAfterSeconds: comeBack,
       drainSeconds: chosen.drainSeconds,
       drainByMinReplicas: candidates,
-      why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${chosen.minReplicas} pods at ${round(mu)} req/s leave ${Math.round(chosen.backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: about ${Math.round(chosen.drainSeconds)} s more (a bounded queue turns that backlog into 503s instead)`,
+      why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${chosen.minReplicas} pods at ${round(mu)} req/s leave ${Math.round(chosen.backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: ${Number.isFinite(chosen.drainSeconds) ? `about ${Math.round(chosen.drainSeconds)} s more` : 'never, they have no spare capacity at the peak'} (a bounded queue turns that backlog into 503s instead)`,
     };
   }
   return plan;
