@@ -3,7 +3,7 @@
 // as kube-prometheus-stack does) and kube-state-metrics (labels kept, honor_labels). A small HTTP
 // server stands in for both exporters; no model-server pod is scraped, as at zero replicas.
 import { createServer, type Server } from 'node:http';
-import { freePort, type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
+import { type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kustomize, loadYaml } from './helpers.js';
 
@@ -40,13 +40,13 @@ describe('scale-to-zero queries on a real Prometheus', () => {
   let exporter: Server;
   let prometheus: RunningPrometheus;
   beforeAll(async () => {
-    const port = await freePort();
     exporter = createServer((request, response) => {
       response.setHeader('content-type', 'text/plain; version=0.0.4');
       response.end(exposition(request.url ?? ''));
     });
-    await new Promise<void>((resolve) => exporter.listen(port, '127.0.0.1', resolve));
-    const address = `127.0.0.1:${port}`;
+    // Port 0: the OS picks a free one as it binds (no window for another run to take it).
+    await new Promise<void>((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(exporter.address() as { port: number }).port}`;
     // No model-server pod (the pods' job scrapes nothing), the two exporters as their own jobs.
     prometheus = await startPrometheus({
       jobs: [

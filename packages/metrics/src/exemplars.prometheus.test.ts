@@ -71,21 +71,40 @@ beforeAll(async () => {
     join(dir, 'prometheus.yml'),
     `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: app\n    static_configs: [{ targets: ['127.0.0.1:${appPort}'] }]\n`,
   );
-  const port = await freePort();
-  prometheusUrl = `http://127.0.0.1:${port}`;
-  prometheus = spawn(
-    prometheusBin,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--enable-feature=exemplar-storage',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  prometheus.stderr?.on('data', (chunk: Buffer) => {
-    prometheusLog = (prometheusLog + chunk.toString()).slice(-4000);
-  });
+  // A free port is free when asked, not when Prometheus binds it (other test runs share the
+  // machine): when it exits saying the address is in use, start it again on another port.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    prometheusUrl = `http://127.0.0.1:${port}`;
+    prometheusLog = '';
+    const child = spawn(
+      prometheusBin,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--enable-feature=exemplar-storage',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    prometheus = child;
+    child.stderr?.on('data', (chunk: Buffer) => {
+      prometheusLog = (prometheusLog + chunk.toString()).slice(-4000);
+    });
+    const deadline = Date.now() + 20_000;
+    while (child.exitCode === null && Date.now() < deadline) {
+      const ready = await fetch(`${prometheusUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    if (attempt < 3 && child.exitCode !== null && /address already in use/.test(prometheusLog)) {
+      continue;
+    }
+    throw new Error(`Prometheus did not become ready on ${prometheusUrl}:\n${prometheusLog}`);
+  }
 }, 30_000);
 
 afterAll(async () => {

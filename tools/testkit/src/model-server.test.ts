@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad } from './load.js';
 import { startModelServer } from './model-server.js';
@@ -28,4 +29,24 @@ describe('startModelServer and startLoad', () => {
     await server.stop();
     expect(server.child.exitCode !== null || server.child.signalCode !== null).toBe(true);
   });
+});
+
+describe('startModelServer when the server cannot start', () => {
+  it('says so as soon as it exits, with its output, after trying a taken port three times', async () => {
+    // A port held here: every attempt is told to use it (PORT overrides the free one), so every
+    // attempt exits with EADDRINUSE, and the third one's error is reported, long before the 30 s
+    // readiness timeout.
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as { port: number };
+    const started = Date.now();
+    try {
+      await expect(startModelServer({ PORT: String(port) })).rejects.toThrow(
+        /exited \(1\):[\s\S]*EADDRINUSE/,
+      );
+      expect(Date.now() - started).toBeLessThan(25_000);
+    } finally {
+      holder.close();
+    }
+  }, 40_000);
 });

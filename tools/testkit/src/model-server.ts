@@ -3,9 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
-import { type Running, track } from './process.js';
-import { waitFor } from './wait.js';
+import { type Running, startOnFreePort, track } from './process.js';
 
 /** The repository root (this file is tools/testkit/src/model-server.ts). */
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -29,39 +27,27 @@ export async function startModelServer(
       `${MODEL_SERVER_MAIN} is missing: build the app first (pnpm turbo run build --filter @mlscale/model-server...)`,
     );
   }
-  const port = await freePort();
-  const child = spawn(process.execPath, [MODEL_SERVER_MAIN], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-      GPU_PROBE: 'off',
-      SHUTDOWN_DELAY_SECONDS: '0',
-      SHUTDOWN_DRAIN_SECONDS: '1',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const running = track(child, port);
-  try {
-    await waitFor(
-      `the model server on port ${port} to be ready`,
-      async () => {
-        if (child.exitCode !== null) {
-          throw new Error(`the model server exited (${child.exitCode}): ${running.output()}`);
-        }
-        const response = await fetch(`${running.url}/readyz`, {
-          signal: AbortSignal.timeout(1000),
-        });
-        return response.status === 200;
-      },
-      timeoutMs,
-      200,
-    );
-  } catch (error) {
-    await running.stop();
-    throw error;
-  }
-  return running;
+  return startOnFreePort(
+    'the model server',
+    (port) =>
+      track(
+        spawn(process.execPath, [MODEL_SERVER_MAIN], {
+          env: {
+            ...process.env,
+            PORT: String(port),
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'warn',
+            GPU_PROBE: 'off',
+            SHUTDOWN_DELAY_SECONDS: '0',
+            SHUTDOWN_DRAIN_SECONDS: '1',
+            ...env,
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+        port,
+      ),
+    async (running) =>
+      (await fetch(`${running.url}/readyz`, { signal: AbortSignal.timeout(1000) })).status === 200,
+    { timeoutMs, everyMs: 200 },
+  );
 }

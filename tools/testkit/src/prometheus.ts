@@ -7,8 +7,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { freePort } from './ports.js';
-import { type Running, track } from './process.js';
+import { type Running, startOnFreePort, track } from './process.js';
 import { sleep, waitFor } from './wait.js';
 
 /** How to get Prometheus, said by every failure to find it. */
@@ -213,19 +212,31 @@ export async function startPrometheus({
     ],
   };
   writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-  const port = await freePort();
-  const child = spawn(
-    found.path,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=1h',
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const running = track(child, port, () => rmSync(dir, { recursive: true, force: true }));
+  let running: Running;
+  try {
+    running = await startOnFreePort(
+      'Prometheus',
+      (port) =>
+        track(
+          spawn(
+            found.path,
+            [
+              `--config.file=${join(dir, 'prometheus.yml')}`,
+              `--storage.tsdb.path=${join(dir, 'data')}`,
+              `--web.listen-address=127.0.0.1:${port}`,
+              '--storage.tsdb.retention.time=1h',
+              '--log.level=warn',
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'] },
+          ),
+          port,
+        ),
+      async (started) => (await fetch(`${started.url}/-/ready`)).ok,
+    );
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const query = async (promql: string): Promise<QueryResponse> => {
     const response = await fetch(`${running.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
     return (await response.json()) as QueryResponse;
@@ -257,6 +268,11 @@ export async function startPrometheus({
   const fixed = jobs.flatMap((job) => job.targets);
   const prometheus: RunningPrometheus = {
     ...running,
+    // Its TSDB and config go with it.
+    stop: async () => {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
     targetsFile,
     setTargets,
     targets: () => current,
@@ -277,16 +293,5 @@ export async function startPrometheus({
         timeoutMs,
       ),
   };
-  try {
-    await waitFor(`Prometheus on port ${port} to be ready`, async () => {
-      if (child.exitCode !== null) {
-        throw new Error(`prometheus exited (${child.exitCode}): ${running.output()}`);
-      }
-      return (await fetch(`${running.url}/-/ready`)).ok;
-    });
-  } catch (error) {
-    await running.stop();
-    throw error;
-  }
   return prometheus;
 }
