@@ -61,11 +61,16 @@ const signals = new Map<string, Signal>(
   ),
 );
 
-function depthHpa(
+/** An HPA on one Pods metric (by default the mean queue depth, target 1). */
+function podsHpa(
   name: string,
   min: number,
   max: number,
   behavior?: HorizontalPodAutoscaler['spec']['behavior'],
+  metric: { name: string; averageValue: string } = {
+    name: 'request_queue_depth_avg',
+    averageValue: '1',
+  },
 ): ReactiveConfig {
   return {
     name,
@@ -81,8 +86,8 @@ function depthHpa(
           {
             type: 'Pods',
             pods: {
-              metric: { name: 'request_queue_depth_avg' },
-              target: { type: 'AverageValue', averageValue: '1' },
+              metric: { name: metric.name },
+              target: { type: 'AverageValue', averageValue: metric.averageValue },
             },
           },
         ],
@@ -100,7 +105,7 @@ describe('reactive simulator: known answers', () => {
 
   it('below capacity: no queue, the profile latency', () => {
     const report = simulateReactive(pod, parseLoadCsv('time,rps\n0,50\n120,50\n'), [
-      depthHpa('one', 1, 1),
+      podsHpa('one', 1, 1),
     ]);
     const { summary, seconds } = report.results[0] ?? { summary: undefined, seconds: [] };
     expect(seconds).toHaveLength(120);
@@ -117,7 +122,7 @@ describe('reactive simulator: known answers', () => {
 
   it('above capacity: the backlog grows at λ - μ and every second waits for it', () => {
     const report = simulateReactive(pod, parseLoadCsv('time,rps\n0,150\n60,150\n'), [
-      depthHpa('one', 1, 1),
+      podsHpa('one', 1, 1),
     ]);
     const seconds = report.results[0]?.seconds ?? [];
     // 150 offered, 100 served: 50 more requests waiting every second
@@ -134,7 +139,7 @@ describe('reactive simulator: known answers', () => {
   it('a pod that sheds answers 503 to what exceeds its queue', () => {
     const shedding = podModel(flatProfile({ shedding: { concurrency: 1, maxWaiting: 99 } }));
     const report = simulateReactive(shedding, parseLoadCsv('time,rps\n0,150\n60,150\n'), [
-      depthHpa('one', 1, 1),
+      podsHpa('one', 1, 1),
     ]);
     const seconds = report.results[0]?.seconds ?? [];
     // the pod holds 100: its steady depth at capacity (the last unsaturated step's, 0.8) plus a
@@ -148,13 +153,13 @@ describe('reactive simulator: known answers', () => {
 
   it('a faster-reacting HPA spends fewer seconds over the SLO', () => {
     const load = parseLoadCsv('time,rps\n0,150\n60,600\n300,150\n600,150\n');
-    const slow = depthHpa('slow', 2, 10, {
+    const slow = podsHpa('slow', 2, 10, {
       scaleUp: {
         stabilizationWindowSeconds: 30,
         policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }],
       },
     });
-    const fast = depthHpa('fast', 2, 10, {
+    const fast = podsHpa('fast', 2, 10, {
       scaleUp: {
         stabilizationWindowSeconds: 0,
         policies: [{ type: 'Percent', value: 400, periodSeconds: 15 }],
@@ -201,27 +206,10 @@ describe('reactive simulator: known answers', () => {
     // window at the sync at 60 s (scrapes at 5 … 60 s) sees the requests answered in [5, 60):
     // those that arrived in [2.5, 30), 16.25 s on average. Counted at arrival it would be the
     // requests of [5, 60): 32.5 s, ahead of what the pod reports.
-    const latency: ReactiveConfig = {
-      name: 'latency',
-      signals,
-      hpa: {
-        metadata: { name: 'latency' },
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'latency' },
-          minReplicas: 1,
-          maxReplicas: 1,
-          metrics: [
-            {
-              type: 'Pods',
-              pods: {
-                metric: { name: 'http_request_duration_seconds_avg' },
-                target: { type: 'AverageValue', averageValue: '200m' },
-              },
-            },
-          ],
-        },
-      },
-    };
+    const latency = podsHpa('latency', 1, 1, undefined, {
+      name: 'http_request_duration_seconds_avg',
+      averageValue: '200m',
+    });
     const report = simulateReactive(pod, parseLoadCsv('time,rps\n0,200\n61,200\n'), [latency]);
     const sync = report.results[0]?.syncs.find((s) => s.time === 60);
     expect(sync?.seen.http_request_duration_seconds_avg).toBeGreaterThan(16);
@@ -230,7 +218,7 @@ describe('reactive simulator: known answers', () => {
 
   it('drains removed pods: they count until their backlog is served', () => {
     const load = parseLoadCsv('time,rps\n0,150\n30,0\n400,0\n');
-    const down = depthHpa('down', 1, 2, {
+    const down = podsHpa('down', 1, 2, {
       scaleDown: {
         stabilizationWindowSeconds: 0,
         policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }],
@@ -247,13 +235,13 @@ describe('reactive simulator over sync phases', () => {
   it('runs one phase per second of the sync period and gives the spread', () => {
     const pod = podModel(flatProfile());
     const load = parseLoadCsv('time,rps\n0,150\n31,400\n200,400\n');
-    const slow = depthHpa('slow', 2, 10, {
+    const slow = podsHpa('slow', 2, 10, {
       scaleUp: {
         stabilizationWindowSeconds: 20,
         policies: [{ type: 'Pods', value: 1, periodSeconds: 20 }],
       },
     });
-    const fast = depthHpa('fast', 2, 10, {
+    const fast = podsHpa('fast', 2, 10, {
       scaleUp: {
         stabilizationWindowSeconds: 0,
         policies: [{ type: 'Percent', value: 400, periodSeconds: 5 }],
