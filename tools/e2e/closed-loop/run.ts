@@ -21,6 +21,8 @@ import {
   type LatencySlo,
   type PodInfo,
   PrometheusClient,
+  percentile,
+  type ReactiveSummary,
   type RequestResult,
   rateFromTrace,
   startOpenLoop,
@@ -127,23 +129,24 @@ export interface LoopSync {
   explanation: string;
 }
 
-/** The run's figures, defined as the reactive simulator defines them. */
-export interface LoopSummary {
-  sloViolationSeconds: number;
-  /** Requests that failed (503/429, errors, no pod ready). */
-  failed: number;
-  offered: number;
-  /** Pod-seconds of starting, ready and terminating pods. */
-  replicaSeconds: number;
-  scaleEvents: number;
-  maxReplicas: number;
-  finalReplicas: number;
-  timeToFirstScaleUp?: number;
-  /** Seconds from the step until the SLO statistic is back under (0: never over; absent: never back). */
-  recoverySeconds?: number;
-  p95?: number;
-  p99?: number;
-}
+/**
+ * The run's figures, defined as the reactive simulator defines them (the same fields of its
+ * summary). `failed` counts 503/429, other errors and requests with no pod ready.
+ */
+export type LoopSummary = Pick<
+  ReactiveSummary,
+  | 'sloViolationSeconds'
+  | 'failed'
+  | 'offered'
+  | 'replicaSeconds'
+  | 'scaleEvents'
+  | 'maxReplicas'
+  | 'finalReplicas'
+  | 'timeToFirstScaleUp'
+  | 'recoverySeconds'
+  | 'p95'
+  | 'p99'
+>;
 
 /** Everything a run recorded. */
 export interface ClosedLoopTrace {
@@ -169,10 +172,9 @@ export interface ClosedLoopTrace {
   summary: LoopSummary;
 }
 
-/** Nearest-rank quantile of ascending values. */
+/** The nearest-rank quantile of ascending values (`percentile`), none of no values. */
 function quantile(sorted: readonly number[], q: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1];
+  return sorted.length > 0 ? percentile(sorted, q) : undefined;
 }
 
 /** The time the rate first rises (the load step). */
