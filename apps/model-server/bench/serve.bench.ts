@@ -14,8 +14,10 @@ import { scrape } from './scrape.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const appDir = path.resolve(here, '..');
 const repoRoot = path.resolve(appDir, '../..');
-// The reference server is not part of the repository: it runs only where ../shared/anchors exists.
-const anchors = path.resolve(repoRoot, '../shared/anchors');
+// The reference server (FastAPI + PyTorch) is not part of the repository: its start script is
+// named by BENCH_REFERENCE_SERVER (called with the port; it writes its pid to
+// /tmp/seed-server.pid). Without it, the reference row is skipped and says why.
+const referenceScript = process.env.BENCH_REFERENCE_SERVER;
 const bodiesDir = path.join(here, 'bodies');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const WARMUP_SECONDS = 1;
@@ -168,10 +170,10 @@ function startServer(port: number, env: Record<string, string> = {}) {
 
 let referencePid: number | undefined;
 async function startReference(port: number): Promise<boolean> {
-  const script = path.join(anchors, 'seed-server/run.sh');
-  if (!existsSync(script)) {
+  const script = referenceScript;
+  if (!script || !existsSync(script)) {
     console.log(
-      `  reference (FastAPI+PyTorch): skipped, ${script} does not exist (the reference server lives outside the repository, in ../shared/anchors)`,
+      `  reference (FastAPI+PyTorch): skipped, ${script ? `${script} does not exist` : 'BENCH_REFERENCE_SERVER is not set'} (the path of the reference server's start script, which is not part of the repository)`,
     );
     return false;
   }
