@@ -169,6 +169,9 @@ for (const config of configs) {
     warmupSeconds: WARMUP,
     signal: stop.signal,
     onSync: (s) => console.log(`  t=${Math.round(s.time)}s ${s.explanation}`),
+    // A replaced pod is a start-up the simulation does not have: the figures after it disagree.
+    onPodFailure: (error) =>
+      console.log(`  POD FAILED (replaced; figures now suspect): ${error.message}`),
   });
   writeTrace(OUT, `closed-loop-${config.name}`, loop);
   const startup = measuredStartupSeconds(loop) ?? STARTUP;

@@ -3,7 +3,10 @@
  * creates a pod that starts after a start-up delay (image pull, scheduling: what a real pod waits)
  * and serves once `/readyz` says so; scaling down takes it out of the Service at once and stops it
  * with SIGTERM, so it drains what it holds. Pods to remove are chosen as a ReplicaSet does: not yet
- * ready ones first, then the newest.
+ * ready ones first, then the newest. A pod whose process fails to start or exits on its own is
+ * gone, with why and its last output, and a replacement is created as a ReplicaSet creates one,
+ * after the start-up delay and a back-off that doubles with each failure (1 s, 2 s, ... 60 s), so a
+ * pod that cannot start does not spin.
  */
 import { type Running, startModelServer } from '@mlscale/testkit';
 
@@ -21,7 +24,14 @@ export interface LocalPod {
   goneAt?: number;
   /** The process, once started. */
   server?: Running;
+  /** Why it failed, when its process did not start or exited without being told to stop. */
+  failure?: string;
 }
+
+/** The last characters of a failed process' output kept in {@link LocalPod.failure}. */
+const FAILURE_OUTPUT_CHARS = 2000;
+/** The longest back-off before a failed pod's replacement, seconds. */
+const MAX_BACKOFF_SECONDS = 60;
 
 /** Options of {@link LocalReplicaSet}. */
 export interface LocalReplicaSetOptions {
@@ -35,7 +45,7 @@ export interface LocalReplicaSetOptions {
   now: () => number;
   /** Called whenever a pod changes state (to rewrite the scrape targets). */
   onChange?: () => void;
-  /** Called when a pod fails to start (it is dropped; the next scale-up replaces it). */
+  /** Called when a pod fails to start or its process exits on its own (it is replaced). */
   onError?: (pod: LocalPod, error: Error) => void;
 }
 
@@ -45,6 +55,7 @@ export class LocalReplicaSet {
   readonly #pods: LocalPod[] = [];
   readonly #pending = new Set<Promise<void>>();
   #serial = 0;
+  #failures = 0;
   #closed = false;
 
   /** @param options - the pods' environment, start-up delay and clock */
@@ -117,7 +128,7 @@ export class LocalReplicaSet {
   }
 
   async #create(delaySeconds: number): Promise<void> {
-    const { now, env, onChange, onError, prefix = 'model-server' } = this.#options;
+    const { now, env, onChange, prefix = 'model-server' } = this.#options;
     const pod: LocalPod = {
       name: `${prefix}-${this.#serial++}`,
       state: 'starting',
@@ -128,23 +139,43 @@ export class LocalReplicaSet {
     if (delaySeconds > 0) await new Promise((r) => setTimeout(r, delaySeconds * 1000));
     if (pod.state === 'terminating') return; // removed during its start-up delay
 
+    let server: Running;
     try {
-      const server = await startModelServer(env, 60_000);
-      pod.server = server;
-      // (The state may have changed while the process started.)
-      if ((pod.state as PodState) === 'terminating') {
-        await server.stop(); // removed while its process started: it never served
-        pod.goneAt ??= now();
-      } else {
-        pod.state = 'ready';
-        pod.readyAt = now();
-      }
+      server = await startModelServer(env, 60_000);
     } catch (error) {
-      pod.state = 'terminating';
-      pod.goneAt = now();
-      onError?.(pod, error as Error);
+      this.#fail(pod, (error as Error).message);
+      return;
+    }
+    pod.server = server;
+    // (The state may have changed while the process started.)
+    if ((pod.state as PodState) === 'terminating') {
+      await server.stop(); // removed while its process started: it never served
+      pod.goneAt ??= now();
+    } else {
+      pod.state = 'ready';
+      pod.readyAt = now();
+      server.child.once('exit', (code, signal) => {
+        if (pod.state === 'terminating') return; // told to stop
+        const output = server.output().slice(-FAILURE_OUTPUT_CHARS);
+        this.#fail(pod, `its process exited on its own (${code ?? signal}): ${output}`);
+        void server.stop(); // removes its temporary files
+      });
     }
     onChange?.();
+  }
+
+  /** A pod that failed: gone at once, with why, and replaced after the start-up delay and a back-off. */
+  #fail(pod: LocalPod, why: string): void {
+    const { now, onChange, onError, startupDelaySeconds } = this.#options;
+    pod.state = 'terminating';
+    pod.terminatingAt ??= now();
+    pod.goneAt = now();
+    pod.failure = why;
+    onError?.(pod, new Error(`${pod.name}: ${why}`));
+    onChange?.();
+    if (this.#closed) return;
+    const backoff = Math.min(MAX_BACKOFF_SECONDS, 2 ** this.#failures++);
+    this.#track(this.#create(startupDelaySeconds + backoff));
   }
 
   async #terminate(pod: LocalPod): Promise<void> {

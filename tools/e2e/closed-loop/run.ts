@@ -74,6 +74,8 @@ export interface ClosedLoopOptions {
   onTick?: (tick: LoopTick) => void;
   /** Called after every sync. */
   onSync?: (sync: LoopSync) => void;
+  /** Called when a pod fails to start or its process exits on its own (it is replaced). */
+  onPodFailure?: (error: Error) => void;
   /** Ends the run early (what was recorded is returned; every process is stopped). */
   signal?: AbortSignal;
 }
@@ -168,7 +170,11 @@ export interface ClosedLoopTrace {
     readyAt?: number;
     terminatingAt?: number;
     goneAt?: number;
+    /** Why it failed (did not start, or its process exited on its own), with its last output. */
+    failure?: string;
   }[];
+  /** Failed requests by why: the HTTP status (`"503"`) or the generator's error (`"connection"`). */
+  failedBy: Record<string, number>;
   summary: LoopSummary;
 }
 
@@ -215,6 +221,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     namespace = 'closed-loop',
     onTick,
     onSync,
+    onPodFailure,
     signal,
   } = options;
   const start = load.points[0]?.time ?? 0;
@@ -234,6 +241,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     env,
     startupDelaySeconds,
     now,
+    ...(onPodFailure ? { onError: (_pod: unknown, error: Error) => onPodFailure(error) } : {}),
     onChange: () =>
       prometheus?.setTargets(
         replicaSet.pods.flatMap((p) =>
@@ -387,6 +395,7 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     if (second >= 0 && second < total) buckets[second]?.push(r);
   }
   const all: number[] = [];
+  const failedBy: Record<string, number> = {};
   const summary: LoopSummary = {
     sloViolationSeconds: 0,
     failed: 0,
@@ -404,6 +413,11 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     const ok = mine.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
     const rejected = mine.filter((r) => r.status === 503 || r.status === 429).length;
     const errors = mine.length - ok.length - rejected;
+    for (const r of mine) {
+      if (r.status !== null && r.status >= 200 && r.status < 300) continue;
+      const why = r.status === null ? (r.error ?? 'no answer') : String(r.status);
+      failedBy[why] = (failedBy[why] ?? 0) + 1;
+    }
     const latencies = [
       ...ok.map((r) => r.latencyMs / 1000),
       ...Array.from({ length: rejected + errors }, () => Number.POSITIVE_INFINITY),
@@ -473,13 +487,17 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     },
     seconds,
     syncs,
-    pods: replicaSet.allPods.map(({ name, createdAt, readyAt, terminatingAt, goneAt }) => ({
-      name,
-      createdAt: start + createdAt,
-      ...(readyAt === undefined ? {} : { readyAt: start + readyAt }),
-      ...(terminatingAt === undefined ? {} : { terminatingAt: start + terminatingAt }),
-      ...(goneAt === undefined ? {} : { goneAt: start + goneAt }),
-    })),
+    pods: replicaSet.allPods.map(
+      ({ name, createdAt, readyAt, terminatingAt, goneAt, failure }) => ({
+        name,
+        createdAt: start + createdAt,
+        ...(readyAt === undefined ? {} : { readyAt: start + readyAt }),
+        ...(terminatingAt === undefined ? {} : { terminatingAt: start + terminatingAt }),
+        ...(goneAt === undefined ? {} : { goneAt: start + goneAt }),
+        ...(failure === undefined ? {} : { failure }),
+      }),
+    ),
+    failedBy,
     summary,
   };
 }

@@ -70,6 +70,7 @@ const trace = await runClosedLoop({
       .join(' ');
     console.log(`  sync t=${Math.round(sync.time)}s  ${seen}\n    ${sync.explanation}`);
   },
+  onPodFailure: (error) => console.log(`  pod failed, replacing it: ${error.message}`),
 });
 const s = trace.summary;
 console.log(

@@ -68,6 +68,7 @@ function loop(replicas: number[], p95: readonly number[]): ClosedLoopTrace {
       { name: 'c', createdAt: 10, readyAt: 17 },
       { name: 'd', createdAt: 15 },
     ],
+    failedBy: {},
     summary: {
       sloViolationSeconds: seconds.filter((s) => s.violation).length,
       failed: 0,

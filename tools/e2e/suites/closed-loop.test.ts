@@ -121,6 +121,10 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
         `first scale-up ${s.timeToFirstScaleUp?.toFixed(1)} s after the step; p95 back under 200 ms ${s.recoverySeconds} s after it; ${s.sloViolationSeconds} s in violation; ${Math.round(s.replicaSeconds)} replica-seconds; max ${s.maxReplicas} replicas; ${s.failed}/${s.offered} failed`,
       );
 
+      // No pod failed: none failed to start and none exited on its own (a replacement would hide
+      // it in every figure below; this says which pod and shows its last output).
+      const failures = trace.pods.flatMap((p) => (p.failure ? [`${p.name}: ${p.failure}`] : []));
+      expect(failures, failures.join('\n')).toEqual([]);
       // The HPA synced on schedule through the whole trace.
       const end = STEP_AT + HOLD + AFTER;
       expect(trace.syncs).toHaveLength(end / SYNC);
@@ -154,7 +158,7 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
       // Back at 1×, the HPA scales down, and the pods it removes drain: nothing fails.
       expect(s.finalReplicas).toBeLessThan(s.maxReplicas);
       expect(trace.pods.some((p) => p.goneAt !== undefined && p.goneAt < end)).toBe(true);
-      expect(s.failed).toBe(0);
+      expect(s.failed, `failed by why: ${JSON.stringify(trace.failedBy)}`).toBe(0);
     },
     (WARMUP + STEP_AT + HOLD + AFTER + 120) * 1000,
   );
