@@ -509,6 +509,7 @@ describe('health and lifecycle', () => {
     const res = await post(app, '/predict', '{"features": [1]}');
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({ error: 'the model is loading; try again shortly' });
+    expect(res.headers.get('Retry-After')).toBe('1');
     const metrics = await app.request('/metrics');
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).not.toMatch(/request_queue_depth|inference_latency_seconds/);

@@ -75,6 +75,9 @@ function fallbacks(app: Hono, logger: Logger): void {
   });
 }
 
+/** The `Retry-After` of a request refused while the model loads, seconds. */
+const LOADING_RETRY_AFTER_SECONDS = 1;
+
 /**
  * The app served while the model loads: health and readiness (503 until warm), an empty
  * `/metrics` (serving metrics appear only once the model is warm, so an autoscaler never averages
@@ -88,7 +91,12 @@ export function createLoadingApp({
   const app = new Hono();
   mountHealth(app, state);
   app.get('/metrics', metricsHandler({ registry }));
-  app.all('*', (c) => problem(c, 503, 'the model is loading; try again shortly'));
+  app.all('*', (c) => {
+    // Loading takes seconds; a client that honours Retry-After comes back as the queue's
+    // refusals tell it to.
+    c.header('Retry-After', String(LOADING_RETRY_AFTER_SECONDS));
+    return problem(c, 503, 'the model is loading; try again shortly');
+  });
   fallbacks(app, logger);
   return app;
 }
