@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { compileGoRegexp, expandGoTemplate } from '../regexp/re2.js';
-import { goQuote, renderMetricsQuery, renderMetricsTemplate } from './render.js';
+import {
+  goQuote,
+  renderExternalMetricsQuery,
+  renderMetricsQuery,
+  renderMetricsTemplate,
+} from './render.js';
 import { type AdapterRule, parseAdapterValues } from './rules.js';
 import { compileRuleNamer, discoverMetrics, metricNameForSeries, seriesMatches } from './series.js';
 
@@ -281,5 +286,116 @@ describe('upstream TestBuildSelector cases', () => {
         resource: 'resource',
       }),
     ).toEqual({ ok: true, value: expected });
+  });
+});
+
+// Cases of prometheus-adapter's pkg/naming/metrics_query_test.go (TestBuildExternalSelector),
+// whose mock converter names the namespace label `namespaces`, and the selectors an HPA sends.
+describe('upstream TestBuildExternalSelector cases, and External selectors', () => {
+  const external = (metricsQuery: string, namespaced?: boolean) =>
+    rule({
+      resources: {
+        overrides: {},
+        template: '<<.Resource>>s',
+        ...(namespaced === undefined ? {} : { namespaced }),
+      },
+      metricsQuery,
+      path: 'rules.external[0]',
+    });
+  it.each([
+    ['series', 'series <<.Series>>', '', undefined, 'series foo'],
+    [
+      'namespace in LabelValuesByName',
+      '<<index .LabelValuesByName "namespaces">>',
+      'default',
+      undefined,
+      'default',
+    ],
+    [
+      'namespace disabled (resources.namespaced: false)',
+      '<<index .LabelValuesByName "namespaces">>|<<.LabelMatchers>>',
+      'default',
+      false,
+      '|foo="bar"',
+    ],
+    [
+      'single LabelMatchers value with namespace',
+      '<<.LabelMatchers>>',
+      'default',
+      undefined,
+      'foo="bar",namespaces="default"',
+    ],
+  ] as const)('%s', (_name, template, namespace, namespaced, expected) => {
+    expect(
+      renderExternalMetricsQuery(external(template, namespaced), {
+        series: 'foo',
+        namespace,
+        ...(template.includes('LabelMatchers')
+          ? { selector: { matchLabels: { foo: 'bar' } } }
+          : {}),
+      }),
+    ).toEqual({ ok: true, value: expected });
+  });
+
+  it('renders matchExpressions as the adapter does: sorted by key, one matcher each', () => {
+    const rendered = renderExternalMetricsQuery(external('<<.LabelMatchers>>'), {
+      series: 'queue_messages',
+      namespace: 'ml',
+      selector: {
+        matchLabels: { queue: 'infer' },
+        matchExpressions: [
+          { key: 'zone', operator: 'In', values: ['b', 'a'] },
+          { key: 'tier', operator: 'NotIn', values: ['batch'] },
+          { key: 'env', operator: 'Exists' },
+          { key: 'canary', operator: 'DoesNotExist', values: [] },
+          { key: 'region', operator: 'In', values: ['eu'] },
+        ],
+      },
+    });
+    expect(rendered).toEqual({
+      ok: true,
+      value:
+        'canary="",env!="",queue="infer",region=~"eu",tier!~"batch",zone=~"a|b",namespaces="ml"',
+    });
+    const byName = renderExternalMetricsQuery(
+      external('<<index .LabelValuesByName "zone">> <<index .LabelValuesByName "env">>.'),
+      {
+        series: 'q',
+        namespace: '',
+        selector: {
+          matchExpressions: [
+            { key: 'zone', operator: 'In', values: ['b', 'a'] },
+            { key: 'env', operator: 'Exists' },
+          ],
+        },
+      },
+    );
+    expect(byName).toEqual({ ok: true, value: 'a|b .' });
+  });
+
+  it.each([
+    [{ key: 'zone', operator: 'Gt', values: ['1'] }, /"Gt" is not a valid label selector operator/],
+    [{ key: 'zone', operator: 'In', values: [] }, /values can't be empty/],
+    [{ key: 'zone', operator: 'Exists', values: ['a'] }, /values must be empty/],
+  ])('refuses an invalid requirement, saying which: %j', (expression, error) => {
+    const rendered = renderExternalMetricsQuery(external('<<.LabelMatchers>>'), {
+      series: 'q',
+      namespace: 'ml',
+      selector: { matchExpressions: [expression] },
+    });
+    expect(rendered.ok).toBe(false);
+    if (!rendered.ok) expect(rendered.error).toMatch(error);
+  });
+
+  it('reads resources.namespaced from the values, and refuses one that is not a boolean', () => {
+    const values = (namespaced: string) =>
+      parseAdapterValues(
+        `rules:\n  external:\n    - seriesQuery: 'q{queue!=""}'\n      resources: {namespaced: ${namespaced}}\n      metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})'\n`,
+      );
+    const parsed = values('false');
+    expect(parsed.ok && parsed.value.external[0]?.resources.namespaced).toBe(false);
+    const wrong = values('"no"');
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.error).toContain('resources.namespaced must be true or false');
   });
 });

@@ -206,40 +206,102 @@ export function renderMetricsQuery(
   return rendered;
 }
 
+/** One `matchExpressions` entry of a Kubernetes label selector. */
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  /** `In`, `NotIn`, `Exists` or `DoesNotExist`. */
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+/** An HPA `External` metric's `selector` (a Kubernetes `LabelSelector`). */
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
 /** What an HPA asks the adapter for with an `External` metric. */
 export interface ExternalQueryRequest {
   /** The series name, as discovered (`<<.Series>>`). */
   readonly series: string;
   /** The HPA's namespace; empty for none. */
   readonly namespace: string;
-  /** The metric's `selector.matchLabels`; default none. */
-  readonly matchLabels?: Readonly<Record<string, string>>;
+  /** The metric's `selector`; default none. */
+  readonly selector?: LabelSelector;
+}
+
+/**
+ * The label matchers and `LabelValuesByName` prometheus-adapter builds from an `External`
+ * metric's selector. The HPA sends the selector as apimachinery's `LabelSelectorAsSelector` makes
+ * it: `matchLabels` as `=` requirements and `matchExpressions` as theirs, sorted by key, each
+ * requirement's values sorted. The adapter's query builder (`processQueryParts`) turns each into
+ * one matcher: `=` for one value, `=~` for `In` and for several values (joined by `|`), `!~` for
+ * `NotIn`, `label!=""` for `Exists`, `label=""` for `DoesNotExist`.
+ *
+ * @param selector - the metric's selector
+ * @returns the matchers in order, and the values by label name
+ */
+function selectorMatchers(
+  selector: LabelSelector,
+): Result<{ matchers: string[]; values: Record<string, string> }> {
+  const requirements: { key: string; operator: string; values: string[] }[] = [];
+  for (const [key, value] of Object.entries(selector.matchLabels ?? {})) {
+    requirements.push({ key, operator: 'Equals', values: [value] });
+  }
+  for (const [index, expression] of (selector.matchExpressions ?? []).entries()) {
+    const where = `selector.matchExpressions[${index}]`;
+    const values = [...new Set(expression.values ?? [])].sort();
+    if (!['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(expression.operator)) {
+      return fail(
+        `${where}: "${expression.operator}" is not a valid label selector operator (In, NotIn, Exists, DoesNotExist)`,
+      );
+    }
+    const listed = expression.operator === 'In' || expression.operator === 'NotIn';
+    if (listed && values.length === 0) {
+      return fail(`${where}: for 'In' and 'NotIn' operators, values can't be empty`);
+    }
+    if (!listed && values.length > 0) {
+      return fail(`${where}: values must be empty for 'Exists' and 'DoesNotExist'`);
+    }
+    requirements.push({ key: expression.key, operator: expression.operator, values });
+  }
+  requirements.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const matchers: string[] = [];
+  const values: Record<string, string> = {};
+  for (const { key, operator, values: list } of requirements) {
+    const joined = list.join('|');
+    const negated = operator === 'NotIn' || operator === 'DoesNotExist';
+    if (operator === 'Exists' || operator === 'DoesNotExist') {
+      matchers.push(`${key}${operator === 'Exists' ? '!=' : '='}""`);
+    } else if (operator === 'Equals' && list.length === 1) {
+      matchers.push(`${key}=${goQuote(joined)}`);
+    } else {
+      matchers.push(`${key}${negated ? '!~' : '=~'}${goQuote(joined)}`);
+    }
+    values[key] = joined;
+  }
+  return ok({ matchers, values });
 }
 
 /**
  * Renders an external rule's `metricsQuery` for an HPA's `External` metric, as the adapter's
- * `BuildExternal` does: the selector's labels (sorted, as a Kubernetes label selector keeps them),
- * then the namespace label; no `<<.GroupBy>>` (one value in all).
+ * `BuildExternal` does: the selector's matchers (see {@link selectorMatchers}), then the namespace
+ * label unless the rule says `resources.namespaced: false`; no `<<.GroupBy>>` (one value in all).
  *
  * @param rule - the `rules.external` rule serving the metric
- * @param request - series, namespace and the HPA's selector labels
+ * @param request - series, namespace and the HPA's selector
  * @example
- * renderExternalMetricsQuery(rule, { series: 'nginx_ingress_controller_requests', namespace: 'default', matchLabels: { ingress: 'web' } });
+ * renderExternalMetricsQuery(rule, { series: 'nginx_ingress_controller_requests', namespace: 'default', selector: { matchLabels: { ingress: 'web' } } });
  * // ok('sum(rate(nginx_ingress_controller_requests{ingress="web",exported_namespace="default"}[1m]))')
  */
 export function renderExternalMetricsQuery(
   rule: AdapterRule,
   request: ExternalQueryRequest,
 ): Result<string> {
-  const labels = request.matchLabels ?? {};
-  const values: Record<string, string> = {};
-  const matchers = Object.keys(labels)
-    .sort()
-    .map((label) => {
-      values[label] = labels[label] ?? '';
-      return `${label}=${goQuote(labels[label] ?? '')}`;
-    });
-  if (request.namespace !== '') {
+  const selected = selectorMatchers(request.selector ?? {});
+  if (!selected.ok) return selected;
+  const { matchers, values } = selected.value;
+  if (request.namespace !== '' && rule.resources.namespaced !== false) {
     const namespaceLabel = labelForResource(rule, 'namespaces');
     if (!namespaceLabel.ok) return namespaceLabel;
     matchers.push(`${namespaceLabel.value}=${goQuote(request.namespace)}`);

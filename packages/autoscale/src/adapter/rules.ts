@@ -25,6 +25,11 @@ export interface AdapterRule {
   readonly resources: {
     readonly overrides: Readonly<Record<string, ResourceOverride>>;
     readonly template?: string;
+    /**
+     * `resources.namespaced` (external rules): `false` leaves the HPA's namespace out of the
+     * query. Default true.
+     */
+    readonly namespaced?: boolean;
   };
   /** How a series name becomes the metric name in the API. */
   readonly name: { readonly matches?: string; readonly as?: string };
@@ -79,6 +84,10 @@ function readRule(raw: unknown, path: string): Result<AdapterRule> {
     }
   }
   const template = typeof resources.template === 'string' ? resources.template : undefined;
+  if (resources.namespaced !== undefined && typeof resources.namespaced !== 'boolean') {
+    return fail(`${path}: resources.namespaced must be true or false`);
+  }
+  const namespaced = resources.namespaced;
   const filters: SeriesFilter[] = [];
   if (Array.isArray(raw.seriesFilters)) {
     for (const [index, filter] of raw.seriesFilters.entries()) {
@@ -93,7 +102,11 @@ function readRule(raw: unknown, path: string): Result<AdapterRule> {
   return ok({
     seriesQuery,
     seriesFilters: filters,
-    resources: { overrides, ...(template !== undefined ? { template } : {}) },
+    resources: {
+      overrides,
+      ...(template !== undefined ? { template } : {}),
+      ...(namespaced !== undefined ? { namespaced } : {}),
+    },
     name: {
       ...(typeof name.matches === 'string' ? { matches: name.matches } : {}),
       ...(typeof name.as === 'string' ? { as: name.as } : {}),

@@ -675,6 +675,46 @@ describe('HPA External metrics against rules.external', () => {
     ).toEqual(['skipped']);
   });
 
+  it('renders the selector as the HPA sends it: matchExpressions too, and no namespace for a rule that says namespaced: false', () => {
+    const name = 'nginx_ingress_controller_requests_per_second';
+    const withSelector = hpaWith(name);
+    const external = withSelector.spec.metrics.at(-1) as { external: { metric: object } };
+    external.external.metric = {
+      name,
+      selector: {
+        matchLabels: { ingress: 'model-server' },
+        matchExpressions: [{ key: 'status', operator: 'NotIn', values: ['503', '500'] }],
+      },
+    };
+    const clusterWide = {
+      ...externalRule,
+      seriesQuery: 'nginx_ingress_controller_requests{ingress!=""}',
+      resources: { namespaced: false },
+    };
+    const report = checkChain(
+      input({
+        manifests: [deployment, service, monitor, withSelector],
+        adapterValues: withExternal([clusterWide]),
+      }),
+    );
+    const [link] = externalLinks(report.links);
+    expect(link?.status).toBe('ok');
+    expect(link?.detail).toContain(
+      'sum(rate(nginx_ingress_controller_requests{ingress="model-server",status!~"500|503"}[1m]))',
+    );
+    // The same rule without namespaced: false needs a namespace label, which it does not map.
+    const namespaced = { ...clusterWide, resources: {} };
+    const unmapped = checkChain(
+      input({
+        manifests: [deployment, service, monitor, withSelector],
+        adapterValues: withExternal([namespaced]),
+      }),
+    );
+    expect(externalLinks(unmapped.links).map((l) => [l.status, l.detail])).toEqual([
+      ['skipped', expect.stringContaining('no label maps to the "namespace" resource')],
+    ]);
+  });
+
   it('breaks an External metric no external rule serves (the HPA would show <unknown>)', () => {
     const report = checkChain(
       input({
