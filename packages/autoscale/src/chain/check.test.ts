@@ -284,11 +284,15 @@ describe('checkChain', () => {
         ],
       },
     };
-    const links = broken(
-      checkChain(input({ manifests: [deployment, service, monitor, scaledObject] })).links,
-    );
-    expect(links.map((link) => link.link)).toEqual(['keda-empty-result', 'query-series']);
-    expect(links[1]?.fix).toContain('did you mean request_queue_depth_seconds_total?');
+    const report = checkChain(input({ manifests: [deployment, service, monitor, scaledObject] }));
+    const links = broken(report.links);
+    expect(links.map((link) => link.link)).toEqual(['query-series']);
+    expect(links[0]?.fix).toContain('did you mean request_queue_depth_seconds_total?');
+    // KEDA's default ignoreNullValues is a hazard (lost targets read as 0), not a break.
+    const empty = report.links.filter((link) => link.link === 'keda-empty-result');
+    expect(empty.map((link) => [link.status, link.fix])).toEqual([
+      ['warn', expect.stringContaining('ignoreNullValues: "false"')],
+    ]);
   });
 
   it('skips what needs inputs it was not given, and still checks names', () => {

@@ -39,16 +39,25 @@ export function checkKeda(ctx: CheckContext, exposition: Exposition | undefined)
     for (const trigger of so.prometheusTriggers) {
       const subject = `${describe(doc)} trigger ${trigger.name ?? trigger.index} (${trigger.metricName})`;
       checkPrometheusAddress(`${subject} serverAddress → Prometheus`, trigger.serverAddress, ctx);
+      // A hazard, not a break: the chain works while Prometheus has the series, and a query that
+      // is rightly empty when idle (a `> 0` filter, no series before the first request) would
+      // need the default.
       ctx.out.add(
-        verdict({
-          link: 'keda-empty-result',
-          subject,
-          holds: !trigger.ignoreNullValues,
-          ok: 'an empty result is an error, so fallback applies',
-          broken:
-            'ignoreNullValues is true (KEDA default): an empty result (Prometheus lost the targets) reads as 0 and scales down',
-          fix: 'set metadata.ignoreNullValues: "false" so an empty result is an error and spec.fallback applies',
-        }),
+        trigger.ignoreNullValues
+          ? {
+              link: 'keda-empty-result',
+              subject,
+              status: 'warn',
+              detail:
+                'ignoreNullValues is true (KEDA default): an empty result (Prometheus lost the targets) reads as 0 and scales down',
+              fix: 'set metadata.ignoreNullValues: "false" so an empty result is an error and spec.fallback applies (make sure the query is never empty while pods serve: sum(rate(...)) of a counter they export from the start)',
+            }
+          : {
+              link: 'keda-empty-result',
+              subject,
+              status: 'ok',
+              detail: 'an empty result is an error, so fallback applies',
+            },
       );
       checkQuery(`${subject} query`, trigger.query, exposition, ctx);
     }
