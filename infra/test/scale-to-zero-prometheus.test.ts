@@ -3,9 +3,16 @@
 // as kube-prometheus-stack does) and kube-state-metrics (labels kept, honor_labels). A small HTTP
 // server stands in for both exporters; no model-server pod is scraped, as at zero replicas.
 import { createServer, type Server } from 'node:http';
+import {
+  type HorizontalPodAutoscaler,
+  PrometheusClient,
+  parseAdapterValues,
+  Watcher,
+  type WatchTick,
+} from '@mlscale/autoscale';
 import { type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kustomize, loadYaml } from './helpers.js';
+import { kustomize, readInfra } from './helpers.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking built YAML
 type Any = any;
@@ -35,6 +42,11 @@ const scaledObject = kustomize('overlays/keda-scale-to-zero').find(
 ) as Any;
 const trigger = (name: string): string =>
   scaledObject.spec.triggers.find((t: Any) => t.name === name).metadata.query;
+
+/** The sum of a collected metric's values (what the HPA reads of an External metric). */
+function sumOf(tick: WatchTick, name: string): number {
+  return Object.values(tick.collected[name]?.values ?? {}).reduce((a, b) => a + b, 0);
+}
 
 describe('scale-to-zero queries on a real Prometheus', () => {
   let exporter: Server;
@@ -106,19 +118,34 @@ describe('scale-to-zero queries on a real Prometheus', () => {
       (a) => Number(a.data?.result[0]?.value[1] ?? 0) > 0,
     );
     expect(Number(ingress.data?.result[0]?.value[1])).toBeGreaterThan(0);
-    // prometheus-adapter's external rule, rendered as the adapter does for the HPA's selector
-    // (ingress=model-server) in namespace default.
-    const values = loadYaml('helm/prometheus-adapter-values.yaml') as Any;
-    const [rule] = values.rules.external;
-    const query = String(rule.metricsQuery)
-      .replace('<<.Series>>', 'nginx_ingress_controller_requests')
-      .replace('<<.LabelMatchers>>', 'exported_namespace="default",ingress="model-server"');
-    const external = await prometheus.queryUntil(
-      query,
-      (a) => Number(a.data?.result[0]?.value[1] ?? 0) > 0,
+    // The overlay's HPA as `mlscale watch` evaluates it: its External metric from the adapter's
+    // rules.external, rendered as the adapter renders it for the HPA's selector in namespace
+    // default (the selector's labels, then the namespace label), and summed as the HPA sums it.
+    const values = parseAdapterValues(readInfra('helm/prometheus-adapter-values.yaml'));
+    if (!values.ok) throw new Error(values.error);
+    const hpa = kustomize('overlays/hpa-scale-to-zero').find(
+      (doc) => doc.kind === 'HorizontalPodAutoscaler',
+    ) as unknown as HorizontalPodAutoscaler;
+    const watcher = new Watcher({
+      client: new PrometheusClient({ url: prometheus.url }),
+      hpa,
+      rules: values.value.custom,
+      externalRules: values.value.external,
+      namespace: 'default',
+    });
+    const name = 'nginx_ingress_controller_requests_per_second';
+    let tick = await watcher.tick();
+    for (let i = 0; i < 20 && !(sumOf(tick, name) > 0); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      tick = await watcher.tick();
+    }
+    expect(tick.collected[name]?.query).toBe(
+      'sum(rate(nginx_ingress_controller_requests{ingress="model-server",exported_namespace="default"}[1m]))',
     );
-    expect(external.data?.result).toHaveLength(1);
-    expect(Number(external.data?.result[0]?.value[1])).toBeGreaterThan(0);
+    expect(sumOf(tick, name)).toBeGreaterThan(0);
+    const metric = tick.decision.metrics.find((m) => m.name === name);
+    expect(metric?.error).toBeUndefined();
+    expect(metric?.proposal).toBeGreaterThanOrEqual(1); // any request lifts the count above 0
   }, 30_000);
 
   it('a pod ready but not scraped: the pod triggers are empty again, so KEDA counts errors and falls back', async () => {

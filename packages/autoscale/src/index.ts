@@ -9,7 +9,15 @@ export {
   type KedaScaledObject,
   readScaledObject,
 } from './adapter/keda.js';
-export { type MetricsQueryRequest, renderMetricsQuery } from './adapter/render.js';
+export {
+  type ExternalQueryRequest,
+  type LabelSelector,
+  type LabelSelectorRequirement,
+  type MetricsQueryRequest,
+  readLabelSelector,
+  renderExternalMetricsQuery,
+  renderMetricsQuery,
+} from './adapter/render.js';
 // prometheus-adapter rules and KEDA triggers, as the adapter and KEDA read them.
 export type { Result as AdapterResult } from './adapter/result.js';
 export {
@@ -221,6 +229,7 @@ export {
   type CollectedMetric,
   type Collection,
   collectAdapterMetrics,
+  collectExternalMetrics,
   collectKedaMetrics,
   meanPerPod,
 } from './watch/collect.js';

@@ -220,6 +220,39 @@ export interface LabelSelector {
   readonly matchExpressions?: readonly LabelSelectorRequirement[];
 }
 
+/**
+ * A label selector from a manifest (parsed YAML): `matchLabels` as strings, each
+ * `matchExpressions` entry's key, operator and values as strings. What is missing stays empty, for
+ * {@link renderExternalMetricsQuery} to refuse with a reason.
+ *
+ * @param raw - the `selector` field, any shape
+ * @example
+ * readLabelSelector({ matchLabels: { queue: 'infer' } }); // { matchLabels: { queue: 'infer' }, matchExpressions: [] }
+ */
+export function readLabelSelector(raw: unknown): LabelSelector {
+  const record = (value: unknown): Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  const selector = record(raw);
+  const matchLabels: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record(selector.matchLabels))) {
+    matchLabels[key] = String(value);
+  }
+  const expressions = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : [];
+  return {
+    matchLabels,
+    matchExpressions: expressions.map((entry) => {
+      const { key, operator, values } = record(entry);
+      return {
+        key: String(key ?? ''),
+        operator: String(operator ?? ''),
+        values: Array.isArray(values) ? values.map(String) : [],
+      };
+    }),
+  };
+}
+
 /** What an HPA asks the adapter for with an `External` metric. */
 export interface ExternalQueryRequest {
   /** The series name, as discovered (`<<.Series>>`). */

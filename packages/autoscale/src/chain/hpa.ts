@@ -1,30 +1,13 @@
 /** Links of the HPAs: the Deployment they scale, and each custom or external metric they read. */
-import { type LabelSelector, renderExternalMetricsQuery } from '../adapter/render.js';
+import { readLabelSelector, renderExternalMetricsQuery } from '../adapter/render.js';
 import { checkPromql } from '../promql/check.js';
 import type { AdapterFindings } from './adapter.js';
 import type { CheckContext } from './context.js';
 import type { ExternalFindings } from './external.js';
 import { knownExporter } from './hints.js';
-import { describe, field, list, ofKind, stringMap } from './manifests.js';
+import { describe, field, list, ofKind } from './manifests.js';
 import { closestName } from './similar.js';
 import { skipped, verdict } from './verdict.js';
-
-/**
- * A manifest's label selector as the renderer takes it: `matchLabels` as a string map and each
- * `matchExpressions` entry with its key, operator and values as strings (what is not a string is
- * left out, and the renderer's validation says what is missing).
- */
-function labelSelector(raw: unknown): LabelSelector {
-  const expressions = list(raw, 'matchExpressions');
-  return {
-    matchLabels: stringMap(raw, 'matchLabels'),
-    matchExpressions: expressions.map((entry) => ({
-      key: String(field(entry, 'key') ?? ''),
-      operator: String(field(entry, 'operator') ?? ''),
-      values: list(entry, 'values').map(String),
-    })),
-  };
-}
 
 /**
  * Checks each HPA: its scale target is a Deployment given, each `Pods`/`Object` metric is one
@@ -171,7 +154,7 @@ function checkExternalMetric(
   const rendered = renderExternalMetricsQuery(from.rule, {
     series: from.series,
     namespace: ctx.namespace,
-    selector: labelSelector(field(metric, 'external', 'metric', 'selector')),
+    selector: readLabelSelector(field(metric, 'external', 'metric', 'selector')),
   });
   if (!rendered.ok) {
     ctx.out.add(

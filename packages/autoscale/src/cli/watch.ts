@@ -53,7 +53,7 @@ export function registerWatchCommand(
     .requiredOption('--hpa <file>', 'HPA manifest or KEDA ScaledObject')
     .option(
       '--adapter-values <file>',
-      'prometheus-adapter Helm values (needed when the HPA reads Pods or Object metrics)',
+      'prometheus-adapter Helm values (needed when the HPA reads Pods, Object or External metrics)',
     )
     .option(
       '-n, --namespace <ns>',
@@ -94,24 +94,24 @@ Example:
       if (!loaded) throw new CliError('no HPA to watch', ExitCode.Usage);
       const needsRules =
         !loaded.keda &&
-        (loaded.hpa.spec.metrics ?? []).some((m) => m.type === 'Pods' || m.type === 'Object');
+        (loaded.hpa.spec.metrics ?? []).some(
+          (m) => m.type === 'Pods' || m.type === 'Object' || m.type === 'External',
+        );
       if (needsRules && flags.adapterValues === undefined) {
         throw new CliError(
-          `${flags.hpa} reads Pods/Object metrics: give the prometheus-adapter values that serve them (--adapter-values <file>)`,
+          `${flags.hpa} reads Pods/Object/External metrics: give the prometheus-adapter values that serve them (--adapter-values <file>)`,
           ExitCode.Usage,
         );
       }
-      const rules =
-        needsRules && flags.adapterValues
-          ? loadAdapterValues(flags.adapterValues).custom
-          : undefined;
+      const values =
+        needsRules && flags.adapterValues ? loadAdapterValues(flags.adapterValues) : undefined;
       const replicas = flags.replicas;
       const watcher = new Watcher({
         client: makeClient(flags.prometheus),
         hpa: loaded.hpa,
         namespace: flags.namespace,
         replicas,
-        ...(rules ? { rules } : {}),
+        ...(values ? { rules: values.custom, externalRules: values.external } : {}),
         ...(loaded.keda ? { keda: loaded.keda } : {}),
       });
       const metricNames = (loaded.hpa.spec.metrics ?? []).flatMap((m) => {

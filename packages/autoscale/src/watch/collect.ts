@@ -4,7 +4,12 @@
  * the pods found, and run it.
  */
 import type { KedaScaledObject } from '../adapter/keda.js';
-import { labelForResource, renderMetricsQuery } from '../adapter/render.js';
+import {
+  type LabelSelector,
+  labelForResource,
+  renderExternalMetricsQuery,
+  renderMetricsQuery,
+} from '../adapter/render.js';
 import type { AdapterRule } from '../adapter/rules.js';
 import { discoverMetrics, type SeriesLabels } from '../adapter/series.js';
 import type { PrometheusClient } from '../prometheus/client.js';
@@ -112,6 +117,81 @@ export async function collectAdapterMetrics(options: {
     result.metrics[metric] = { metric, query: query.value, values };
   }
   return result;
+}
+
+/**
+ * Collects the values of `External` metrics served by prometheus-adapter `rules.external`, as the
+ * adapter's external provider answers the HPA: every series a rule's `seriesQuery` selects is named
+ * (in any namespace: external series are not tied to pods), the rule's `metricsQuery` is rendered
+ * for the HPA's namespace (unless the rule says `resources.namespaced: false`) and the metric's
+ * whole selector, and each sample of the answer is one item of the list the HPA sums. An empty
+ * answer is the HPA's error "no metrics returned from external metrics API".
+ *
+ * @param options - Prometheus client, the adapter's `rules.external`, the HPA's namespace, the metrics wanted with their selectors
+ * @returns metric name → values (one per sample, keyed by its labels) or an error
+ * @throws PrometheusError when Prometheus cannot be reached
+ * @example
+ * await collectExternalMetrics({ client, rules: values.external, namespace: 'default', metrics: [{ name: 'queue_messages', selector: { matchLabels: { queue: 'infer' } } }] });
+ */
+export async function collectExternalMetrics(options: {
+  client: PrometheusClient;
+  rules: readonly AdapterRule[];
+  namespace: string;
+  metrics: readonly { name: string; selector?: LabelSelector }[];
+  signal?: AbortSignal;
+}): Promise<Record<string, CollectedMetric>> {
+  const { client, rules, namespace } = options;
+  const signal = options.signal ? { signal: options.signal } : {};
+  const series: SeriesLabels[] = [];
+  for (const rule of rules) {
+    for (const labels of await client.series([rule.seriesQuery], signal)) {
+      series.push({ name: labels.__name__ ?? '', labels });
+    }
+  }
+  const { metrics: discovered, errors } = discoverMetrics(rules, series);
+  const out: Record<string, CollectedMetric> = {};
+  for (const { name, selector } of options.metrics) {
+    const entry = discovered.find((d) => d.metric === name);
+    if (!entry) {
+      out[name] = {
+        metric: name,
+        values: {},
+        error:
+          errors.length > 0
+            ? `no rules.external rule serves ${name} (${errors.join('; ')})`
+            : `no rules.external rule serves "${name}": the adapter lists an external metric only once a series its seriesQuery selects exists, and only under the name its name.as gives`,
+      };
+      continue;
+    }
+    const query = renderExternalMetricsQuery(entry.rule, {
+      series: entry.series,
+      namespace,
+      ...(selector ? { selector } : {}),
+    });
+    if (!query.ok) {
+      out[name] = { metric: name, values: {}, error: query.error };
+      continue;
+    }
+    const answer = await client.query(query.value, signal);
+    const values: Record<string, number> = {};
+    if (answer.resultType === 'vector') {
+      for (const sample of answer.result) {
+        if (Number.isFinite(sample.value)) values[JSON.stringify(sample.metric)] = sample.value;
+      }
+    } else if (answer.resultType === 'scalar' && Number.isFinite(answer.result.value)) {
+      values.scalar = answer.result.value;
+    }
+    out[name] =
+      Object.keys(values).length > 0
+        ? { metric: name, query: query.value, values }
+        : {
+            metric: name,
+            query: query.value,
+            values,
+            error: `the query returned nothing: the HPA reads "no metrics returned from external metrics API" and does not scale on ${name}`,
+          };
+  }
+  return out;
 }
 
 /**

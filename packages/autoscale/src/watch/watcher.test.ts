@@ -132,6 +132,120 @@ describe('Watcher', () => {
   });
 });
 
+describe('Watcher on External metrics from rules.external', () => {
+  const externalValues = `
+rules:
+  external:
+    - seriesQuery: 'nginx_ingress_controller_requests{exported_namespace!="",ingress!=""}'
+      resources:
+        overrides:
+          exported_namespace: {resource: "namespace"}
+      name:
+        matches: "^(.*)$"
+        as: "\${1}_per_second"
+      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (status)'
+`;
+  const externalHpa: HorizontalPodAutoscaler = {
+    metadata: { name: 'model-server' },
+    spec: {
+      scaleTargetRef: { kind: 'Deployment', name: 'model-server' },
+      minReplicas: 1,
+      maxReplicas: 10,
+      metrics: [
+        {
+          type: 'External',
+          external: {
+            metric: {
+              name: 'nginx_ingress_controller_requests_per_second',
+              selector: {
+                matchLabels: { ingress: 'model-server' },
+                matchExpressions: [{ key: 'status', operator: 'NotIn', values: ['503'] }],
+              },
+            },
+            target: { type: 'AverageValue', averageValue: '100' },
+          },
+        },
+      ],
+    },
+  };
+
+  /** Prometheus holding ingress-nginx's counter; the query answers `result` (one sample per status). */
+  async function ingressPrometheus(
+    queries: string[],
+    result: { metric: Record<string, string>; value: [number, string] }[],
+  ): Promise<string> {
+    const created = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.url === '/api/v1/series') {
+          res.end(
+            JSON.stringify({
+              status: 'success',
+              data: [
+                {
+                  __name__: 'nginx_ingress_controller_requests',
+                  exported_namespace: 'ml',
+                  ingress: 'model-server',
+                  status: '200',
+                },
+              ],
+            }),
+          );
+          return;
+        }
+        queries.push(new URLSearchParams(body).get('query') ?? '');
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
+      });
+    });
+    server = created;
+    await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
+  }
+
+  it('renders the whole selector for the namespace, sums the series and scales on the sum', async () => {
+    const queries: string[] = [];
+    const url = await ingressPrometheus(queries, [
+      { metric: { status: '200' }, value: [1, '450'] },
+      { metric: { status: '404' }, value: [1, '50'] },
+    ]);
+    const values = parseAdapterValues(externalValues);
+    if (!values.ok) throw new Error(values.error);
+    const tick = await new Watcher({
+      client: new PrometheusClient({ url }),
+      hpa: externalHpa,
+      externalRules: values.value.external,
+      namespace: 'ml',
+      replicas: 2,
+    }).tick(1000);
+    expect(queries).toEqual([
+      'sum(rate(nginx_ingress_controller_requests{ingress="model-server",status!~"503",exported_namespace="ml"}[1m])) by (status)',
+    ]);
+    // 500 req/s over 100 per pod: 5 pods (the legacy scale-up limit allows max(2 × 2, 4) = 4).
+    expect(tick.decision.metrics[0]?.current).toBe(250);
+    expect(tick.decision.proposal).toBe(5);
+  });
+
+  it('says the HPA gets no metric when the query answers nothing', async () => {
+    const url = await ingressPrometheus([], []);
+    const values = parseAdapterValues(externalValues);
+    if (!values.ok) throw new Error(values.error);
+    const tick = await new Watcher({
+      client: new PrometheusClient({ url }),
+      hpa: externalHpa,
+      externalRules: values.value.external,
+      namespace: 'ml',
+    }).tick(1000);
+    expect(tick.decision.metrics[0]?.error).toMatch(
+      /no metrics returned from external metrics API/,
+    );
+    expect(tick.decision.scaled).toBe(false);
+  });
+});
+
 describe('hpaFromScaledObject', () => {
   it('maps each Prometheus trigger to an External metric', () => {
     const so = hpaFromScaledObject({

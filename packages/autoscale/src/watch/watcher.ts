@@ -3,12 +3,18 @@
  * pipeline serves now.
  */
 import type { KedaScaledObject } from '../adapter/keda.js';
+import { readLabelSelector } from '../adapter/render.js';
 import type { AdapterRule } from '../adapter/rules.js';
 import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
 import { describeDecision, formatTargets } from '../hpa/describe.js';
 import type { HorizontalPodAutoscaler, MetricSpec } from '../hpa/types.js';
 import type { PrometheusClient } from '../prometheus/client.js';
-import { type CollectedMetric, collectAdapterMetrics, collectKedaMetrics } from './collect.js';
+import {
+  type CollectedMetric,
+  collectAdapterMetrics,
+  collectExternalMetrics,
+  collectKedaMetrics,
+} from './collect.js';
 
 /**
  * The HPA that KEDA creates for a ScaledObject: one `External` metric per trigger
@@ -68,6 +74,8 @@ export interface WatcherOptions {
   hpa: HorizontalPodAutoscaler;
   /** prometheus-adapter `rules.custom` (for an HPA on custom metrics). */
   rules?: readonly AdapterRule[];
+  /** prometheus-adapter `rules.external` (for an HPA's `External` metrics). */
+  externalRules?: readonly AdapterRule[];
   /** A KEDA ScaledObject (its triggers give the External metrics). */
   keda?: KedaScaledObject;
   /** Namespace of the pods. */
@@ -128,6 +136,27 @@ export class Watcher {
       });
       collected = collection.metrics;
       pods = collection.pods;
+    }
+    const externalMetrics = specs.flatMap((m) =>
+      m.type === 'External' && m.external
+        ? [
+            {
+              name: m.external.metric.name,
+              selector: readLabelSelector(m.external.metric.selector),
+            },
+          ]
+        : [],
+    );
+    if (this.#options.externalRules && externalMetrics.length > 0) {
+      Object.assign(
+        collected,
+        await collectExternalMetrics({
+          client,
+          rules: this.#options.externalRules,
+          namespace,
+          metrics: externalMetrics,
+        }),
+      );
     }
     if (this.#options.keda) {
       Object.assign(collected, await collectKedaMetrics(client, this.#options.keda));
