@@ -19,6 +19,15 @@ rules:
         matches: "^(.*)$"
         as: "\${1}"
       metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'
+  external:
+    - seriesQuery: 'nginx_ingress_controller_requests{exported_namespace!="",ingress!=""}'
+      resources:
+        overrides:
+          exported_namespace: {resource: "namespace"}
+      name:
+        matches: "^(.*)$"
+        as: "\${1}_per_second"
+      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (status)'
 `;
 
 const hpa: HorizontalPodAutoscaler = {
@@ -44,42 +53,39 @@ afterEach(
   () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
 );
 
-/** A fake Prometheus: two pods in namespace e2e, one in another namespace. */
-async function fakePrometheus(queries: string[]): Promise<string> {
+type Sample = { metric: Record<string, string>; value: [number, string] };
+
+/**
+ * A fake Prometheus: `/api/v1/series` answers `series`, every query answers `result` (and is
+ * recorded in `queries`). By default two pods in namespace e2e, one in another namespace.
+ */
+async function fakePrometheus(
+  queries: string[],
+  {
+    series = [
+      { __name__: 'request_queue_depth', namespace: 'e2e', pod: 'model-server-a' },
+      { __name__: 'request_queue_depth', namespace: 'e2e', pod: 'model-server-b' },
+      { __name__: 'request_queue_depth', namespace: 'other', pod: 'x' },
+    ],
+    result = [
+      { metric: { pod: 'model-server-a' }, value: [1, '30'] },
+      { metric: { pod: 'model-server-b' }, value: [1, '20'] },
+    ],
+  }: { series?: Record<string, string>[]; result?: Sample[] } = {},
+): Promise<string> {
   const created = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => {
       body += c;
     });
     req.on('end', () => {
-      const params = new URLSearchParams(body);
       res.setHeader('content-type', 'application/json');
       if (req.url === '/api/v1/series') {
-        res.end(
-          JSON.stringify({
-            status: 'success',
-            data: [
-              { __name__: 'request_queue_depth', namespace: 'e2e', pod: 'model-server-a' },
-              { __name__: 'request_queue_depth', namespace: 'e2e', pod: 'model-server-b' },
-              { __name__: 'request_queue_depth', namespace: 'other', pod: 'x' },
-            ],
-          }),
-        );
+        res.end(JSON.stringify({ status: 'success', data: series }));
         return;
       }
-      queries.push(params.get('query') ?? '');
-      res.end(
-        JSON.stringify({
-          status: 'success',
-          data: {
-            resultType: 'vector',
-            result: [
-              { metric: { pod: 'model-server-a' }, value: [1, '30'] },
-              { metric: { pod: 'model-server-b' }, value: [1, '20'] },
-            ],
-          },
-        }),
-      );
+      queries.push(new URLSearchParams(body).get('query') ?? '');
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
     });
   });
   server = created;
@@ -133,24 +139,10 @@ describe('Watcher', () => {
 });
 
 describe('Watcher on External metrics from rules.external', () => {
-  const externalValues = `
-rules:
-  external:
-    - seriesQuery: 'nginx_ingress_controller_requests{exported_namespace!="",ingress!=""}'
-      resources:
-        overrides:
-          exported_namespace: {resource: "namespace"}
-      name:
-        matches: "^(.*)$"
-        as: "\${1}_per_second"
-      metricsQuery: 'sum(rate(<<.Series>>{<<.LabelMatchers>>}[1m])) by (status)'
-`;
   const externalHpa: HorizontalPodAutoscaler = {
-    metadata: { name: 'model-server' },
+    ...hpa,
     spec: {
-      scaleTargetRef: { kind: 'Deployment', name: 'model-server' },
-      minReplicas: 1,
-      maxReplicas: 10,
+      ...hpa.spec,
       metrics: [
         {
           type: 'External',
@@ -169,58 +161,39 @@ rules:
     },
   };
 
-  /** Prometheus holding ingress-nginx's counter; the query answers `result` (one sample per status). */
-  async function ingressPrometheus(
-    queries: string[],
-    result: { metric: Record<string, string>; value: [number, string] }[],
-  ): Promise<string> {
-    const created = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => {
-        body += c;
-      });
-      req.on('end', () => {
-        res.setHeader('content-type', 'application/json');
-        if (req.url === '/api/v1/series') {
-          res.end(
-            JSON.stringify({
-              status: 'success',
-              data: [
-                {
-                  __name__: 'nginx_ingress_controller_requests',
-                  exported_namespace: 'ml',
-                  ingress: 'model-server',
-                  status: '200',
-                },
-              ],
-            }),
-          );
-          return;
-        }
-        queries.push(new URLSearchParams(body).get('query') ?? '');
-        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
-      });
-    });
-    server = created;
-    await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(created.address() as AddressInfo).port}`;
-  }
+  /** ingress-nginx's counter, in namespace ml. */
+  const ingressSeries = [
+    {
+      __name__: 'nginx_ingress_controller_requests',
+      exported_namespace: 'ml',
+      ingress: 'model-server',
+      status: '200',
+    },
+  ];
 
-  it('renders the whole selector for the namespace, sums the series and scales on the sum', async () => {
-    const queries: string[] = [];
-    const url = await ingressPrometheus(queries, [
-      { metric: { status: '200' }, value: [1, '450'] },
-      { metric: { status: '404' }, value: [1, '50'] },
-    ]);
-    const values = parseAdapterValues(externalValues);
+  /** A watcher of {@link externalHpa} in namespace ml on the fixture's rules.external. */
+  function externalWatcher(url: string, replicas?: number): Watcher {
+    const values = parseAdapterValues(rulesYaml);
     if (!values.ok) throw new Error(values.error);
-    const tick = await new Watcher({
+    return new Watcher({
       client: new PrometheusClient({ url }),
       hpa: externalHpa,
       externalRules: values.value.external,
       namespace: 'ml',
-      replicas: 2,
-    }).tick(1000);
+      ...(replicas === undefined ? {} : { replicas }),
+    });
+  }
+
+  it('renders the whole selector for the namespace, sums the series and scales on the sum', async () => {
+    const queries: string[] = [];
+    const url = await fakePrometheus(queries, {
+      series: ingressSeries,
+      result: [
+        { metric: { status: '200' }, value: [1, '450'] },
+        { metric: { status: '404' }, value: [1, '50'] },
+      ],
+    });
+    const tick = await externalWatcher(url, 2).tick(1000);
     expect(queries).toEqual([
       'sum(rate(nginx_ingress_controller_requests{ingress="model-server",status!~"503",exported_namespace="ml"}[1m])) by (status)',
     ]);
@@ -230,15 +203,8 @@ rules:
   });
 
   it('says the HPA gets no metric when the query answers nothing', async () => {
-    const url = await ingressPrometheus([], []);
-    const values = parseAdapterValues(externalValues);
-    if (!values.ok) throw new Error(values.error);
-    const tick = await new Watcher({
-      client: new PrometheusClient({ url }),
-      hpa: externalHpa,
-      externalRules: values.value.external,
-      namespace: 'ml',
-    }).tick(1000);
+    const url = await fakePrometheus([], { series: ingressSeries, result: [] });
+    const tick = await externalWatcher(url).tick(1000);
     expect(tick.decision.metrics[0]?.error).toMatch(
       /no metrics returned from external metrics API/,
     );
