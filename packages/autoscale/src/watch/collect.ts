@@ -20,7 +20,7 @@ export interface CollectedMetric {
   metric: string;
   /** The PromQL the adapter would run (absent when no rule serves the metric). */
   query?: string;
-  /** Value per pod (pods absent from the map returned nothing). */
+  /** Value per pod (pods absent from the map returned nothing); for an External or KEDA metric, per series of the answer. */
   values: Record<string, number>;
   /** Why there are no values. */
   error?: string;
