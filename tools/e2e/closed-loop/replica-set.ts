@@ -158,7 +158,6 @@ export class LocalReplicaSet {
         if (pod.state === 'terminating') return; // told to stop
         const output = server.output().slice(-FAILURE_OUTPUT_CHARS);
         this.#fail(pod, `its process exited on its own (${code ?? signal}): ${output}`);
-        void server.stop(); // removes its temporary files
       });
     }
     onChange?.();

@@ -12,15 +12,12 @@ export interface Running {
   readonly child: ChildProcess;
   /** Its last 8 000 characters of stdout and stderr, for failure messages. */
   output(): string;
-  /** Stops it: SIGTERM, SIGKILL after 5 s; then removes its temporary files. Safe to call twice. */
+  /** Stops it: SIGTERM, SIGKILL after 5 s, and waits for the exit. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-/**
- * Wraps a spawned child: keeps its recent output and gives it a `stop` that waits for the exit.
- * @param cleanup runs once the process has exited (temporary folders)
- */
-export function track(child: ChildProcess, port: number, cleanup?: () => void): Running {
+/** Wraps a spawned child: keeps its recent output and gives it a `stop` that waits for the exit. */
+export function track(child: ChildProcess, port: number): Running {
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-8000);
@@ -42,7 +39,6 @@ export function track(child: ChildProcess, port: number, cleanup?: () => void): 
           await exited;
           clearTimeout(timer);
         }
-        cleanup?.();
       })();
       return stopped;
     },
