@@ -37,6 +37,7 @@ import {
   formatLoadCsv,
   infraRules,
   SMALL_BODY,
+  stepPhases,
   stepTrace,
   writeTrace,
 } from '../closed-loop/scenario.js';
@@ -63,12 +64,9 @@ const STEP_AT = 30;
 const HOLD = Number(process.env.BENCH_HOLD ?? 150);
 const AFTER = Number(process.env.BENCH_AFTER ?? 60);
 const capacity = EMULATED_POD.impliedCapacityRps;
-const load = stepTrace(capacity, { stepAt: STEP_AT, holdSeconds: HOLD, afterSeconds: AFTER });
-const phases = [
-  { name: 'before the step', from: 0, to: STEP_AT },
-  { name: 'held at 4x', from: STEP_AT, to: STEP_AT + HOLD },
-  { name: 'back at 1x', from: STEP_AT + HOLD, to: STEP_AT + HOLD + AFTER },
-];
+const timings = { stepAt: STEP_AT, holdSeconds: HOLD, afterSeconds: AFTER };
+const load = stepTrace(capacity, timings);
+const phases = stepPhases(timings);
 const loadCsv = join(OUT, 'step-1x-4x.csv');
 writeFileSync(loadCsv, formatLoadCsv(load));
 

@@ -410,14 +410,18 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   };
   for (let i = 0; i < total; i++) {
     const mine = buckets[i] ?? [];
-    const ok = mine.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
-    const rejected = mine.filter((r) => r.status === 503 || r.status === 429).length;
-    const errors = mine.length - ok.length - rejected;
+    const ok: RequestResult[] = [];
+    let rejected = 0;
     for (const r of mine) {
-      if (r.status !== null && r.status >= 200 && r.status < 300) continue;
+      if (r.status !== null && r.status >= 200 && r.status < 300) {
+        ok.push(r);
+        continue;
+      }
+      if (r.status === 503 || r.status === 429) rejected++;
       const why = r.status === null ? (r.error ?? 'no answer') : String(r.status);
       failedBy[why] = (failedBy[why] ?? 0) + 1;
     }
+    const errors = mine.length - ok.length - rejected;
     const latencies = [
       ...ok.map((r) => r.latencyMs / 1000),
       ...Array.from({ length: rejected + errors }, () => Number.POSITIVE_INFINITY),

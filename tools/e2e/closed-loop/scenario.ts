@@ -13,6 +13,7 @@ import {
 } from '@mlscale/autoscale';
 import { REPO_ROOT } from '@mlscale/testkit';
 import { parse } from 'yaml';
+import type { Phase } from './compare.js';
 import type { ClosedLoopTrace, RateTrace } from './run.js';
 
 /**
@@ -34,14 +35,22 @@ export const EMULATED_POD = {
 /** The guide's load-test body (5 features, zero-padded by /predict): little HTTP work per request. */
 export const SMALL_BODY = JSON.stringify({ features: [0.1, 0.2, 0.3, 0.4, 0.5] });
 
+/** When the step comes, how long 4× is held, how long 1× follows (seconds). */
+export interface StepTimings {
+  stepAt: number;
+  holdSeconds: number;
+  afterSeconds: number;
+}
+
+/** The default step: 30 s at 1×, 120 s at 4×, 60 s at 1×. */
+const STEP_TIMINGS: StepTimings = { stepAt: 30, holdSeconds: 120, afterSeconds: 60 };
+
 /**
  * The step trace: `capacity` req/s (1×) until `stepAt`, then 4× for `holdSeconds`, then 1× for
  * `afterSeconds`.
  */
-export function stepTrace(
-  capacity: number,
-  { stepAt = 30, holdSeconds = 120, afterSeconds = 60 } = {},
-): RateTrace {
+export function stepTrace(capacity: number, timings: Partial<StepTimings> = {}): RateTrace {
+  const { stepAt, holdSeconds, afterSeconds } = { ...STEP_TIMINGS, ...timings };
   return {
     points: [
       { time: 0, rps: capacity },
@@ -50,6 +59,16 @@ export function stepTrace(
       { time: stepAt + holdSeconds + afterSeconds, rps: capacity },
     ],
   };
+}
+
+/** The three phases of {@link stepTrace} with the same timings, for the agreement table. */
+export function stepPhases(timings: Partial<StepTimings> = {}): Phase[] {
+  const { stepAt, holdSeconds, afterSeconds } = { ...STEP_TIMINGS, ...timings };
+  return [
+    { name: 'before the step', from: 0, to: stepAt },
+    { name: 'held at 4x', from: stepAt, to: stepAt + holdSeconds },
+    { name: 'back at 1x', from: stepAt + holdSeconds, to: stepAt + holdSeconds + afterSeconds },
+  ];
 }
 
 /** The trace as `simulate --profile --load` reads it (`time,rps`). */

@@ -30,6 +30,7 @@ import {
   infraRules,
   readHpa,
   SMALL_BODY,
+  stepPhases,
   stepTrace,
   writeTrace,
 } from '../closed-loop/scenario.js';
@@ -42,16 +43,9 @@ const AFTER = 90;
 const WARMUP = 20;
 const SCRAPE = 1;
 const STARTUP = 5;
-const LOAD = stepTrace(EMULATED_POD.impliedCapacityRps, {
-  stepAt: STEP_AT,
-  holdSeconds: HOLD,
-  afterSeconds: AFTER,
-});
-const PHASES = [
-  { name: 'before the step', from: 0, to: STEP_AT },
-  { name: 'held at 4x', from: STEP_AT, to: STEP_AT + HOLD },
-  { name: 'back at 1x', from: STEP_AT + HOLD, to: STEP_AT + HOLD + AFTER },
-];
+const TIMINGS = { stepAt: STEP_AT, holdSeconds: HOLD, afterSeconds: AFTER };
+const LOAD = stepTrace(EMULATED_POD.impliedCapacityRps, TIMINGS);
+const PHASES = stepPhases(TIMINGS);
 /**
  * The emulated pod's capacity profile, measured by `calibrate` in the validation bench and
  * committed: the emulated device (40 ms per request, one worker) fixes the pod's capacity
