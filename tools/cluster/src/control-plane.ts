@@ -313,6 +313,9 @@ async function startApiServer(
     '--requestheader-extra-headers-prefix=X-Remote-Extra-',
     `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
     `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+    // The one gate off by default that is turned on: infra/overlays/hpa-scale-to-zero needs it
+    // (minReplicas: 0; without it the API server rejects the HPA, as that overlay says).
+    '--feature-gates=HPAScaleToZero=true',
     '--v=1',
   ]);
   await waitServing(
@@ -353,6 +356,7 @@ function startControllers(
     // The real HPA controller, at its default sync period (stated, since the suites rely on it);
     // it reads Pods and External metrics through custom.metrics.k8s.io and external.metrics.k8s.io.
     '--horizontal-pod-autoscaler-sync-period=15s',
+    '--feature-gates=HPAScaleToZero=true',
     // Endpoints and EndpointSlices refuse the pods' loopback addresses (127.x.y.z): their
     // controllers would only log refusals. The node agent's kube-proxy reads ready pods instead.
     '--controllers=*,-endpoints-controller,-endpointslice-controller,-endpointslice-mirroring-controller',
@@ -484,9 +488,9 @@ async function startNodeAgent(
     'node-agent',
     process.execPath,
     [
-      // tsx from this package (the agent runs from .cluster/, where a bare `tsx` does not resolve).
+      // `--import` resolves from the working folder: this package's, where tsx is installed.
       '--import',
-      import.meta.resolve('tsx'),
+      'tsx',
       fileURLToPath(new URL('./node-agent/main.ts', import.meta.url)),
       `--kubeconfig=${kubeconfig}`,
       `--proxy-kubeconfig=${proxyKubeconfig}`,
@@ -494,6 +498,7 @@ async function startNodeAgent(
       `--scrape-targets-file=${join(CLUSTER_DIR, 'prometheus-targets.json')}`,
     ],
     { ...process.env, NODE_OPTIONS: '' },
+    fileURLToPath(new URL('..', import.meta.url)),
   );
   await waitServing(
     agent,

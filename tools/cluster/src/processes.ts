@@ -51,6 +51,7 @@ export function startDetached(
   command: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
+  cwd = clusterDir,
 ): Started {
   const log = join(clusterDir, 'logs', `${name}.log`);
   const fd = openSync(log, 'a');
@@ -58,7 +59,7 @@ export function startDetached(
     detached: true,
     stdio: ['ignore', fd, fd],
     env,
-    cwd: clusterDir,
+    cwd,
   });
   closeSync(fd);
   if (child.pid === undefined) throw new Error(`could not start ${name} (${command})`);

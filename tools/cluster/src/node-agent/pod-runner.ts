@@ -111,7 +111,11 @@ export class PodRunner {
   /** Takes a newer version of the pod; a deletion timestamp starts termination. */
   update(pod: V1Pod): void {
     this.pod = pod;
-    if (pod.metadata?.deletionTimestamp && !this.terminating) void this.terminate();
+    if (pod.metadata?.deletionTimestamp && !this.terminating) {
+      this.terminate().catch((error) =>
+        this.context.log(`${this.key}: termination failed: ${String(error)}`),
+      );
+    }
   }
 
   /** The pod is gone from the API (force-deleted): stop its processes at once. */
@@ -326,12 +330,13 @@ export class PodRunner {
       }),
     );
     await this.pushNow();
+    this.context.log(`${this.key}: containers stopped; removing the pod`);
     try {
       await this.context.core.deleteNamespacedPod({
         name: this.pod.metadata?.name ?? '',
         namespace: this.pod.metadata?.namespace ?? '',
-        gracePeriodSeconds: 0,
-        body: { preconditions: { uid: this.uid } },
+        // In the body: with a body, the API server reads no delete options from the query.
+        body: { gracePeriodSeconds: 0, preconditions: { uid: this.uid } },
       });
     } catch (error) {
       if ((error as { code?: number }).code !== 404) {
