@@ -37,6 +37,13 @@ import { join } from 'node:path';
  */
 export const readmes = [
   {
+    dir: 'packages/metric-contract',
+    stdout: [
+      { block: 'seriesOfSample', stdout: /^seconds$/m },
+      { block: 'seriesOfSample', stdout: /^request_queue_depth\tgauge\t@mlscale\/queue-gauge$/m },
+    ],
+  },
+  {
     dir: 'packages/metrics',
     serving: [
       { path: '/predict', method: 'POST', json: { features: [0.1, 0.2, 0.3] } },
