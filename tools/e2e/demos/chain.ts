@@ -16,7 +16,6 @@ import {
   formatSummaryTable,
   formatTraceCsv,
   formatWatchLine,
-  type HorizontalPodAutoscaler,
   meanPerPod,
   PrometheusClient,
   parseAdapterValues,
@@ -27,6 +26,7 @@ import {
   WATCH_HEADER,
   Watcher,
 } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { SERIES } from '@mlscale/metric-contract';
 import {
   findPrometheus,

@@ -5,6 +5,9 @@
  * rendering, KEDA triggers, PromQL check) before it is returned, so a plan that would not work is
  * an error here, not in a cluster.
  */
+
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { HpaController } from '@mlscale/hpa';
 import { SERIES } from '@mlscale/metric-contract';
 import {
   Document,
@@ -21,8 +24,6 @@ import { parseAdapterValues } from '../adapter/rules.js';
 import { discoverMetrics } from '../adapter/series.js';
 import { round } from '../capacity/model.js';
 import { formatSlo } from '../capacity/slo.js';
-import { HpaController } from '../hpa/controller.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { checkPromql } from '../promql/check.js';
 import { signalFromQuery, simulatedSeries } from '../simulate/signals.js';
 import { hpaFromScaledObject } from '../watch/watcher.js';
