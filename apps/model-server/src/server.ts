@@ -6,6 +6,7 @@ import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
+import { SERIES } from '@mlscale/metric-contract';
 import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -25,9 +26,6 @@ import {
 import { registerEmulatedDeviceInfo } from './inference/emulated-device-info.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
-
-/** Buckets of `inference_batch_size`: powers of two up to the largest sensible BATCH_MAX_SIZE. */
-export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
 
 /** A started server. */
 export interface RunningServer {
@@ -150,9 +148,9 @@ export async function startServer({
     collectDefaultMetrics({ register: registry });
     dropLintFailingDefaults(registry);
     batchSize = new Histogram({
-      name: 'inference_batch_size',
-      help: 'Rows per model run: requests merged by dynamic batching',
-      buckets: [...BATCH_SIZE_BUCKETS],
+      name: SERIES.batchSize.name,
+      help: SERIES.batchSize.help,
+      buckets: [...SERIES.batchSize.buckets],
       registers: [registry],
     });
     // `model` and `version` on the serving series (the inference histogram, HTTP, queue, GPU).
