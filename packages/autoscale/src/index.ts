@@ -234,6 +234,7 @@ export {
   meanPerPod,
 } from './watch/collect.js';
 export {
+  formatWatchHeader,
   formatWatchLine,
   hpaFromScaledObject,
   WATCH_HEADER,

@@ -14,6 +14,7 @@ import {
   collectAdapterMetrics,
   formatSummaryTable,
   formatTraceCsv,
+  formatWatchHeader,
   formatWatchLine,
   type HorizontalPodAutoscaler,
   meanPerPod,
@@ -23,7 +24,6 @@ import {
   renderSvgChart,
   simulate,
   type Trace,
-  WATCH_HEADER,
   Watcher,
 } from '@mlscale/autoscale';
 import {
@@ -110,7 +110,7 @@ try {
     };
 
     console.log(
-      `\nmlscale watch (project HPA, infra/base/hpa.yaml): load of ${CLIENTS} clients from t=${IDLE_BEFORE}s for ${LOAD}s\n${WATCH_HEADER.join('   ')}`,
+      `\nmlscale watch (project HPA, infra/base/hpa.yaml): load of ${CLIENTS} clients from t=${IDLE_BEFORE}s for ${LOAD}s\n${formatWatchHeader(project)}`,
     );
     const t0 = Date.now() / 1000;
     let load: ReturnType<typeof startLoad> | undefined;
