@@ -4,10 +4,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAdapterValues } from '../adapter/rules.js';
 import { parseSeriesSelector, seriesMatches } from '../adapter/series.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { formatWatchHeader, formatWatchLine, Watcher } from './watcher.js';
 
