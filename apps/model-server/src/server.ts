@@ -1,11 +1,12 @@
 // Start-up and shutdown: listen at once, load and warm the model, then serve; on SIGTERM go unready,
 // keep serving through the delay, stop accepting, drain, close the workers.
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
+import { SERIES } from '@mlscale/metric-contract';
 import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -16,13 +17,15 @@ import { ConnectionTracker } from './connections.js';
 import { setupGpuProbe } from './gpu.js';
 import { autoBodyLimit } from './http/body-limit.js';
 import type { ServerState } from './http/health.js';
-import { answerClientError, dropLintFailingDefaults, serverTimeouts } from './http/limits.js';
+import {
+  answerClientError,
+  clientErrorReason,
+  dropLintFailingDefaults,
+  serverTimeouts,
+} from './http/limits.js';
 import { registerEmulatedDeviceInfo } from './inference/emulated-device-info.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
-
-/** Buckets of `inference_batch_size`: powers of two up to the largest sensible BATCH_MAX_SIZE. */
-export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
 
 /** A started server. */
 export interface RunningServer {
@@ -89,17 +92,28 @@ export async function startServer({
   const state: ServerState = { phase: 'loading', draining: false };
   let app: Hono = createLoadingApp({ state, registry, logger });
   const server = createAdaptorServer({
-    fetch: (request, env) => app.fetch(request, env),
+    // A request read after its connection's closing answer never reaches the app.
+    fetch: (request, env) =>
+      tracker.refuseAfterClose((env as { incoming?: IncomingMessage }).incoming) ??
+      app.fetch(request, env),
     hostname: config.host,
     serverOptions: serverTimeouts(config),
   }) as Server;
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   let countRejected: ((reason: string) => void) | undefined;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') countRejected?.('headers_timeout');
+    const reason = clientErrorReason(error);
+    if (reason !== undefined) countRejected?.(reason);
     answerClientError(error, socket);
   });
-  const tracker = new ConnectionTracker(server);
+  // `Expect: 100-continue`: no 100 before the app has decided to read the body (bodyIntake sends
+  // it then); a refusal goes out instead, and the client never sends a body it would discard.
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
+  const tracker = new ConnectionTracker(
+    server,
+    { maxPipelined: config.maxPipelined, writeTimeoutMs: config.writeTimeoutMs },
+    (reason) => countRejected?.(reason),
+  );
   const port = await listen(server, config.port, config.host);
   logger.info({ host: config.host, port }, 'listening; loading the model');
   if (config.emulatedDevice) {
@@ -134,9 +148,9 @@ export async function startServer({
     collectDefaultMetrics({ register: registry });
     dropLintFailingDefaults(registry);
     batchSize = new Histogram({
-      name: 'inference_batch_size',
-      help: 'Rows per model run: requests merged by dynamic batching',
-      buckets: [...BATCH_SIZE_BUCKETS],
+      name: SERIES.batchSize.name,
+      help: SERIES.batchSize.help,
+      buckets: [...SERIES.batchSize.buckets],
       registers: [registry],
     });
     // `model` and `version` on the serving series (the inference histogram, HTTP, queue, GPU).
@@ -171,6 +185,7 @@ export async function startServer({
       logger,
       metricLabels,
       queue,
+      connections: tracker,
     });
     state.phase = 'ready';
     logger.info(

@@ -1,3 +1,4 @@
+import { HTTP_BUCKETS, SERIES } from '@mlscale/metric-contract';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Registry, RegistryContentType } from 'prom-client';
@@ -10,10 +11,8 @@ import {
   SeriesHistogram,
 } from './series-histogram.js';
 
-/** prom-client's default buckets (Prometheus clients' usual 5 ms … 10 s layout). */
-export const DEFAULT_HTTP_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-] as const;
+/** prom-client's default buckets (Prometheus clients' usual 5 ms … 10 s layout); the metric contract's `HTTP_BUCKETS`. */
+export const DEFAULT_HTTP_BUCKETS = HTTP_BUCKETS;
 
 /**
  * The `route` label of a request that no route matched: only middleware (`app.use`) matched its
@@ -21,7 +20,32 @@ export const DEFAULT_HTTP_BUCKETS = [
  */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-const httpLabelNames = ['method', 'route', 'status'] as const;
+const httpLabelNames = SERIES.httpDuration.labels;
+
+/**
+ * The `method` label of a request whose method is not one of {@link KNOWN_METHODS}: Node's parser
+ * accepts 34 methods (WebDAV's PROPFIND, MKCOL...), and each would otherwise be a series a client
+ * creates at will. OpenTelemetry's HTTP conventions use the same value for the same reason.
+ */
+export const OTHER_METHOD = '_OTHER';
+
+/** The methods recorded by name (RFC 9110's and PATCH); any other is {@link OTHER_METHOD}. */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
+
+/** The `method` label of `method`: itself when known, else {@link OTHER_METHOD}. */
+function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : OTHER_METHOD;
+}
 
 /** Options of {@link httpMetrics}. */
 export interface HttpMetricsOptions {
@@ -52,7 +76,7 @@ export interface HttpMetricsOptions {
 
 /**
  * Hono middleware recording `http_requests_total` and `http_request_duration_seconds` with the
- * labels `method`, `route` (the matched route pattern, such as `/v2/models/:name/infer`, never the
+ * labels `method` (one of {@link KNOWN_METHODS}, any other folded into {@link OTHER_METHOD}), `route` (the matched route pattern, such as `/v2/models/:name/infer`, never the
  * raw URL; {@link UNMATCHED_ROUTE} when no route matched) and `status`. Mount it before the routes
  * it should see.
  *
@@ -89,8 +113,8 @@ export function httpMetrics({
   const durations = registerSeriesMetric(
     registry,
     new SeriesHistogram(
-      `${prefix}http_request_duration_seconds`,
-      'Time from the request reaching the server until its response, in seconds',
+      `${prefix}${SERIES.httpDuration.name}`,
+      SERIES.httpDuration.help,
       labelNames,
       buckets,
     ),
@@ -98,10 +122,7 @@ export function httpMetrics({
   );
   registerSeriesMetric(
     registry,
-    durations.countsAsCounter(
-      `${prefix}http_requests_total`,
-      'HTTP requests answered, by method, route pattern and status',
-    ),
+    durations.countsAsCounter(`${prefix}${SERIES.httpRequests.name}`, SERIES.httpRequests.help),
     CountsCounter.is,
   );
   const ignored = new Set(ignorePaths);
@@ -121,7 +142,7 @@ export function httpMetrics({
   for (const { method, route } of primeRoutes) seriesOf(method, route, 200);
 
   function record(c: Context, status: number, seconds: number): void {
-    const series = seriesOf(c.req.method, routeOf(c), status);
+    const series = seriesOf(methodLabel(c.req.method), routeOf(c), status);
     const labels = exemplar?.(c);
     series.observe(seconds, isExemplar(labels) ? labels : undefined);
   }

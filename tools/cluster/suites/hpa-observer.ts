@@ -1,5 +1,5 @@
 /**
- * The real HPA controller against the port (@mlscale/autoscale's HpaController), sync by sync.
+ * The real HPA controller against the port (@mlscale/hpa's HpaController), sync by sync.
  *
  * Every status the real controller writes is one of its syncs: the metric averages it read
  * (`status.currentMetrics`), the replicas it started from (the scale's `spec.replicas`, i.e. the
@@ -24,8 +24,11 @@ import {
   type HpaDecision,
   type PodInfo,
   parseQuantity,
-} from '@mlscale/autoscale';
+} from '@mlscale/hpa';
 import { kubectl } from './kube.js';
+
+/** kube-controller-manager's --horizontal-pod-autoscaler-sync-period, as cluster:up sets it. */
+const SYNC_PERIOD_SECONDS = 15;
 
 /** One observed sync of the real controller, and the port's decision on the same inputs. */
 export interface ObservedSync {
@@ -50,6 +53,7 @@ export class HpaObserver {
   readonly syncs: ObservedSync[] = [];
   private readonly started = Date.now();
   private lastDesired: number | undefined;
+  private firstSync: number | undefined;
   private lastKey = '';
   private readonly port: HpaController;
   private readonly kubeconfig = new KubeConfig();
@@ -151,7 +155,7 @@ export class HpaObserver {
     for (const [name, average] of Object.entries(averages)) {
       metrics[name] = Object.fromEntries(podsWithMetrics.map((pod) => [pod, average]));
     }
-    const time = (Date.now() - this.started) / 1000;
+    const time = this.syncTime((Date.now() - this.started) / 1000);
     const port = this.port.sync({
       time,
       currentReplicas,
@@ -172,9 +176,26 @@ export class HpaObserver {
       allPodsReady: pods.length > 0 && pods.every((p) => p.ready),
     };
     // A status written before the first sync says desiredReplicas 0: not a decision.
-    if (status.desiredReplicas > 0 || (this.spec.spec.minReplicas ?? 1) === 0) this.lastDesired = status.desiredReplicas;
+    if (status.desiredReplicas > 0 || (this.spec.spec.minReplicas ?? 1) === 0)
+      this.lastDesired = status.desiredReplicas;
     this.syncs.push(sync);
     this.onSync(sync);
+  }
+
+  /**
+   * The sync's time on the controller's cadence. The controller syncs every period (15 s; the next
+   * sync is queued that long after the last one ended), and the observer sees each status a little
+   * later, by a varying watch latency. Given observed times, a scale event of the previous sync
+   * could fall a few milliseconds inside a 15 s policy period that the controller had already left
+   * (one disagreement in the first run, on the Percent policy's 15 s period): the observed time is
+   * rounded to the nearest whole number of periods since the first sync.
+   */
+  private syncTime(observed: number): number {
+    this.firstSync ??= observed;
+    return (
+      this.firstSync +
+      Math.round((observed - this.firstSync) / SYNC_PERIOD_SECONDS) * SYNC_PERIOD_SECONDS
+    );
   }
 
   private async podsWithValues(metric: string | undefined): Promise<string[]> {

@@ -1,6 +1,6 @@
 /**
  * The real HPA controller scales the Deployment under the step load, and the port
- * (@mlscale/autoscale's HpaController) decides the same on every sync it is given the same inputs.
+ * (@mlscale/hpa's HpaController) decides the same on every sync it is given the same inputs.
  * - once every pod is ready, no sync shows an `<unknown>` target;
  * - the pods it adds are started by the node agent, become ready and take load (their own
  *   requests counted by Prometheus);
@@ -63,6 +63,15 @@ describe('the real HPA under the step load (infra/overlays/local)', () => {
     );
     const rejected = results.filter((r) => r.status === 503 || r.status === 429);
     const failedDuringScaleDown = failed.filter((r) => r.t >= scaleDownStart);
+    const kinds = new Map<string, number>();
+    for (const r of failed)
+      kinds.set(
+        r.error ?? `status ${r.status}`,
+        (kinds.get(r.error ?? `status ${r.status}`) ?? 0) + 1,
+      );
+    console.log(
+      `failed by kind: ${JSON.stringify(Object.fromEntries(kinds))}; first at ${failed[0]?.t.toFixed(1)} s, last at ${failed.at(-1)?.t.toFixed(1)} s`,
+    );
     console.log(
       `requests ${results.length}: ok ${results.filter((r) => r.status !== null && r.status < 300).length}, rejected ${rejected.length}, failed ${failed.length} (${failedDuringScaleDown.length} after the first scale-down)`,
     );

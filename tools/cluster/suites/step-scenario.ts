@@ -8,11 +8,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
-import {
-  type HorizontalPodAutoscaler,
-  type RequestResult,
-  startOpenLoop,
-} from '@mlscale/autoscale';
+import { type RequestResult, startOpenLoop } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { waitFor } from '@mlscale/testkit';
 import { parseAllDocuments } from 'yaml';
 import { ensureBinaries } from '../src/binaries.js';

@@ -7,6 +7,7 @@
  * Environment: DEMO_LOAD (seconds of load, default 60), DEMO_CLIENTS (default 32),
  * DEMO_SYNC (seconds between watch lines, default 5), PROMETHEUS_BIN.
  */
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +15,8 @@ import {
   collectAdapterMetrics,
   formatSummaryTable,
   formatTraceCsv,
+  formatWatchHeader,
   formatWatchLine,
-  type HorizontalPodAutoscaler,
   meanPerPod,
   PrometheusClient,
   parseAdapterValues,
@@ -23,9 +24,10 @@ import {
   renderSvgChart,
   simulate,
   type Trace,
-  WATCH_HEADER,
   Watcher,
 } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { SERIES } from '@mlscale/metric-contract';
 import {
   findPrometheus,
   REPO_ROOT,
@@ -55,7 +57,7 @@ function showSimulation(title: string, trace: Trace, svgName: string): void {
     { name: 'project (infra/base/hpa.yaml)', hpa: project },
   ]);
   const svg = join(out, svgName);
-  writeFileSync(svg, renderSvgChart(report, { metric: 'request_queue_depth', title }));
+  writeFileSync(svg, renderSvgChart(report, { metric: SERIES.queueDepth.name, title }));
   console.log(`\n== ${title}\n${formatSummaryTable(report)}\nchart: ${svg}`);
 }
 
@@ -110,7 +112,7 @@ try {
     };
 
     console.log(
-      `\nmlscale watch (project HPA, infra/base/hpa.yaml): load of ${CLIENTS} clients from t=${IDLE_BEFORE}s for ${LOAD}s\n${WATCH_HEADER.join('   ')}`,
+      `\nmlscale watch (project HPA, infra/base/hpa.yaml): load of ${CLIENTS} clients from t=${IDLE_BEFORE}s for ${LOAD}s\n${formatWatchHeader(project)}`,
     );
     const t0 = Date.now() / 1000;
     let load: ReturnType<typeof startLoad> | undefined;

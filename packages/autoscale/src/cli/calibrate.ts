@@ -1,15 +1,16 @@
 /** `mlscale calibrate <url>`: measure one pod's capacity with an open-loop ramp. */
-import { accessSync, constants, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { renderCapacitySvg } from '../calibrate/chart.js';
 import { CalibrationError, type CalibrationProgress, calibrate } from '../calibrate/ramp.js';
 import { formatProfileTable, formatStepLine } from '../calibrate/report.js';
 import { highestRateMeeting } from '../calibrate/slo.js';
+import { capacityLowerBound, rampCutShort } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import { formatSlo, type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
+import { checkOutputFile } from './output-path.js';
 import { numberArg } from './simulate.js';
 
 interface CalibrateFlags {
@@ -59,15 +60,6 @@ function sloArg(value: string): LatencySlo {
   const parsed = parseSlo(value);
   if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
   return parsed.value;
-}
-
-function checkWritable(file: string, flag: string): void {
-  const dir = dirname(resolve(file));
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new CliError(`${flag} ${file}: cannot write in ${dir}`, ExitCode.Usage);
-  }
 }
 
 function baseUrl(value: string): string {
@@ -123,13 +115,18 @@ function progressPrinter(stream: NodeJS.WriteStream): (event: CalibrationProgres
  */
 export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): string {
   const lines: string[] = [];
-  const saturation =
-    profile.saturationRps === null
-      ? 'never saturated: raise --max-rps or --max-steps to find the limit'
-      : `saturated at ${profile.saturationRps} req/s offered`;
-  lines.push(
-    `capacity: ${profile.maxSustainableRps.toFixed(1)} req/s sustained, ${(profile.peakAchievedRps ?? 0).toFixed(1)} req/s flat out (${saturation})`,
-  );
+  const lowerBound = capacityLowerBound(profile);
+  const cutShort = rampCutShort(profile);
+  if (lowerBound) {
+    lines.push(
+      `capacity: at least ${Math.max(profile.maxSustainableRps, profile.peakAchievedRps ?? 0).toFixed(1)} req/s, a lower bound: ${lowerBound} (the profile says so; plan and simulate will too). To measure it, calibrate again until two steps in a row saturate${profile.ramp.endedBy === 'max-rps' ? ' (raise --max-rps)' : profile.ramp.endedBy === 'max-steps' ? ' (raise --max-steps)' : ''}`,
+    );
+  } else {
+    lines.push(
+      `capacity: ${profile.maxSustainableRps.toFixed(1)} req/s sustained, ${(profile.peakAchievedRps ?? 0).toFixed(1)} req/s flat out (saturated at ${profile.saturationRps} req/s offered)`,
+    );
+    if (cutShort) lines.push(`note: ${cutShort}`);
+  }
   const device = profile.target.emulatedDevice;
   if (device) {
     lines.push(
@@ -146,7 +143,7 @@ export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): st
     const best = highestRateMeeting(profile, slo);
     lines.push(
       best
-        ? `SLO ${formatSlo(slo)}: met up to ${best.offeredRps} req/s (${slo.statistic} ${Math.round(best.latency[slo.statistic] * 1000)} ms, ${best.achievedRps.toFixed(1)} ok/s)`
+        ? `SLO ${formatSlo(slo)}: met up to ${best.offeredRps} req/s (${slo.statistic} ${Math.round(best.latency[slo.statistic] * 1000)} ms, ${best.achievedRps.toFixed(1)} ok/s)${lowerBound && best === profile.steps.at(-1) ? ', the last step measured: where it stops being met is not known' : ''}`
         : `SLO ${formatSlo(slo)}: not met at any measured rate (lower --start-rps)`,
     );
   }
@@ -227,8 +224,8 @@ Examples:
     .action(async (url: string, flags: CalibrateFlags) => {
       const base = baseUrl(url);
       const svg = flags.svg ?? flags.out.replace(/(\.json)?$/i, '.svg');
-      checkWritable(flags.out, '--out');
-      checkWritable(svg, '--svg');
+      checkOutputFile(flags.out, '-o, --out');
+      checkOutputFile(svg, '--svg');
       const body = flags.body ? readText(flags.body) : defaultPredictBody();
       try {
         JSON.parse(body);

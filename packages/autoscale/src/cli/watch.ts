@@ -2,10 +2,11 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
-import { formatWatchLine, WATCH_HEADER, Watcher } from '../watch/watcher.js';
+import { formatWatchHeader, formatWatchLine, Watcher } from '../watch/watcher.js';
 import { kubernetesName, numberFlag, urlFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas } from './files.js';
+import { checkOutputFile } from './output-path.js';
 
 interface WatchFlags {
   prometheus: string;
@@ -90,6 +91,7 @@ Example:
   mlscale watch --prometheus http://127.0.0.1:9090 --hpa hpa.yaml --adapter-values adapter-values.yaml --namespace default`,
     )
     .action(async (flags: WatchFlags) => {
+      if (flags.record) checkOutputFile(flags.record, '--record');
       const [loaded] = loadHpas(flags.hpa);
       if (!loaded) throw new CliError('no HPA to watch', ExitCode.Usage);
       const needsRules =
@@ -119,7 +121,7 @@ Example:
         return name ? [name] : [];
       });
       if (flags.record) writeFileSync(flags.record, `time,replicas,${metricNames.join(',')}\n`);
-      if (!flags.json) process.stdout.write(`${WATCH_HEADER.join('   ')}\n`);
+      if (!flags.json) process.stdout.write(`${formatWatchHeader(loaded.hpa)}\n`);
 
       let stopped = false;
       const stop = () => {
