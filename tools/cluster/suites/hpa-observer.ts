@@ -32,8 +32,10 @@ const SYNC_PERIOD_SECONDS = 15;
 
 /** One observed sync of the real controller, and the port's decision on the same inputs. */
 export interface ObservedSync {
-  /** Seconds since the observer started. */
+  /** Seconds since the observer started, on the controller's cadence. */
   time: number;
+  /** Epoch milliseconds when the observer saw it. */
+  seenAt: number;
   currentReplicas: number;
   /** Per metric: the average the real controller read (absent: it had none). */
   averages: Record<string, number>;
@@ -165,6 +167,7 @@ export class HpaObserver {
     });
     const sync: ObservedSync = {
       time,
+      seenAt: Date.now(),
       currentReplicas,
       averages,
       pods,

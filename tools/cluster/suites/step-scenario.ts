@@ -6,6 +6,7 @@
  * against the port ({@link HpaObserver}).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { type RequestResult, startOpenLoop } from '@mlscale/autoscale';
@@ -34,6 +35,7 @@ export interface PodLife {
   created: number;
   ready?: number;
   deleting?: number;
+  gone?: number;
 }
 
 /** What a run recorded. */
@@ -41,6 +43,10 @@ export interface StepRun {
   syncs: ObservedSync[];
   results: (RequestResult & { t: number })[];
   pods: PodLife[];
+  /** The HPA that ran. */
+  hpa: HorizontalPodAutoscaler;
+  /** Epoch milliseconds of trace second 0. */
+  t0: number;
   /** The load's phases (seconds). */
   stepAt: number;
   stepEnd: number;
@@ -57,6 +63,12 @@ export interface StepOptions {
   afterAtMost?: number;
   /** Ends the 1× tail this many seconds after the first pod removed by a scale-down is gone. */
   afterScaleDown?: number;
+  /** Ends the run at this trace second instead (the closed loop: the trace's end). */
+  endAt?: number;
+  /** Seconds of 1× before the trace (the closed loop's warm-up: the rate windows full at 0). */
+  warmupSeconds?: number;
+  /** An HPA manifest in place of the overlay's (e.g. infra/hpa/guide-hpa.yaml). */
+  hpaFile?: string;
   log?: (line: string) => void;
   onSync?: (sync: ObservedSync) => void;
 }
@@ -65,9 +77,20 @@ export interface StepOptions {
  * An overlay rendered (`kubectl kustomize`) into `namespace`, its Deployment's pods on the emulated
  * device ({@link EMULATED_POD_ENV}), as a List for `kubectl apply -f -`.
  */
-export async function withEmulatedPods(overlay: string, namespace: string): Promise<string> {
+export async function withEmulatedPods(
+  overlay: string,
+  namespace: string,
+  hpaFile?: string,
+): Promise<string> {
   const { kubectl: binary } = await ensureBinaries(() => {});
-  const rendered = execFileSync(binary, ['kustomize', join(REPO_ROOT, overlay)]).toString();
+  let rendered = execFileSync(binary, ['kustomize', join(REPO_ROOT, overlay)]).toString();
+  if (hpaFile) {
+    rendered = parseAllDocuments(rendered)
+      .filter((doc) => doc.get('kind') !== 'HorizontalPodAutoscaler')
+      .map((doc) => doc.toString())
+      .concat(readFileSync(join(REPO_ROOT, hpaFile), 'utf8'))
+      .join('\n---\n');
+  }
   // biome-ignore lint/suspicious/noExplicitAny: walking rendered manifests
   const docs = parseAllDocuments(rendered).map((doc) => doc.toJS() as Record<string, any>);
   for (const doc of docs) {
@@ -96,11 +119,15 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
     hold = 120,
     afterAtMost = 540,
     afterScaleDown = 40,
+    warmupSeconds = 0,
   } = options;
   const log = options.log ?? (() => {});
   const info = clusterInfo();
   await kubectl(['create', 'namespace', namespace]).catch(() => {});
-  await kubectl(['apply', '--server-side', '-f', '-'], await withEmulatedPods(overlay, namespace));
+  await kubectl(
+    ['apply', '--server-side', '-f', '-'],
+    await withEmulatedPods(overlay, namespace, options.hpaFile),
+  );
   const hpas = await getJson<{ items: HorizontalPodAutoscaler[] }>(['hpa', '-n', namespace]);
   const hpa = hpas.items[0];
   if (!hpa?.metadata?.name) throw new Error(`${overlay} has no HPA`);
@@ -137,6 +164,13 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
   };
   podInformer.on('add', track);
   podInformer.on('update', track);
+  podInformer.on('delete', (pod) => {
+    const life = lives.get(pod.metadata?.name ?? '');
+    if (life && life.gone === undefined) {
+      life.gone = now();
+      log(`pod ${life.name} gone`);
+    }
+  });
   await podInformer.start();
   await observer.start();
   const results: StepRun['results'] = [];
@@ -160,43 +194,55 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
     );
     const url = services()[`${namespace}/model-server`];
     if (!url) throw new Error(`no local port for Service ${namespace}/model-server`);
-    t0 = Date.now();
-    for (const life of lives.values()) life.created = 0;
+    // Trace second 0 comes after the warm-up; the pods that exist now were there before it.
+    const started = Date.now();
+    t0 = started + warmupSeconds * 1000;
+    for (const life of lives.values()) life.created = -warmupSeconds;
     const stepAt = before;
     const stepEnd = before + hold;
-    let end = stepEnd + afterAtMost;
+    let end = options.endAt ?? stepEnd + afterAtMost;
     const load = startOpenLoop({
       targets: url,
       body: BODY,
-      rate: (t) => (t >= stepAt && t < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
-      durationSeconds: end,
+      rate: (t) =>
+        (t - warmupSeconds >= stepAt && t - warmupSeconds < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
+      durationSeconds: warmupSeconds + end,
       timeoutMs: 30_000,
-      onResult: (result) => results.push({ ...result, t: (result.intendedMs - t0) / 1000 }),
+      // intendedMs counts from the generator's start.
+      onResult: (result) =>
+        results.push({ ...result, t: result.intendedMs / 1000 - warmupSeconds }),
     });
     log(
-      `load: ${POD_CAPACITY_RPS} req/s, ${4 * POD_CAPACITY_RPS} req/s from ${stepAt} s to ${stepEnd} s, then ${POD_CAPACITY_RPS} req/s`,
+      `load: ${POD_CAPACITY_RPS} req/s (${warmupSeconds} s of warm-up first), ${4 * POD_CAPACITY_RPS} req/s from ${stepAt} s to ${stepEnd} s, then ${POD_CAPACITY_RPS} req/s until ${options.endAt === undefined ? 'a scale-down removed a pod' : `${end} s`}`,
     );
-    await waitFor(
-      'a pod removed by a scale-down to be gone',
-      async () => {
-        const gone = [...lives.values()].find(
-          (l) =>
-            l.deleting !== undefined &&
-            !podInformer.list().some((p) => p.metadata?.name === l.name),
-        );
-        if (gone && now() > stepEnd) {
-          end = Math.min(end, now() + afterScaleDown);
-          return true;
-        }
-        return now() > end;
-      },
-      (end + 60) * 1000,
-      1000,
-    );
+    if (options.endAt === undefined) {
+      await waitFor(
+        'a pod removed by a scale-down to be gone',
+        async () => {
+          const gone = [...lives.values()].find((l) => l.gone !== undefined && l.gone > stepEnd);
+          if (gone) {
+            end = Math.min(end, now() + afterScaleDown);
+            return true;
+          }
+          return now() > end;
+        },
+        (warmupSeconds + end + 60) * 1000,
+        1000,
+      );
+    }
     while (now() < end) await new Promise((r) => setTimeout(r, 1000));
     load.stop();
     await load.done;
-    return { syncs: observer.syncs, results, pods: [...lives.values()], stepAt, stepEnd, end };
+    return {
+      syncs: observer.syncs,
+      results,
+      pods: [...lives.values()],
+      hpa,
+      t0,
+      stepAt,
+      stepEnd,
+      end,
+    };
   } finally {
     await observer.stop();
     await podInformer.stop();
