@@ -92,7 +92,9 @@ export async function withEmulatedPods(
       .join('\n---\n');
   }
   // biome-ignore lint/suspicious/noExplicitAny: walking rendered manifests
-  const docs = parseAllDocuments(rendered).map((doc) => doc.toJS() as Record<string, any>);
+  const docs = parseAllDocuments(rendered)
+    .map((doc) => doc.toJS() as Record<string, any> | null)
+    .filter((doc) => doc !== null);
   for (const doc of docs) {
     doc.metadata = { ...doc.metadata, namespace };
     if (doc.kind === 'Deployment') {
