@@ -27,7 +27,8 @@ const TIMINGS = { stepAt: 30, holdSeconds: 120, afterSeconds: 60 };
 const configs = [
   { name: 'project', namespace: 'closed-loop-project', hpaFile: 'infra/base/hpa.yaml' },
   { name: 'guide', namespace: 'closed-loop-guide', hpaFile: 'infra/hpa/guide-hpa.yaml' },
-];
+  // CLOSED_LOOP_ONLY=project|guide runs one of them (each takes about 6 minutes).
+].filter((config) => !process.env.CLOSED_LOOP_ONLY || config.name === process.env.CLOSED_LOOP_ONLY);
 
 describe('the closed loop on the real control plane against simulate --profile --load', () => {
   it.each(configs)('$name HPA', async ({ name, namespace, hpaFile }) => {
@@ -38,6 +39,12 @@ describe('the closed loop on the real control plane against simulate --profile -
       hold: TIMINGS.holdSeconds,
       endAt: TIMINGS.stepAt + TIMINGS.holdSeconds + TIMINGS.afterSeconds,
       warmupSeconds: 60,
+      // The pods of the local closed loop, whose capacity profile the simulation reads, do not
+      // shed: infra/base's limits (503 after 5 s of waiting, 256 waiting) cut the backlog that
+      // the simulated queue keeps. A first run with them: the guide's HPA 6 pods where the
+      // simulation had 8 at 180 s, 6014 requests shed at 4x (half the offered), the drain after
+      // the step 15 s against 33 s. Without them both model the same pods.
+      withoutEnv: ['MAX_CONCURRENCY', 'MAX_QUEUE', 'MAX_WAIT_MS'],
       log: (line) => console.log(`[closed-loop ${name}] ${line}`),
     });
     const measured = asClosedLoopTrace(run);

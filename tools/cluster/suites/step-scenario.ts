@@ -69,6 +69,8 @@ export interface StepOptions {
   warmupSeconds?: number;
   /** An HPA manifest in place of the overlay's (e.g. infra/hpa/guide-hpa.yaml). */
   hpaFile?: string;
+  /** Variables of the overlay's container env to leave out (the server's defaults apply). */
+  withoutEnv?: readonly string[];
   log?: (line: string) => void;
   onSync?: (sync: ObservedSync) => void;
 }
@@ -81,6 +83,7 @@ export async function withEmulatedPods(
   overlay: string,
   namespace: string,
   hpaFile?: string,
+  withoutEnv: readonly string[] = [],
 ): Promise<string> {
   const { kubectl: binary } = await ensureBinaries(() => {});
   let rendered = execFileSync(binary, ['kustomize', join(REPO_ROOT, overlay)]).toString();
@@ -91,8 +94,8 @@ export async function withEmulatedPods(
       .concat(readFileSync(join(REPO_ROOT, hpaFile), 'utf8'))
       .join('\n---\n');
   }
-  // biome-ignore lint/suspicious/noExplicitAny: walking rendered manifests
   const docs = parseAllDocuments(rendered)
+    // biome-ignore lint/suspicious/noExplicitAny: walking rendered manifests
     .map((doc) => doc.toJS() as Record<string, any> | null)
     .filter((doc) => doc !== null);
   for (const doc of docs) {
@@ -100,7 +103,7 @@ export async function withEmulatedPods(
     if (doc.kind === 'Deployment') {
       for (const container of doc.spec.template.spec.containers) {
         const env = (container.env as { name: string }[]).filter(
-          (e) => !(e.name in EMULATED_POD_ENV),
+          (e) => !(e.name in EMULATED_POD_ENV) && !withoutEnv.includes(e.name),
         );
         container.env = [
           ...env,
@@ -128,7 +131,7 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
   await kubectl(['create', 'namespace', namespace]).catch(() => {});
   await kubectl(
     ['apply', '--server-side', '-f', '-'],
-    await withEmulatedPods(overlay, namespace, options.hpaFile),
+    await withEmulatedPods(overlay, namespace, options.hpaFile, options.withoutEnv),
   );
   const hpas = await getJson<{ items: HorizontalPodAutoscaler[] }>(['hpa', '-n', namespace]);
   const hpa = hpas.items[0];
@@ -177,19 +180,18 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
   await observer.start();
   const results: StepRun['results'] = [];
   try {
-    log(`waiting for ${hpa.spec.minReplicas} ready pods and the HPA's first metrics`);
+    // Ready pods only: the HPA's metrics may need traffic first (the guide's mean latency is 0/0,
+    // no value, on an idle pod); the warm-up brings it.
+    log(`waiting for ${hpa.spec.minReplicas} ready pods and the HPA's first sync`);
     await waitFor(
-      'the Deployment at minReplicas with every pod ready and the HPA reading its metrics',
+      'the Deployment at minReplicas with every pod ready, synced once by the HPA',
       async () => {
-        const last = observer.syncs.at(-1);
         const ready = podInformer
           .list()
           .filter((p) =>
             p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
           );
-        return (
-          ready.length >= (hpa.spec.minReplicas ?? 1) && !!last && last.unknownTargets.length === 0
-        );
+        return ready.length >= (hpa.spec.minReplicas ?? 1) && observer.syncs.length > 0;
       },
       300_000,
       1000,
@@ -209,7 +211,11 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
       rate: (t) =>
         (t - warmupSeconds >= stepAt && t - warmupSeconds < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
       durationSeconds: warmupSeconds + end,
-      timeoutMs: 30_000,
+      // As the local closed loop: an overload shows as latency, as in the simulator, not as
+      // time-outs that would drop the backlog (60 s), and up to 256 connections per pod of the
+      // HPA's maximum (one target here, the Service, where the local loop has one per pod).
+      timeoutMs: 60_000,
+      connectionsPerTarget: 256 * (hpa.spec.maxReplicas ?? 10),
       // intendedMs counts from the generator's start.
       onResult: (result) =>
         results.push({ ...result, t: result.intendedMs / 1000 - warmupSeconds }),
