@@ -53,6 +53,24 @@ export const GPU_METRICS = {
     labelNames: ['gpu', 'uuid'],
     kind: 'counter',
   },
+  processUtilization: {
+    name: 'gpu_process_utilization_percent',
+    help: "This process's own SM utilization of the GPU (NVML per-process samples since the previous read, percent of the time one of its kernels ran). Absent when it cannot be attributed (see gpu_process_attributed), never 0 for unknown.",
+    labelNames: ['gpu', 'uuid'],
+    kind: 'gauge',
+  },
+  processMemoryUsed: {
+    name: 'gpu_process_memory_used_bytes',
+    help: 'GPU memory this process uses on the GPU, bytes (NVML compute process list; 0 when it holds no context there). Absent when unknown.',
+    labelNames: ['gpu', 'uuid'],
+    kind: 'gauge',
+  },
+  processAttributed: {
+    name: 'gpu_process_attributed',
+    help: "1 when gpu_process_utilization_percent is this process's own share, 0 when it cannot be told; reason says how (host-pid-namespace, host-procfs) or why not (pid-namespace, mig, mps, not-supported, nvml-error).",
+    labelNames: ['gpu', 'uuid', 'reason'],
+    kind: 'gauge',
+  },
   up: {
     name: 'gpu_probe_up',
     help: '1 when NVML answered for every GPU on the last read, 0 when the last read failed.',
@@ -92,6 +110,23 @@ const PUBLISH = {
   memoryUsed: perDevice((d) => d.memory.used),
   memoryTotal: perDevice((d) => d.memory.total),
   busy: perDevice((d) => d.busySecondsTotal),
+  processUtilization: perDevice((d) => d.process?.utilization?.sm ?? null),
+  processMemoryUsed: perDevice((d) => d.process?.memoryUsedBytes ?? null),
+  processAttributed: function publishAttributed(metric, readings) {
+    if (!(metric instanceof Gauge)) return;
+    metric.reset();
+    for (const { labels, result } of readings) {
+      for (const device of result.devices) {
+        const attribution = device.process?.attribution;
+        if (!attribution) continue;
+        const reason = attribution.ok ? attribution.how : attribution.reason;
+        metric.set(
+          { gpu: device.gpu, uuid: device.uuid, reason, ...labels },
+          attribution.ok ? 1 : 0,
+        );
+      }
+    }
+  },
   // One value per label set ever attached: 1 when every probe with those labels read NVML on its
   // last read, 0 when one failed or none is attached any more (closed).
   up: function publishUp(metric, readings) {
