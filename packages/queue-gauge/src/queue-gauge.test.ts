@@ -34,17 +34,32 @@ function gate() {
   return { open, opened };
 }
 
+/** Answers produced by the routes of {@link appWith}, by route. */
+const served = { ok: 0, big: 0 };
+
 function appWith(queue: RequestQueue, held = gate()) {
+  served.ok = 0;
+  served.big = 0;
   const app = new Hono();
   app.onError((error, c) => c.json({ error: error.message }, 500));
   app.use('/work/*', queueGauge({ queue }));
-  app.post('/work/ok', async (c) => c.json(await c.req.json()));
+  app.post('/work/ok', async (c) => {
+    const body = await c.req.json();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the model: a client may leave meanwhile
+    served.ok += 1;
+    return c.json(body);
+  });
   app.post('/work/throws', () => {
     throw new Error('model crashed');
   });
   app.post('/work/held', async (c) => {
     await held.opened;
     return c.json({ done: true });
+  });
+  // Bigger than what the loopback's socket buffers take, so a client that does not read stalls it.
+  app.get('/work/big', (c) => {
+    served.big += 1;
+    return c.text('x'.repeat(32 * 1024 * 1024));
   });
   app.get('/work/stream', (c) =>
     stream(c, async (s) => {
@@ -85,7 +100,7 @@ describe('queueGauge', () => {
     const queue = new RequestQueue({ registry, waitEndsAt: 'started' });
     const app = new Hono();
     app.post('/work', queueGauge({ queue }), async (c) => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 20)); // the model: a client may leave meanwhile
       queueTicket(c)?.started();
       return c.json({ ok: true });
     });
@@ -192,6 +207,50 @@ describe('queueGauge', () => {
     controller.abort();
     await until(() => queue.depth === 0);
     held.open();
+  });
+
+  it('returns to 0 when a pipelined connection closes with an answer queued behind another (real server)', async () => {
+    // Node emits no 'close' on a response still queued behind another when the connection dies:
+    // the issue's two pipelined POSTs and a close, without reading.
+    const queue = new RequestQueue({ registry: new Registry() });
+    const port = new URL(await listen(appWith(queue).app)).port;
+    const post = 'POST /work/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
+    for (let i = 0; i < 20; i++) {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.end(post + post));
+      socket.on('error', () => {});
+    }
+    await until(() => served.ok === 40);
+    await until(() => queue.depth === 0);
+  });
+
+  it('a request waiting behind a pipelined one leaves the queue when its connection closes (real server)', async () => {
+    const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
+    const { app, held } = appWith(queue);
+    const port = new URL(await listen(app)).port;
+    const post = 'POST /work/held HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n';
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(post.repeat(3)));
+    socket.on('error', () => {});
+    await until(() => queue.waiting === 2);
+    socket.destroy();
+    // No maxWaitMs: without the connection's close they would wait for ever.
+    await until(() => queue.waiting === 0);
+    held.open();
+    await until(() => queue.depth === 0);
+  });
+
+  it('a computed answer waiting on a client that does not read holds no slot (real server)', async () => {
+    const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
+    const { app } = appWith(queue);
+    const port = new URL(await listen(app)).port;
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write('GET /work/big HTTP/1.1\r\nHost: x\r\n\r\n'),
+    );
+    socket.on('error', () => {});
+    socket.pause(); // never reads
+    await until(() => served.big === 1);
+    await until(() => queue.depth === 0);
+    expect(queue.full).toBe(false);
+    socket.destroy();
   });
 
   it('serves many concurrent requests and ends at exactly 0 (real server)', async () => {

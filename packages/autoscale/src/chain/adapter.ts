@@ -147,7 +147,7 @@ export function checkAdapter(
     const reported = new Set(exposition && !discovered.some((m) => m.rule === rule) ? names : []);
     const rendered = renderMetricsQuery(rule, {
       series: discovered.find((m) => m.rule === rule)?.series ?? names[0] ?? 'series',
-      namespace: ctx.namespace,
+      namespace: workload.targetLabels.namespace ?? ctx.namespace,
       names: [...workload.pods],
     });
     if (!rendered.ok) {

@@ -6,8 +6,9 @@ import type { CheckContext } from './context.js';
 import type { ExternalFindings } from './external.js';
 import { knownExporter } from './hints.js';
 import { describe, field, list, ofKind } from './manifests.js';
+import { namespaceOf, scaleTargetLink } from './namespaces.js';
 import { closestName } from './similar.js';
-import { skipped, verdict } from './verdict.js';
+import { skipped } from './verdict.js';
 
 /**
  * Checks each HPA: its scale target is a Deployment given, each `Pods`/`Object` metric is one
@@ -28,24 +29,18 @@ export function checkHpas(
     ctx.input.adapterValues === undefined
       ? 'no prometheus-adapter values given'
       : 'the prometheus-adapter values could not be read (see above)';
-  const deployments = ofKind(ctx.manifests, 'Deployment').map((d) => field(d, 'metadata', 'name'));
   const served = [...new Set(adapter?.discovered.map((metric) => metric.metric) ?? [])];
   for (const hpa of ofKind(ctx.manifests, 'HorizontalPodAutoscaler')) {
-    const target = field(hpa, 'spec', 'scaleTargetRef', 'name');
     ctx.out.add(
-      verdict({
-        link: 'hpa-target',
-        subject: `${describe(hpa)} → Deployment`,
-        holds: deployments.includes(target),
-        ok: `scales Deployment/${String(target)}`,
-        broken: `scaleTargetRef ${String(target)} is no Deployment given (${deployments.map(String).join(', ') || 'none'})`,
-        fix: 'set spec.scaleTargetRef.name to the Deployment name',
+      scaleTargetLink(ctx, 'hpa-target', hpa, {
+        kind: field(hpa, 'spec', 'scaleTargetRef', 'kind') as string | undefined,
+        name: field(hpa, 'spec', 'scaleTargetRef', 'name'),
       }),
     );
     for (const metric of list(hpa, 'spec', 'metrics')) {
       const type = field(metric, 'type');
       if (type === 'External') {
-        checkExternalMetric(ctx, describe(hpa), metric, external, noAdapter);
+        checkExternalMetric(ctx, hpa, metric, external, noAdapter);
         continue;
       }
       if (type !== 'Pods' && type !== 'Object') continue;
@@ -102,13 +97,14 @@ export function checkHpas(
  */
 function checkExternalMetric(
   ctx: CheckContext,
-  hpa: string,
+  hpaObject: unknown,
   metric: unknown,
   external: ExternalFindings | undefined,
   noAdapter: string,
 ): void {
   const name = field(metric, 'external', 'metric', 'name');
   if (typeof name !== 'string') return;
+  const hpa = describe(hpaObject);
   const subject = `${hpa} → ${name} (External)`;
   if (!external) {
     ctx.out.add(skipped('hpa-external-metric', subject, noAdapter));
@@ -153,7 +149,7 @@ function checkExternalMetric(
   }
   const rendered = renderExternalMetricsQuery(from.rule, {
     series: from.series,
-    namespace: ctx.namespace,
+    namespace: namespaceOf(ctx, hpaObject),
     selector: readLabelSelector(field(metric, 'external', 'metric', 'selector')),
   });
   if (!rendered.ok) {

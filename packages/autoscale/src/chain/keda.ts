@@ -2,14 +2,13 @@
 import { readScaledObject } from '../adapter/keda.js';
 import type { CheckContext } from './context.js';
 import type { Exposition } from './exposition.js';
-import { describe, field, ofKind } from './manifests.js';
+import { describe, ofKind } from './manifests.js';
 import { checkPrometheusAddress } from './monitoring.js';
+import { scaleTargetLink } from './namespaces.js';
 import { checkQuery } from './query.js';
-import { verdict } from './verdict.js';
 
 /** Checks each ScaledObject: its target, its fallback, each trigger's address, empty-result handling and query. */
 export function checkKeda(ctx: CheckContext, exposition: Exposition | undefined): void {
-  const deployments = ofKind(ctx.manifests, 'Deployment').map((d) => field(d, 'metadata', 'name'));
   for (const doc of ofKind(ctx.manifests, 'ScaledObject')) {
     const parsed = readScaledObject(doc);
     if (!parsed.ok) {
@@ -17,16 +16,7 @@ export function checkKeda(ctx: CheckContext, exposition: Exposition | undefined)
       continue;
     }
     const so = parsed.value;
-    ctx.out.add(
-      verdict({
-        link: 'keda-target',
-        subject: `${describe(doc)} → Deployment`,
-        holds: deployments.includes(so.scaleTargetRef.name),
-        ok: `scales Deployment/${so.scaleTargetRef.name}`,
-        broken: `scaleTargetRef ${so.scaleTargetRef.name} is no Deployment given`,
-        fix: 'set spec.scaleTargetRef.name to the Deployment name',
-      }),
-    );
+    ctx.out.add(scaleTargetLink(ctx, 'keda-target', doc, so.scaleTargetRef));
     if (!so.fallback) {
       ctx.out.add({
         link: 'keda-fallback',

@@ -1,26 +1,49 @@
 /** Links of the scrape: ServiceMonitor → Service, its port and path, → Prometheus; Prometheus addresses. */
+
+import { readLabelSelector } from '../adapter/render.js';
 import type { CheckContext } from './context.js';
 import { describe, field, list, ofKind, selects, stringMap } from './manifests.js';
+import {
+  describeIn,
+  describeScope,
+  labelSelectorMatches,
+  monitorScope,
+  resolve,
+  unresolved,
+} from './namespaces.js';
 import { skipped, verdict } from './verdict.js';
 
 /** Checks each ServiceMonitor: the Services it selects, their port, the path, the release label. */
 export function checkMonitoring(ctx: CheckContext): void {
-  const services = ofKind(ctx.manifests, 'Service');
   const release = ctx.input.prometheus?.release ?? 'prometheus';
   for (const monitor of ofKind(ctx.manifests, 'ServiceMonitor')) {
-    const selector = stringMap(monitor, 'spec', 'selector', 'matchLabels');
-    const selected = services.filter((service) =>
-      selects(selector, stringMap(service, 'metadata', 'labels')),
+    const rawSelector = field(monitor, 'spec', 'selector');
+    const selector = readLabelSelector(rawSelector);
+    const scope = monitorScope(ctx, monitor);
+    const toService = `${describe(monitor)} → Service`;
+    const resolved = resolve(ctx, 'Service', scope, (service) =>
+      labelSelectorMatches(selector, stringMap(service, 'metadata', 'labels')),
     );
+    const selected = resolved.found;
+    const shown = JSON.stringify(rawSelector ?? {});
     ctx.out.add(
-      verdict({
-        link: 'servicemonitor-selects-service',
-        subject: `${describe(monitor)} → Service`,
-        holds: selected.length > 0,
-        ok: `selects ${selected.map(describe).join(', ')}`,
-        broken: `spec.selector.matchLabels ${JSON.stringify(selector)} matches the labels of no Service (${services.map((s) => `${describe(s)} ${JSON.stringify(stringMap(s, 'metadata', 'labels'))}`).join(', ') || 'none given'})`,
-        fix: 'select the Service by its metadata.labels',
-      }),
+      selected.length > 0
+        ? {
+            link: 'servicemonitor-selects-service',
+            subject: toService,
+            status: 'ok',
+            detail: `selects ${selected.map((s) => describeIn(ctx, s)).join(', ')} (${describeScope(scope)})`,
+          }
+        : unresolved(ctx, resolved, {
+            link: 'servicemonitor-selects-service',
+            subject: toService,
+            kind: 'Service',
+            scope,
+            broken: `spec.selector ${shown} matches the labels of no Service in ${describeScope(scope)} (${resolved.candidates.map((s) => `${describeIn(ctx, s)} ${JSON.stringify(stringMap(s, 'metadata', 'labels'))}`).join(', ')})`,
+            fix: 'select the Service by its metadata.labels',
+            namespaceFix:
+              "put the ServiceMonitor in the Service's namespace, or name that namespace in spec.namespaceSelector.matchNames",
+          }),
     );
     const names = selected.flatMap((service) =>
       list(service, 'spec', 'ports').map((p) => String(field(p, 'name'))),

@@ -10,6 +10,7 @@ import { type LabelMatcher, type SeriesLabels, seriesMatches } from '../adapter/
 import type { CheckContext } from './context.js';
 import type { Exposition } from './exposition.js';
 import { field, list, ofKind, selects, stringMap } from './manifests.js';
+import { namespaceOf } from './namespaces.js';
 import { containersOf, podLabels } from './workload.js';
 
 /** Labels Prometheus adds to every series scraped through a ServiceMonitor. */
@@ -36,18 +37,25 @@ export interface WorkloadIdentity {
 /** The workload named by the assumptions, else the one scaled, else the first Deployment. */
 export function workloadIdentity(ctx: CheckContext): WorkloadIdentity {
   const deployments = ofKind(ctx.manifests, 'Deployment');
+  const named = (name: unknown, namespace?: string) =>
+    deployments.find(
+      (d) =>
+        field(d, 'metadata', 'name') === name &&
+        (namespace === undefined || namespaceOf(ctx, d) === namespace),
+    );
+  // The Deployment a scaler scales is in the scaler's namespace (a scaleTargetRef has none of its own).
   const scaled = [
     ...ofKind(ctx.manifests, 'HorizontalPodAutoscaler'),
     ...ofKind(ctx.manifests, 'ScaledObject'),
-  ].map((o) => field(o, 'spec', 'scaleTargetRef', 'name'));
-  const named = (name: unknown) => deployments.find((d) => field(d, 'metadata', 'name') === name);
+  ].map((o) => named(field(o, 'spec', 'scaleTargetRef', 'name'), namespaceOf(ctx, o)));
   const deployment =
-    named(ctx.assumptions.workload) ??
-    scaled.map(named).find((d) => d !== undefined) ??
-    deployments[0];
+    named(ctx.assumptions.workload) ?? scaled.find((d) => d !== undefined) ?? deployments[0];
   const name = String(field(deployment, 'metadata', 'name') ?? ctx.assumptions.workload ?? 'app');
-  const service = ofKind(ctx.manifests, 'Service').find((s) =>
-    selects(stringMap(s, 'spec', 'selector'), podLabels(deployment)),
+  const namespace = deployment === undefined ? ctx.namespace : namespaceOf(ctx, deployment);
+  const service = ofKind(ctx.manifests, 'Service').find(
+    (s) =>
+      namespaceOf(ctx, s) === namespace &&
+      selects(stringMap(s, 'spec', 'selector'), podLabels(deployment)),
   );
   const serviceName = String(field(service, 'metadata', 'name') ?? name);
   const container = containersOf(deployment)[0];
@@ -60,7 +68,7 @@ export function workloadIdentity(ctx: CheckContext): WorkloadIdentity {
     name,
     pods: [`${name}-0`, `${name}-1`],
     targetLabels: {
-      namespace: ctx.namespace,
+      namespace,
       pod: `${name}-0`,
       service: serviceName,
       job: serviceName,

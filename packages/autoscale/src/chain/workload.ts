@@ -1,6 +1,7 @@
 /** Links inside the workload: Service → pods, Service port → container port, probes, shutdown budget. */
 import type { CheckContext } from './context.js';
 import { describe, field, isRecord, list, ofKind, selects, stringMap } from './manifests.js';
+import { describeScope, namespaceOf, resolve, unresolved } from './namespaces.js';
 import type { ChainLink } from './types.js';
 import { skipped, verdict } from './verdict.js';
 
@@ -33,16 +34,38 @@ export function checkWorkload(ctx: CheckContext): void {
   const deployments = ofKind(ctx.manifests, 'Deployment');
   for (const service of ofKind(ctx.manifests, 'Service')) {
     const selector = stringMap(service, 'spec', 'selector');
-    const targets = deployments.filter((deployment) => selects(selector, podLabels(deployment)));
+    const subject = `${describe(service)} → pods`;
+    if (Object.keys(selector).length === 0) {
+      ctx.out.add(
+        skipped(
+          'service-selects-pods',
+          subject,
+          'the Service has no spec.selector: its endpoints are managed outside it (an EndpointSlice of its own), which the input does not show',
+        ),
+      );
+      continue;
+    }
+    // A Service selects pods in its own namespace only.
+    const scope = { names: [namespaceOf(ctx, service)] };
+    const resolved = resolve(ctx, 'Deployment', scope, (d) => selects(selector, podLabels(d)));
+    const targets = resolved.found;
     ctx.out.add(
-      verdict({
-        link: 'service-selects-pods',
-        subject: `${describe(service)} → pods`,
-        holds: targets.length > 0,
-        ok: `selects the pods of ${targets.map(describe).join(', ')}`,
-        broken: `selector ${JSON.stringify(selector)} matches the pod labels of no Deployment (${deployments.map((d) => `${describe(d)} ${JSON.stringify(podLabels(d))}`).join(', ') || 'none given'})`,
-        fix: 'make spec.selector of the Service equal to labels of the Deployment pod template',
-      }),
+      targets.length > 0
+        ? {
+            link: 'service-selects-pods',
+            subject,
+            status: 'ok',
+            detail: `selects the pods of ${targets.map(describe).join(', ')} in ${describeScope(scope)}`,
+          }
+        : unresolved(ctx, resolved, {
+            link: 'service-selects-pods',
+            subject,
+            kind: 'Deployment',
+            scope,
+            broken: `selector ${JSON.stringify(selector)} matches the pod labels of no Deployment in ${describeScope(scope)} (${resolved.candidates.map((d) => `${describe(d)} ${JSON.stringify(podLabels(d))}`).join(', ')})`,
+            fix: 'make spec.selector of the Service equal to labels of the Deployment pod template',
+            namespaceFix: 'put the Service in the namespace of the pods it should select',
+          }),
     );
     if (targets.length === 0) continue;
     const ports = targets.flatMap((deployment) =>

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { checkChain } from '../chain/check.js';
-import { formatChainReport } from '../chain/format.js';
+import { chainSummary, formatChainReport } from '../chain/format.js';
 import { field } from '../chain/manifests.js';
 import type { ChainInput, ChainReport, WorkloadAssumptions } from '../chain/types.js';
 import { envName, kubernetesName, numberFlag, re2Flag, urlFlag, urlPath } from './args.js';
@@ -140,7 +140,15 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
     ...(prometheus ? { prometheus } : {}),
     assumptions: { ...(metricsPath ? { metricsPath } : {}), ...options.assumptions },
   };
-  return { ok: true, report: checkChain(input), files: inputs.sources };
+  const report = checkChain(input);
+  if (report.links.length === 0) {
+    const kinds = [...new Set(inputs.manifests.map((m) => String(field(m, 'kind'))))];
+    return {
+      ok: false,
+      error: `nothing to check in ${inputs.sources.join(', ')}: ${kinds.length > 0 ? `it holds ${kinds.join(', ')}, but` : 'it holds'} no Deployment, Service, ServiceMonitor, HorizontalPodAutoscaler or ScaledObject, and no usable prometheus-adapter values`,
+    };
+  }
+  return { ok: true, report, files: inputs.sources };
 }
 
 /** Reads stdin to the end. */
@@ -201,7 +209,7 @@ export function registerCheckCommand(program: Command): Command {
     )
     .option(
       '-n, --namespace <name>',
-      'namespace to render adapter queries for',
+      "the namespace of objects that name none (as kubectl apply -n puts them); queries are rendered for the workload's",
       kubernetesName('--namespace', { label: true }),
       'default',
     )
@@ -252,7 +260,10 @@ export function registerCheckCommand(program: Command): Command {
       'after',
       `
 Links it cannot verify with the input given are "skip" with the reason, never broken.
-Exit codes: 0 no link broken (warnings and skips allowed), 1 a link is broken, 2 input could not be read.
+References resolve as Kubernetes resolves them: in the object's own namespace (its metadata.namespace,
+the kustomization's namespace, else --namespace), a ServiceMonitor's in its namespaceSelector's.
+Exit codes: 0 no link broken (warnings and skips allowed), 1 a link is broken, 2 input could not be read
+or holds nothing to check.
 
 Examples:
   mlscale check deploy/ --metrics-url http://127.0.0.1:8080/metrics
@@ -287,7 +298,7 @@ Examples:
       if (!outcome.ok) throw new CliError(`check: ${outcome.error}`, ExitCode.Usage);
       process.stdout.write(
         flags.json
-          ? `${JSON.stringify({ ...outcome.report, files: outcome.files }, null, 2)}\n`
+          ? `${JSON.stringify({ ...outcome.report, summary: chainSummary(outcome.report), files: outcome.files }, null, 2)}\n`
           : `${formatChainReport(outcome.report, flags.verbose === true)}\n`,
       );
       const broken = outcome.report.links.filter((link) => link.status === 'broken').length;

@@ -118,20 +118,37 @@ function runKubectl(kubectl: string, dir: string): Promise<string> {
   });
 }
 
-/** The files a kustomization's `resources` (and `bases`) name, followed into nested kustomizations. */
-async function kustomizationResources(dir: string, seen: Set<string>): Promise<string[]> {
+/** A file a kustomization lists, with the namespace it sets on the file's objects (if any). */
+interface Resource {
+  readonly path: string;
+  readonly namespace?: string;
+}
+
+/**
+ * The files a kustomization's `resources` (and `bases`) name, followed into nested kustomizations,
+ * each with the namespace kustomize would set on its objects: the outermost kustomization's
+ * `namespace` wins, as kustomize applies it last.
+ */
+async function kustomizationResources(
+  dir: string,
+  seen: Set<string>,
+  outer?: string,
+): Promise<Resource[]> {
   const file = await kustomizationFile(dir);
   if (!file || seen.has(dir)) return [];
   seen.add(dir);
   const [config] = await readYamlFile(file);
-  const out: string[] = [];
+  const own = field(config, 'namespace');
+  const namespace = outer ?? (typeof own === 'string' && own !== '' ? own : undefined);
+  const out: Resource[] = [];
   for (const entry of [...list(config, 'resources'), ...list(config, 'bases')]) {
     if (typeof entry !== 'string' || /^[a-z]+:\/\//i.test(entry) || entry.includes('?ref='))
       continue;
     const path = resolve(dir, entry);
     try {
-      if (await isDirectory(path)) out.push(...(await kustomizationResources(path, seen)));
-      else out.push(path);
+      if (await isDirectory(path))
+        out.push(...(await kustomizationResources(path, seen, namespace)));
+      else out.push({ path, ...(namespace !== undefined ? { namespace } : {}) });
     } catch {
       throw new InputError(`${file}: resource ${entry} does not exist`);
     }
@@ -144,12 +161,18 @@ interface Collected {
   readonly whole: Set<string>;
   /** Files read for their Helm values only (patches and the like sit beside them). */
   readonly valuesOnly: Set<string>;
+  /** The namespace a kustomization sets on the objects of a file it lists. */
+  readonly namespaces: Map<string, string>;
 }
 
 async function walk(dir: string, into: Collected, seen: Set<string>): Promise<void> {
   const isKustomization = (await kustomizationFile(dir)) !== undefined;
   if (isKustomization) {
-    for (const file of await kustomizationResources(dir, seen)) into.whole.add(file);
+    for (const { path, namespace } of await kustomizationResources(dir, seen)) {
+      into.whole.add(path);
+      if (namespace !== undefined && !into.namespaces.has(path))
+        into.namespaces.set(path, namespace);
+    }
   }
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
     a.name.localeCompare(b.name),
@@ -162,6 +185,13 @@ async function walk(dir: string, into: Collected, seen: Set<string>): Promise<vo
       (isKustomization ? into.valuesOnly : into.whole).add(path);
     }
   }
+}
+
+/** The object with the namespace a kustomization sets on it (kustomize overrides the object's own). */
+function inNamespace(doc: unknown, namespace: string | undefined): unknown {
+  if (namespace === undefined || !isRecord(doc)) return doc;
+  const metadata = isRecord(doc.metadata) ? doc.metadata : {};
+  return { ...doc, metadata: { ...metadata, namespace } };
 }
 
 /**
@@ -186,13 +216,18 @@ export async function readCheckInputs(
     stack?: { doc: unknown; from: string };
   } = {};
   /** Keeps the objects (when `objects`) and the Helm values of some documents; how many were kept. */
-  const take = (docs: readonly unknown[], from: string, objects: boolean): number => {
+  const take = (
+    docs: readonly unknown[],
+    from: string,
+    objects: boolean,
+    namespace?: string,
+  ): number => {
     let kept = 0;
     for (const doc of docs) {
       if (isKubernetesObject(doc)) {
         if (!objects || isKustomizeConfig(doc)) continue;
-        if (field(doc, 'kind') === 'List') manifests.push(...list(doc, 'items'));
-        else manifests.push(doc);
+        const items = field(doc, 'kind') === 'List' ? list(doc, 'items') : [doc];
+        manifests.push(...items.map((item) => inNamespace(item, namespace)));
         kept++;
         continue;
       }
@@ -236,7 +271,7 @@ export async function readCheckInputs(
       sources.push(path);
       continue;
     }
-    const collected: Collected = { whole: new Set(), valuesOnly: new Set() };
+    const collected: Collected = { whole: new Set(), valuesOnly: new Set(), namespaces: new Map() };
     if (await kustomizationFile(path)) {
       const built = await runKubectl(kubectl, path);
       take(parseDocuments(built, `kubectl kustomize ${path}`), `kubectl kustomize ${path}`, true);
@@ -244,7 +279,7 @@ export async function readCheckInputs(
       // Its own files are in the build: only the Helm values beside them are read.
       await walk(
         path,
-        { whole: collected.valuesOnly, valuesOnly: collected.valuesOnly },
+        { whole: collected.valuesOnly, valuesOnly: collected.valuesOnly, namespaces: new Map() },
         new Set(),
       );
     } else {
@@ -255,7 +290,7 @@ export async function readCheckInputs(
       return rel.startsWith('..') ? file : rel;
     };
     for (const file of [...collected.whole].sort()) {
-      take(await readYamlFile(file), display(file), true);
+      take(await readYamlFile(file), display(file), true, collected.namespaces.get(file));
       sources.push(display(file));
     }
     for (const file of [...collected.valuesOnly].filter((f) => !collected.whole.has(f)).sort()) {
