@@ -45,8 +45,8 @@ export interface GpuProbeOptions {
    */
   processes?: boolean | undefined;
   /**
-   * Where procfs is mounted, to find this process's PID as NVML reports it (the host's).
-   * Default: `/proc`.
+   * Where procfs is mounted, to find this process's PID as NVML reports it (the host's). Default:
+   * `GPU_PROBE_PROC_ROOT` from `env` (the host's `/proc` mounted into the container), else `/proc`.
    */
   procRoot?: string | undefined;
 }
@@ -161,7 +161,11 @@ class Probe implements GpuProbe {
     this.#selectors = selectors(options.devices, options.env ?? process.env);
     this.#now = options.now ?? (() => performance.now());
     this.#interval = options.intervalMs !== undefined;
-    this.hostPid = options.processes === false ? null : findHostPid(options.procRoot);
+    const env = options.env ?? process.env;
+    this.hostPid =
+      options.processes === false
+        ? null
+        : findHostPid(options.procRoot ?? (env.GPU_PROBE_PROC_ROOT?.trim() || undefined));
     // Start: NVML must initialise and the devices must be found once, or the probe is not opened.
     try {
       const { missing } = this.#ready();

@@ -265,6 +265,18 @@ describe('cannot attribute: the series say why, never 0 %', () => {
     expect(p.read().ok).toBe(true);
   });
 
+  it('takes procRoot from GPU_PROBE_PROC_ROOT (the host /proc mounted into a pod)', () => {
+    nvml.setProcess(0, 3003, { usedBytes: GiB });
+    const env = {
+      ...nvml.env,
+      GPU_PROBE_PROC_ROOT: procRoot({ pid: 3, namespace: 'own-host-procfs', hostPid: 3003 }),
+    };
+    const p = createGpuProbe({ env, now: () => clock });
+    open.push(p);
+    expect(p.hostPid).toEqual({ ok: true, pid: 3003, how: 'host-procfs' });
+    expect(share(p)?.memoryUsedBytes).toBe(GiB);
+  });
+
   it('processes: false reads no per-process figures', async () => {
     const registry = new Registry();
     const p = probe({ registry, processes: false });
