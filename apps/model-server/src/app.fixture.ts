@@ -40,6 +40,7 @@ export function testApp({
       maxWaitMs: Number.POSITIVE_INFINITY,
       bodyTimeoutMs: 10_000,
       maxReceiving: 256,
+      maxPipelined: 16,
       ...config,
     },
     serving: {

@@ -5,7 +5,9 @@ import { type Context, Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
+import type { ConnectionTracker } from './connections.js';
 import { problem, turnBarrier } from './http/body.js';
+import { connectionLimits } from './http/connection-limits.js';
 import { mountHealth, type ServerState } from './http/health.js';
 import { bodyIntake } from './http/intake.js';
 import { methodNotAllowed } from './http/methods.js';
@@ -21,7 +23,13 @@ export const INFERENCE_ROUTES = ['/predict', ...MODEL_BASES.map((base) => `${bas
 export interface AppOptions {
   config: Pick<
     Config,
-    'predictStrict' | 'maxConcurrency' | 'maxQueue' | 'maxWaitMs' | 'bodyTimeoutMs' | 'maxReceiving'
+    | 'predictStrict'
+    | 'maxConcurrency'
+    | 'maxQueue'
+    | 'maxWaitMs'
+    | 'bodyTimeoutMs'
+    | 'maxReceiving'
+    | 'maxPipelined'
   > & {
     /** The body limit in bytes, resolved ('auto' sized to the model by the server). */
     bodyLimitBytes: number;
@@ -37,6 +45,8 @@ export interface AppOptions {
   metricLabels?: Readonly<Record<string, string>>;
   /** The request queue, when the caller made it (the server counts its own refusals in it). */
   queue?: RequestQueue;
+  /** The server's connections (per-connection limits, drain); none with `app.request()`. */
+  connections?: ConnectionTracker;
 }
 
 /**
@@ -117,6 +127,7 @@ export function createApp({
   logger,
   metricLabels,
   queue = createQueue(config, registry, metricLabels),
+  connections,
 }: AppOptions): Hono {
   const app = new Hono();
   app.use(
@@ -128,10 +139,7 @@ export function createApp({
       primeRoutes: INFERENCE_ROUTES.map((route) => ({ method: 'POST', route })),
     }),
   );
-  app.use(async function closeWhenDraining(c, next) {
-    await next();
-    if (state.draining) c.header('Connection', 'close');
-  });
+  app.use(connectionLimits({ connections, state, queue, maxPipelined: config.maxPipelined }));
   mountHealth(app, state);
   app.get('/metrics', metricsHandler({ registry }));
 

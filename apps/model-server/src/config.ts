@@ -40,6 +40,10 @@ export interface Config {
   maxReceiving: number;
   /** Longest a request may wait for a MAX_CONCURRENCY slot; Infinity: no limit. */
   maxWaitMs: number;
+  /** Requests one connection may have received and not had answered (pipelined). */
+  maxPipelined: number;
+  /** A connection whose answers do not move for this long (its client stopped reading) is cut. */
+  writeTimeoutMs: number;
   shutdownDelaySeconds: number;
   shutdownDrainSeconds: number;
   gpuProbe: 'auto' | 'on' | 'off';
@@ -192,6 +196,11 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     // A request that waited 10 s for a slot is long past any latency target; its client has
     // likely given up. 'unlimited' restores the old behaviour.
     maxWaitMs: value('MAX_WAIT_MS') === undefined ? 10_000 : optionalLimit('MAX_WAIT_MS', 1),
+    // HTTP/1.1 pipelining: browsers and proxies (nginx, Envoy, cloud load balancers) do not
+    // pipeline to a backend; 16 leaves room for a client that does and bounds one that abuses it.
+    maxPipelined: integer('MAX_PIPELINED', 16, 1, 1024),
+    // As long as a client may take to send a request: a reader stalled that long has gone.
+    writeTimeoutMs: integer('WRITE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     shutdownDelaySeconds: seconds('SHUTDOWN_DELAY_SECONDS', 5),
     shutdownDrainSeconds: seconds('SHUTDOWN_DRAIN_SECONDS', 20),
     gpuProbe: oneOf('GPU_PROBE', ['auto', 'on', 'off'] as const, 'auto'),

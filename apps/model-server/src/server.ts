@@ -16,7 +16,12 @@ import { ConnectionTracker } from './connections.js';
 import { setupGpuProbe } from './gpu.js';
 import { autoBodyLimit } from './http/body-limit.js';
 import type { ServerState } from './http/health.js';
-import { answerClientError, dropLintFailingDefaults, serverTimeouts } from './http/limits.js';
+import {
+  answerClientError,
+  clientErrorReason,
+  dropLintFailingDefaults,
+  serverTimeouts,
+} from './http/limits.js';
 import { registerEmulatedDeviceInfo } from './inference/emulated-device-info.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
@@ -96,10 +101,18 @@ export async function startServer({
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
   let countRejected: ((reason: string) => void) | undefined;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') countRejected?.('headers_timeout');
+    const reason = clientErrorReason(error);
+    if (reason !== undefined) countRejected?.(reason);
     answerClientError(error, socket);
   });
-  const tracker = new ConnectionTracker(server);
+  // `Expect: 100-continue`: no 100 before the app has decided to read the body (bodyIntake sends
+  // it then); a refusal goes out instead, and the client never sends a body it would discard.
+  server.on('checkContinue', (req, res) => server.emit('request', req, res));
+  const tracker = new ConnectionTracker(
+    server,
+    { maxPipelined: config.maxPipelined, writeTimeoutMs: config.writeTimeoutMs },
+    () => countRejected?.('write_timeout'),
+  );
   const port = await listen(server, config.port, config.host);
   logger.info({ host: config.host, port }, 'listening; loading the model');
   if (config.emulatedDevice) {
@@ -171,6 +184,7 @@ export async function startServer({
       logger,
       metricLabels,
       queue,
+      connections: tracker,
     });
     state.phase = 'ready';
     logger.info(

@@ -154,6 +154,12 @@ describe('slow uploads', () => {
     expect(extra.received).toMatch(/retry-after: 1/i);
     expect(extra.received).toContain(`MAX_RECEIVING=${MAX_RECEIVING}`);
     expect(await sample('requests_rejected_total{reason="receiving_full"}')).toBe(before + 1);
+    // A request whose whole body came with its headers waits for nothing: served meanwhile.
+    const whole = rawClient();
+    whole.socket.write(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${predict768.length}\r\nConnection: close\r\n\r\n${predict768}`,
+    );
+    expect(status(await whole.closed)).toBe(200);
     expect((await fetch(`${base}/livez`)).status).toBe(200);
     extra.socket.destroy();
     for (const client of slow) expect(status(await client.closed)).toBe(408);

@@ -34,6 +34,19 @@ describe('httpMetrics', () => {
     ]);
   });
 
+  it('folds methods outside the standard ones into one value, so clients cannot add series', async () => {
+    const registry = new Registry();
+    const app = appWith(registry);
+    for (const method of ['PROPFIND', 'MKCOL', 'PURGE', 'SEARCH']) {
+      await app.request('/models/a', { method });
+    }
+    await app.request('/models/a', { method: 'DELETE' });
+    expect(await series(registry, 'http_requests_total')).toEqual([
+      'http_requests_total{method="_OTHER",route="unmatched",status="404"} 4',
+      'http_requests_total{method="DELETE",route="unmatched",status="404"} 1',
+    ]);
+  });
+
   it('records one duration per request, in seconds', async () => {
     const registry = new Registry();
     const app = new Hono();

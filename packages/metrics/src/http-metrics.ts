@@ -23,6 +23,31 @@ export const UNMATCHED_ROUTE = 'unmatched';
 
 const httpLabelNames = ['method', 'route', 'status'] as const;
 
+/**
+ * The `method` label of a request whose method is not one of {@link KNOWN_METHODS}: Node's parser
+ * accepts 34 methods (WebDAV's PROPFIND, MKCOL...), and each would otherwise be a series a client
+ * creates at will. OpenTelemetry's HTTP conventions use the same value for the same reason.
+ */
+export const OTHER_METHOD = '_OTHER';
+
+/** The methods recorded by name (RFC 9110's and PATCH); any other is {@link OTHER_METHOD}. */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
+
+/** The `method` label of `method`: itself when known, else {@link OTHER_METHOD}. */
+function methodLabel(method: string): string {
+  return KNOWN_METHODS.has(method) ? method : OTHER_METHOD;
+}
+
 /** Options of {@link httpMetrics}. */
 export interface HttpMetricsOptions {
   /** Where the metrics are registered. Never prom-client's global registry. */
@@ -52,7 +77,7 @@ export interface HttpMetricsOptions {
 
 /**
  * Hono middleware recording `http_requests_total` and `http_request_duration_seconds` with the
- * labels `method`, `route` (the matched route pattern, such as `/v2/models/:name/infer`, never the
+ * labels `method` (one of {@link KNOWN_METHODS}, any other folded into {@link OTHER_METHOD}), `route` (the matched route pattern, such as `/v2/models/:name/infer`, never the
  * raw URL; {@link UNMATCHED_ROUTE} when no route matched) and `status`. Mount it before the routes
  * it should see.
  *
@@ -121,7 +146,7 @@ export function httpMetrics({
   for (const { method, route } of primeRoutes) seriesOf(method, route, 200);
 
   function record(c: Context, status: number, seconds: number): void {
-    const series = seriesOf(c.req.method, routeOf(c), status);
+    const series = seriesOf(methodLabel(c.req.method), routeOf(c), status);
     const labels = exemplar?.(c);
     series.observe(seconds, isExemplar(labels) ? labels : undefined);
   }

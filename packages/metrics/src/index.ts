@@ -2,6 +2,8 @@ export {
   DEFAULT_HTTP_BUCKETS,
   type HttpMetricsOptions,
   httpMetrics,
+  KNOWN_METHODS,
+  OTHER_METHOD,
   UNMATCHED_ROUTE,
 } from './http-metrics.js';
 export {

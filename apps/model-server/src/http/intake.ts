@@ -1,7 +1,7 @@
 // Receiving a request body, before the request may take a queue slot: the cap on bodies arriving
 // at once, the body's size and time limits, the content checks, and JSON parsing.
 
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestQueue } from '@mlscale/queue-gauge';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Gauge, type Registry } from 'prom-client';
@@ -42,6 +42,14 @@ export interface BodyIntake {
 }
 
 type Read = { ok: true; text: string } | { ok: false; status: 400 | 408 | 413; error: string };
+
+/**
+ * True when the client sent `Expect: 100-continue` and waits for `100 Continue` before its body (the
+ * server's `checkContinue` listener leaves it to this middleware).
+ */
+export function expectsContinue(incoming: IncomingMessage): boolean {
+  return incoming.headers.expect?.toLowerCase() === '100-continue' && !incoming.complete;
+}
 
 /** True for `application/json` and `application/<something>+json`, parameters ignored. */
 function isJsonType(contentType: string): boolean {
@@ -202,7 +210,14 @@ export function bodyIntake({
       c.header('Connection', 'close');
       return problem(c, 413, tooLargeMessage(maxBytes));
     }
-    if (receiving >= maxReceiving) {
+    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+    // MAX_RECEIVING bounds bodies still arriving; one that came whole with its headers costs no
+    // wait. Node emits the request before it parses the body that came in the same packet: at the
+    // limit, look again once this turn's input has been parsed.
+    if (receiving >= maxReceiving && incoming !== undefined && !incoming.complete) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (receiving >= maxReceiving && incoming?.complete !== true) {
       queue.countRejected('receiving_full');
       c.header('Retry-After', String(queue.retryAfterSeconds));
       return problem(
@@ -210,6 +225,10 @@ export function bodyIntake({
         503,
         `too many requests are sending their bodies at once (MAX_RECEIVING=${maxReceiving}); retry later`,
       );
+    }
+    // Every check passed: now, not before, ask a client that waits for it to send the body.
+    if (incoming !== undefined && expectsContinue(incoming)) {
+      (c.env as { outgoing: ServerResponse }).outgoing.writeContinue();
     }
     receiving += 1;
     let body: Read;

@@ -31,6 +31,19 @@ const CLIENT_ERROR_RESPONSES: Record<string, string> = {
 };
 
 /**
+ * The `requests_rejected_total` reason of a request Node refused before it became one (a
+ * `clientError`), or `undefined` for a client that only went away (a reset): `headers_timeout`
+ * (408), `headers_too_large` (431), `malformed_request` (400: a method Node does not know, a broken
+ * request line or header).
+ */
+export function clientErrorReason(error: NodeJS.ErrnoException): string | undefined {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') return 'headers_timeout';
+  if (error.code === 'HPE_HEADER_OVERFLOW') return 'headers_too_large';
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return undefined;
+  return 'malformed_request';
+}
+
+/**
  * What Node does for a `clientError` when nobody listens (a listener replaces it): answer 408 for
  * a timeout, 431 for oversized headers, 400 otherwise, if nothing has been written yet, and close.
  */

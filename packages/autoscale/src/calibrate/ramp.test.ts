@@ -33,11 +33,31 @@ describe('measureStep', () => {
     ];
     const step = measureStep(100, { fromMs: 1000, toMs: 2000 }, results, server);
     expect(step).toMatchObject({ sent: 102, ok: 100, rejected: 2, errors: 0, durationSeconds: 1 });
-    // The last two answers land at 2000 and 2010 ms, after the window.
-    expect(step.achievedRps).toBe(98);
+    // 98 answers land in the window (the last two at 2000 and 2010 ms, after it), 10 ms apart:
+    // 100 answers a second, not 98 whole answers over the 1 s window.
+    expect(step.achievedRps).toBeCloseTo(100, 9);
     expect(step.latency.p50).toBeCloseTo(0.02, 9);
     // 2 shed in 102 is above 1 %: past what the pod serves.
     expect(step.saturated).toBe(true);
+  });
+
+  it('computes the achieved rate from the answers and the span they cover, never above a steady offered rate', () => {
+    // The step: 22.5 req/s evenly spaced, a 3.0 s window, 45 ms answers. 68 answers
+    // complete in it; 68 / 3.0 s said 22.7 req/s, above what was offered.
+    const gap = 1000 / 22.5;
+    const steady = Array.from({ length: 200 }, (_, i) => result(i * gap, 45));
+    const window = { fromMs: 1010, toMs: 4010 };
+    const inWindow = steady.filter((r) => r.doneMs >= 1010 && r.doneMs < 4010).length;
+    expect(inWindow).toBe(68);
+    expect(measureStep(22.5, window, steady, server).achievedRps).toBeCloseTo(22.5, 6);
+    // A pod that stops answering halfway: the answers over the whole window, not their own span.
+    const stalled = steady.map((r) => (r.intendedMs > 2500 ? { ...r, status: null } : r));
+    const rate = measureStep(22.5, window, stalled, server).achievedRps;
+    expect(rate).toBeLessThan(12);
+    expect(rate).toBeCloseTo(
+      stalled.filter((r) => r.status === 200 && r.doneMs >= 1010 && r.doneMs < 4010).length / 3,
+      9,
+    );
   });
 
   it('judges what was achieved against what arrived, not the nominal rate (Poisson counts vary)', () => {
@@ -157,5 +177,13 @@ describe('calibrate', () => {
     });
     expect(profile.steps).toHaveLength(1);
     expect(profile.saturationRps).toBeNull();
+    expect(profile.ramp.endedBy).toBe('interrupted');
+  });
+
+  it('says in the profile when the ramp stopped at --max-rps or --max-steps', async () => {
+    const url = await fakePod(1);
+    const ramp = { url, body: '{}', stepSeconds: 0.3, warmupSeconds: 0 };
+    expect((await calibrate({ ...ramp, maxRps: 15 })).ramp.endedBy).toBe('max-rps');
+    expect((await calibrate({ ...ramp, maxSteps: 1 })).ramp.endedBy).toBe('max-steps');
   });
 });

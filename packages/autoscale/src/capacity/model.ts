@@ -3,10 +3,10 @@
  * at most, and its latency, queue depth and time in the model at a given arrival rate.
  *
  * The model, stated once:
- * - The service rate `capacityRps` (μ) is the highest rate the pod achieved in any step
- *   (`peakAchievedRps` where calibrate wrote it): in a saturated step the pod serves flat out, so
- *   what it achieved there is its capacity; without a
- *   saturated step it is `maxSustainableRps` (then a lower bound, and said so in `capacitySource`).
+ * - The service rate `capacityRps` (μ) is the highest rate the pod achieved in any step: in a
+ *   saturated step the pod serves flat out, so what it achieved there is its capacity; without a
+ *   saturated step it is `maxSustainableRps`, a lower bound, said so in `capacitySource` and
+ *   `lowerBound` (with why: interrupted, `--max-rps`, `--max-steps`).
  * - Below μ, latency percentiles, mean queue depth and time in the model are interpolated linearly
  *   in the arrival rate between the unsaturated steps; below the first step the first step's
  *   latencies hold, and the depth falls linearly to 0 at rate 0. Between the last unsaturated step
@@ -40,6 +40,13 @@ export interface PodModel {
   capacityRps: number;
   /** Where μ comes from, for people. */
   capacitySource: string;
+  /**
+   * Why μ is only a lower bound (no step saturated the pod: the ramp was interrupted or stopped
+   * early), or null when a saturated step measured it.
+   */
+  lowerBound: string | null;
+  /** How a ramp that did saturate the pod was cut short, or null. */
+  cutShort: string | null;
   /** Requests a pod holds before it sheds; null when it does not shed. */
   queueLimit: number | null;
   /** Where the queue limit comes from, for people. */
@@ -101,18 +108,16 @@ export function podModel(profile: CapacityProfile): PodModel {
     .map(pointOf)
     .sort((a, b) => a.rps - b.rps);
   const saturated = profile.steps.filter((step) => step.saturated);
-  const bestSaturated = Math.max(
-    0,
-    profile.peakAchievedRps ?? 0,
-    ...saturated.map((step) => step.achievedRps),
-  );
+  // Only a saturated step measures what the pod serves flat out (`peakAchievedRps` is the highest
+  // of every step, unsaturated ones included, so it is no such measurement on its own).
+  const bestSaturated = Math.max(0, ...saturated.map((step) => step.achievedRps));
   const capacityRps = Math.max(profile.maxSustainableRps, bestSaturated);
-  const capacitySource =
-    bestSaturated >= profile.maxSustainableRps
+  const lowerBound = capacityLowerBound(profile);
+  const capacitySource = lowerBound
+    ? `at least ${round(capacityRps)} req/s, the highest rate achieved: a lower bound, ${lowerBound}`
+    : bestSaturated >= profile.maxSustainableRps
       ? `the highest rate achieved in a saturated step (${round(bestSaturated)} req/s)`
-      : saturated.length > 0
-        ? `maxSustainableRps (${round(profile.maxSustainableRps)} req/s, above what saturated steps achieved)`
-        : `maxSustainableRps (${round(profile.maxSustainableRps)} req/s; the ramp never saturated the pod, so this is a lower bound)`;
+      : `maxSustainableRps (${round(profile.maxSustainableRps)} req/s, above what saturated steps achieved)`;
 
   let queueLimit: number | null = null;
   let queueLimitSource = 'the pod never answered 503 in the profile: it does not shed';
@@ -155,7 +160,46 @@ export function podModel(profile: CapacityProfile): PodModel {
     }
     return { ...last, rps: r, latency: { ...last.latency } };
   };
-  return { capacityRps, capacitySource, queueLimit, queueLimitSource, points, at };
+  return {
+    capacityRps,
+    capacitySource,
+    lowerBound,
+    cutShort: rampCutShort(profile),
+    queueLimit,
+    queueLimitSource,
+    points,
+    at,
+  };
+}
+
+const CUT_SHORT: Record<string, string> = {
+  interrupted: 'the calibration was interrupted',
+  'max-rps': 'the ramp stopped at --max-rps',
+  'max-steps': 'the ramp stopped at --max-steps',
+};
+
+/**
+ * Why a profile's capacity is only a lower bound, or null when a saturated step measured it: no
+ * step of the run the ramp ended on saturated the pod (interrupted, stopped at `--max-rps` or
+ * `--max-steps`, or, in a profile that does not say, never saturated).
+ *
+ * @example capacityLowerBound(profile); // 'the calibration was interrupted before any step saturated the pod'
+ */
+export function capacityLowerBound(profile: CapacityProfile): string | null {
+  if (profile.saturationRps !== null && profile.steps.some((step) => step.saturated)) return null;
+  const why = CUT_SHORT[profile.ramp.endedBy ?? ''] ?? 'the ramp ended';
+  return `${why} before any step saturated the pod`;
+}
+
+/**
+ * How the ramp was cut short after it saturated the pod (the knee not refined), or null: for a
+ * profile whose capacity was measured but whose ramp did not end as planned.
+ */
+export function rampCutShort(profile: CapacityProfile): string | null {
+  const why = CUT_SHORT[profile.ramp.endedBy ?? ''];
+  return why === undefined || capacityLowerBound(profile) !== null
+    ? null
+    : `${why} after the pod saturated: the steps near the knee may be fewer than asked`;
 }
 
 /** A latency statistic of an operating point. */

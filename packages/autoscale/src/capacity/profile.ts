@@ -18,6 +18,9 @@ export interface LatencySummary {
   max: number;
 }
 
+/** Why a calibration ramp ended: past saturation as planned, or cut short. */
+export type RampEnd = 'saturation' | 'interrupted' | 'max-rps' | 'max-steps';
+
 /** One step of the open-loop ramp: a fixed arrival rate held for `durationSeconds`. */
 export interface CapacityStep {
   /** Requests per second the generator meant to send. */
@@ -80,6 +83,12 @@ export interface CapacityProfile {
     timeoutSeconds: number;
     /** Steps added between the last unsaturated and the first saturated step (optional). */
     refineSteps?: number;
+    /**
+     * Why the ramp ended (optional; written by `mlscale calibrate`): `saturation` when it went past
+     * the pod's capacity as planned; `interrupted` (Ctrl-C), `max-rps` or `max-steps` when it was
+     * cut short. A profile without a saturated step measured a lower bound of the capacity only.
+     */
+    endedBy?: RampEnd;
   };
   /** Steps in increasing `offeredRps`. */
   steps: CapacityStep[];

@@ -55,6 +55,7 @@ export const capacityProfileSchema = z
       warmupSeconds: seconds,
       timeoutSeconds: seconds,
       refineSteps: count.optional(),
+      endedBy: z.enum(['saturation', 'interrupted', 'max-rps', 'max-steps']).optional(),
     }),
     steps: z.array(stepSchema).min(1, 'a profile needs at least one step'),
     maxSustainableRps: z.number().finite().positive(),

@@ -6,6 +6,7 @@ import { renderCapacitySvg } from '../calibrate/chart.js';
 import { CalibrationError, type CalibrationProgress, calibrate } from '../calibrate/ramp.js';
 import { formatProfileTable, formatStepLine } from '../calibrate/report.js';
 import { highestRateMeeting } from '../calibrate/slo.js';
+import { capacityLowerBound, rampCutShort } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import { formatSlo, type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -123,13 +124,18 @@ function progressPrinter(stream: NodeJS.WriteStream): (event: CalibrationProgres
  */
 export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): string {
   const lines: string[] = [];
-  const saturation =
-    profile.saturationRps === null
-      ? 'never saturated: raise --max-rps or --max-steps to find the limit'
-      : `saturated at ${profile.saturationRps} req/s offered`;
-  lines.push(
-    `capacity: ${profile.maxSustainableRps.toFixed(1)} req/s sustained, ${(profile.peakAchievedRps ?? 0).toFixed(1)} req/s flat out (${saturation})`,
-  );
+  const lowerBound = capacityLowerBound(profile);
+  const cutShort = rampCutShort(profile);
+  if (lowerBound) {
+    lines.push(
+      `capacity: at least ${Math.max(profile.maxSustainableRps, profile.peakAchievedRps ?? 0).toFixed(1)} req/s, a lower bound: ${lowerBound} (the profile says so; plan and simulate will too). To measure it, calibrate again until two steps in a row saturate${profile.ramp.endedBy === 'max-rps' ? ' (raise --max-rps)' : profile.ramp.endedBy === 'max-steps' ? ' (raise --max-steps)' : ''}`,
+    );
+  } else {
+    lines.push(
+      `capacity: ${profile.maxSustainableRps.toFixed(1)} req/s sustained, ${(profile.peakAchievedRps ?? 0).toFixed(1)} req/s flat out (saturated at ${profile.saturationRps} req/s offered)`,
+    );
+    if (cutShort) lines.push(`note: ${cutShort}`);
+  }
   const device = profile.target.emulatedDevice;
   if (device) {
     lines.push(
@@ -146,7 +152,7 @@ export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): st
     const best = highestRateMeeting(profile, slo);
     lines.push(
       best
-        ? `SLO ${formatSlo(slo)}: met up to ${best.offeredRps} req/s (${slo.statistic} ${Math.round(best.latency[slo.statistic] * 1000)} ms, ${best.achievedRps.toFixed(1)} ok/s)`
+        ? `SLO ${formatSlo(slo)}: met up to ${best.offeredRps} req/s (${slo.statistic} ${Math.round(best.latency[slo.statistic] * 1000)} ms, ${best.achievedRps.toFixed(1)} ok/s)${lowerBound && best === profile.steps.at(-1) ? ', the last step measured: where it stops being met is not known' : ''}`
         : `SLO ${formatSlo(slo)}: not met at any measured rate (lower --start-rps)`,
     );
   }

@@ -118,6 +118,7 @@ Examples:
       } catch (error) {
         throw new CliError((error as Error).message, ExitCode.Usage);
       }
+      if (plan.caveat) process.stderr.write(`warning: ${plan.caveat}\n`);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
         return;

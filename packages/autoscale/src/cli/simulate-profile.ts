@@ -211,6 +211,13 @@ export function runProfileSimulation(flags: ProfileFlags): void {
   }
   const lines = [
     `pod: ${Math.round(pod.capacityRps)} req/s at most (${pod.capacitySource}); ${pod.queueLimit === null ? 'no shedding' : `sheds above ${Math.round(pod.queueLimit)} requests`}`,
+    ...(pod.lowerBound
+      ? [
+          `warning: the pods are modelled at a capacity the profile only bounds from below (${pod.lowerBound}): real pods may serve more, and the SLO figures below are not measured at their limit`,
+        ]
+      : pod.cutShort
+        ? [`note: ${pod.cutShort}`]
+        : []),
     `load step at t=${report.stepAt}s; sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
     '',
     formatReactiveTable(report),

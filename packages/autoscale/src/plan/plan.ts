@@ -59,6 +59,12 @@ export interface AutoscalingPlan {
   headroom: number;
   /** μ: requests per second one pod serves at most. */
   capacityRps: Explained;
+  /**
+   * What the profile did not measure, for every figure derived from it: its capacity is a lower
+   * bound (no step saturated the pod), or its ramp was cut short after saturating it. Null when
+   * the calibration ran as planned.
+   */
+  caveat: string | null;
   /** The highest per-pod rate meeting the SLO. */
   sloRps: Explained;
   /** The per-pod rate the HPA holds the pods at. */
@@ -169,7 +175,13 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
     slo,
     headroom,
     capacityRps: { value: mu, why: `pod capacity: ${model.capacitySource}` },
-    sloRps: { value: meeting.rps, why: meeting.how },
+    caveat: model.lowerBound
+      ? `the profile's capacity is a lower bound (${model.lowerBound}): the per-pod rate and every target below are derived from it, not measured at the limit; calibrate again past saturation`
+      : model.cutShort,
+    sloRps: {
+      value: meeting.rps,
+      why: model.lowerBound ? `at least: ${meeting.how}, and no step went past it` : meeting.how,
+    },
     targetRps: {
       value: targetRps,
       why: `${round(meeting.rps)} req/s meets ${formatSlo(slo)}, less ${Math.round(headroom * 100)} % headroom`,

@@ -127,6 +127,7 @@ function commentBehavior(
 function header(plan: AutoscalingPlan, what: string): string {
   const lines = [
     ` ${what}, written by mlscale plan for ${formatSlo(plan.slo)}.`,
+    ...(plan.caveat ? [` WARNING: ${plan.caveat}.`] : []),
     ` ${plan.capacityRps.why}.`,
     ` Per-pod rate held: ${round(plan.targetRps.value)} req/s (${plan.targetRps.why}).`,
     ` Why that rate: ${plan.sloRps.why}.`,
