@@ -18,7 +18,10 @@ describe('mlscale calibrate', () => {
       [['calibrate', 'http://127.0.0.1:1', '--arrivals', 'bursty'], /Allowed choices/],
       [['calibrate', 'localhost:8080'], /only http and https/],
       [['calibrate', 'http://127.0.0.1:1/predict'], /give the base URL only/],
-      [['calibrate', 'http://127.0.0.1:1', '-o', '/nonexistent/dir/p.json'], /cannot write in/],
+      [
+        ['calibrate', 'http://127.0.0.1:1', '-o', '/nonexistent/dir/p.json'],
+        /-o, --out \/nonexistent\/dir\/p\.json: cannot write there: no such file or folder/,
+      ],
       [['calibrate', 'http://127.0.0.1:1', '--body', '/nonexistent.json'], /file not found/],
     ];
     for (const [args, message] of cases) {

@@ -1,6 +1,5 @@
 /** `mlscale calibrate <url>`: measure one pod's capacity with an open-loop ramp. */
-import { accessSync, constants, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { renderCapacitySvg } from '../calibrate/chart.js';
 import { CalibrationError, type CalibrationProgress, calibrate } from '../calibrate/ramp.js';
@@ -11,6 +10,7 @@ import type { CapacityProfile } from '../capacity/profile.js';
 import { formatSlo, type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
+import { checkOutputFile } from './output-path.js';
 import { numberArg } from './simulate.js';
 
 interface CalibrateFlags {
@@ -60,15 +60,6 @@ function sloArg(value: string): LatencySlo {
   const parsed = parseSlo(value);
   if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
   return parsed.value;
-}
-
-function checkWritable(file: string, flag: string): void {
-  const dir = dirname(resolve(file));
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new CliError(`${flag} ${file}: cannot write in ${dir}`, ExitCode.Usage);
-  }
 }
 
 function baseUrl(value: string): string {
@@ -233,8 +224,8 @@ Examples:
     .action(async (url: string, flags: CalibrateFlags) => {
       const base = baseUrl(url);
       const svg = flags.svg ?? flags.out.replace(/(\.json)?$/i, '.svg');
-      checkWritable(flags.out, '--out');
-      checkWritable(svg, '--svg');
+      checkOutputFile(flags.out, '-o, --out');
+      checkOutputFile(svg, '--svg');
       const body = flags.body ? readText(flags.body) : defaultPredictBody();
       try {
         JSON.parse(body);

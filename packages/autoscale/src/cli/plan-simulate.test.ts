@@ -172,7 +172,7 @@ describe('mlscale simulate --trace flag checks', () => {
     ]);
     expect(result.code).toBe(ExitCode.Usage);
     expect(result.err).toMatch(
-      /^cannot write or open .*\/file\/sim\.svg: a part of the path is not a folder$/,
+      /^--svg .*\/file\/sim\.svg: cannot write there: a part of the path is not a folder$/,
     );
   });
 });

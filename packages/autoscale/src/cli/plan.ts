@@ -7,6 +7,7 @@ import { planAutoscaling } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { numberFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { checkOutputFolder } from './output-path.js';
 import { readProfile, sloArg, writeOutput } from './profile-args.js';
 import { numberArg } from './simulate.js';
 
@@ -95,6 +96,13 @@ Examples:
     )
     .action((flags: PlanFlags) => {
       if (flags.headroom >= 1) throw new CliError('--headroom must be below 1', ExitCode.Usage);
+      if (flags.outDir) {
+        checkOutputFolder(
+          flags.outDir,
+          '-o, --out-dir',
+          flags.keda ? ['scaledobject.yaml'] : ['hpa.yaml', 'prometheus-adapter-values.yaml'],
+        );
+      }
       const profile = readProfile(flags.profile);
       let plan: ReturnType<typeof planAutoscaling>;
       let files: Record<string, string>;
@@ -125,7 +133,7 @@ Examples:
       }
       if (flags.outDir) {
         for (const [name, text] of Object.entries(files))
-          writeOutput(join(flags.outDir, name), text, { createFolder: true });
+          writeOutput(join(flags.outDir, name), text, { createFolder: '-o, --out-dir' });
         process.stdout.write(
           `${Object.keys(files)
             .map((name) => `wrote ${join(flags.outDir as string, name)}`)

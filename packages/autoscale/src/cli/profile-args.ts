@@ -1,11 +1,12 @@
 /** Flags shared by `plan` and `simulate --profile`: the SLO and the capacity profile. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import { loadCapacityProfile } from '../capacity/load.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import { type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { makeOutputFolder } from './output-path.js';
 
 /**
  * Commander parser for `--slo p95=200ms`.
@@ -38,18 +39,19 @@ export function readProfile(path: string): CapacityProfile {
 }
 
 /**
- * Writes an output file. A path that cannot be written throws the file system's error, which the
- * program reports as a usage error naming the path (`exitCodeFor`).
+ * Writes an output file whose path was checked before the command's work (`checkOutputFile`,
+ * `checkOutputFolder`). A path that still cannot be written (it changed since) throws the file
+ * system's error, which the program reports as a usage error naming the path (`exitCodeFor`).
  *
  * @param path - where to write
  * @param text - the content
- * @param options - `createFolder`: create the file's folder first (for `--out-dir`)
+ * @param options - `createFolder`: the flag whose folder to create first (for `--out-dir`)
  */
 export function writeOutput(
   path: string,
   text: string,
-  options: { createFolder?: boolean } = {},
+  options: { createFolder?: string } = {},
 ): void {
-  if (options.createFolder) mkdirSync(dirname(path), { recursive: true });
+  if (options.createFolder) makeOutputFolder(dirname(path), options.createFolder);
   writeFileSync(path, text);
 }

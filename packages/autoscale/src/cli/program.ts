@@ -71,6 +71,7 @@ const FILE_ERRORS: Readonly<Record<string, string>> = {
   ENOTDIR: 'a part of the path is not a folder',
   EROFS: 'read-only file system',
   ENOSPC: 'no space left on the device',
+  EEXIST: 'it already exists',
 };
 
 function fileErrorMessage(error: unknown): string | undefined {

@@ -19,6 +19,7 @@ import {
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { defaultFile, loadHpas, readText } from './files.js';
+import { checkOutputFile } from './output-path.js';
 import { writeOutput } from './profile-args.js';
 import {
   type ProfileFlags,
@@ -199,6 +200,7 @@ Examples:
     --hpa guide-hpa.yaml --hpa plan/hpa.yaml --svg sim.svg`,
     )
     .action(async (flags: SimulateFlags) => {
+      if (flags.svg) checkOutputFile(flags.svg, '--svg');
       if (flags.profile !== undefined || flags.load !== undefined) {
         if (flags.trace || flags.prometheus) {
           throw new CliError(

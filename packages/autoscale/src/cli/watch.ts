@@ -6,6 +6,7 @@ import { formatWatchLine, WATCH_HEADER, Watcher } from '../watch/watcher.js';
 import { kubernetesName, numberFlag, urlFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas } from './files.js';
+import { checkOutputFile } from './output-path.js';
 
 interface WatchFlags {
   prometheus: string;
@@ -90,6 +91,7 @@ Example:
   mlscale watch --prometheus http://127.0.0.1:9090 --hpa hpa.yaml --adapter-values adapter-values.yaml --namespace default`,
     )
     .action(async (flags: WatchFlags) => {
+      if (flags.record) checkOutputFile(flags.record, '--record');
       const [loaded] = loadHpas(flags.hpa);
       if (!loaded) throw new CliError('no HPA to watch', ExitCode.Usage);
       const needsRules =
