@@ -3,13 +3,8 @@
 // as kube-prometheus-stack does) and kube-state-metrics (labels kept, honor_labels). A small HTTP
 // server stands in for both exporters; no model-server pod is scraped, as at zero replicas.
 import { createServer, type Server } from 'node:http';
-import {
-  type HorizontalPodAutoscaler,
-  PrometheusClient,
-  parseAdapterValues,
-  Watcher,
-  type WatchTick,
-} from '@mlscale/autoscale';
+import { PrometheusClient, parseAdapterValues, Watcher, type WatchTick } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kustomize, readInfra } from './helpers.js';

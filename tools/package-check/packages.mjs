@@ -37,6 +37,21 @@ import { join } from 'node:path';
  */
 export const readmes = [
   {
+    dir: 'packages/hpa',
+    stdout: [{ block: 'describeDecision', stdout: /^desired replicas: 4$/m }],
+  },
+  {
+    dir: 'packages/autoscale',
+    stdout: [{ block: 'formatSummaryTable', stdout: /queue depth 10 per pod/ }],
+  },
+  {
+    dir: 'packages/metric-contract',
+    stdout: [
+      { block: 'seriesOfSample', stdout: /^seconds$/m },
+      { block: 'seriesOfSample', stdout: /^request_queue_depth\tgauge\t@mlscale\/queue-gauge$/m },
+    ],
+  },
+  {
     dir: 'packages/metrics',
     serving: [
       { path: '/predict', method: 'POST', json: { features: [0.1, 0.2, 0.3] } },
@@ -107,7 +122,7 @@ export const readmes = [
  *
  * @type {string[]}
  */
-export const packedOnly = ['packages/autoscale'];
+export const packedOnly = [];
 
 /**
  * Builds the fake NVML shipped in the installed @mlscale/gpu-probe (`testing/fake-nvml.c`) and

@@ -37,7 +37,7 @@ export function examples(markdown) {
 
 /**
  * The package names of the README's install command: the first `sh` block line that starts with
- * `npm install`.
+ * `npm install`, without a shell comment at its end (`npm install x   # Node 20+`).
  *
  * @param {string} markdown
  * @returns {string[]}
@@ -46,7 +46,12 @@ export function installCommand(markdown) {
   for (const block of fencedBlocks(markdown)) {
     if (block.lang !== 'sh') continue;
     const line = block.code.split('\n').find((l) => l.startsWith('npm install '));
-    if (line) return line.slice('npm install '.length).trim().split(/\s+/);
+    if (line)
+      return line
+        .slice('npm install '.length)
+        .replace(/\s#.*$/, '')
+        .trim()
+        .split(/\s+/);
   }
   throw new Error('the README has no `npm install ...` line in a sh block');
 }

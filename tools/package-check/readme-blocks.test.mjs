@@ -44,6 +44,12 @@ describe('README blocks', () => {
     expect(() => installCommand('```ts\nx;\n```\n')).toThrow(/no `npm install/);
   });
 
+  it('leaves out a shell comment at the end of the install command', () => {
+    expect(installCommand('```sh\nnpm install @mlscale/autoscale   # Node 20+\n```\n')).toEqual([
+      '@mlscale/autoscale',
+    ]);
+  });
+
   it('refuses a block that is never closed', () => {
     expect(() => fencedBlocks('```ts\nconst x = 1;\n')).toThrow(
       /line 1: code block is never closed/,

@@ -1,11 +1,13 @@
 // Start-up and shutdown: listen at once, load and warm the model, then serve; on SIGTERM go unready,
 // keep serving through the delay, stop accepting, drain, close the workers.
+
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdaptorServer } from '@hono/node-server';
+import { SERIES } from '@mlscale/metric-contract';
 import { inferenceMetrics } from '@mlscale/metrics';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
@@ -25,9 +27,6 @@ import {
 import { registerEmulatedDeviceInfo } from './inference/emulated-device-info.js';
 import { InferencePool, type WorkerEntry } from './inference/pool.js';
 import { predictTarget, type ServedModel } from './model.js';
-
-/** Buckets of `inference_batch_size`: powers of two up to the largest sensible BATCH_MAX_SIZE. */
-export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
 
 /** A started server. */
 export interface RunningServer {
@@ -147,9 +146,9 @@ export async function startServer({
     collectDefaultMetrics({ register: registry });
     dropLintFailingDefaults(registry);
     batchSize = new Histogram({
-      name: 'inference_batch_size',
-      help: 'Rows per model run: requests merged by dynamic batching',
-      buckets: [...BATCH_SIZE_BUCKETS],
+      name: SERIES.batchSize.name,
+      help: SERIES.batchSize.help,
+      buckets: [...SERIES.batchSize.buckets],
       registers: [registry],
     });
     // `model` and `version` on the serving series (the inference histogram, HTTP, queue, GPU).

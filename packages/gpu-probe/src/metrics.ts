@@ -1,3 +1,4 @@
+import { SERIES } from '@mlscale/metric-contract';
 import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-client';
 import { checkConstLabels } from './const-labels.js';
 import type { GpuDeviceReading, GpuReadResult } from './probe-types.js';
@@ -27,61 +28,61 @@ function labelSets(up: object): Map<string, Readonly<Record<string, string>>> {
 /** One probe's reading, with the constant labels it is published under. */
 type LabelledReading = { labels: Readonly<Record<string, string>>; result: GpuReadResult };
 
-/** The metric contract (see the design notes): names and labels that dashboards and the HPA rely on. */
+/** The probe's series of the metric contract (`@mlscale/metric-contract`): names and labels that dashboards and the HPA rely on. */
 export const GPU_METRICS = {
   utilization: {
-    name: 'gpu_utilization_percent',
-    help: 'Percent of the last sample period (1/6 s to 1 s) during which a kernel ran on the GPU (NVML). Absent when the GPU does not report it (MIG) or could not be read.',
-    labelNames: ['gpu', 'uuid'],
-    kind: 'gauge',
+    name: SERIES.gpuUtilization.name,
+    help: SERIES.gpuUtilization.help,
+    labelNames: SERIES.gpuUtilization.labels,
+    kind: SERIES.gpuUtilization.type,
   },
   memoryUsed: {
-    name: 'gpu_memory_used_bytes',
-    help: 'GPU memory in use, bytes (NVML).',
-    labelNames: ['gpu', 'uuid'],
-    kind: 'gauge',
+    name: SERIES.gpuMemoryUsed.name,
+    help: SERIES.gpuMemoryUsed.help,
+    labelNames: SERIES.gpuMemoryUsed.labels,
+    kind: SERIES.gpuMemoryUsed.type,
   },
   memoryTotal: {
-    name: 'gpu_memory_total_bytes',
-    help: 'GPU memory in total, bytes (NVML).',
-    labelNames: ['gpu', 'uuid'],
-    kind: 'gauge',
+    name: SERIES.gpuMemoryTotal.name,
+    help: SERIES.gpuMemoryTotal.help,
+    labelNames: SERIES.gpuMemoryTotal.labels,
+    kind: SERIES.gpuMemoryTotal.type,
   },
   busy: {
-    name: 'gpu_busy_seconds_total',
-    help: "Seconds during which a kernel ran on the GPU, integrated from NVML's utilization samples; rate() is the busy fraction 0..1.",
-    labelNames: ['gpu', 'uuid'],
-    kind: 'counter',
+    name: SERIES.gpuBusySeconds.name,
+    help: SERIES.gpuBusySeconds.help,
+    labelNames: SERIES.gpuBusySeconds.labels,
+    kind: SERIES.gpuBusySeconds.type,
   },
   processUtilization: {
-    name: 'gpu_process_utilization_percent',
-    help: "This process's own SM utilization of the GPU (NVML per-process samples since the previous read, percent of the time one of its kernels ran). Absent when it cannot be attributed (see gpu_process_attributed), never 0 for unknown.",
-    labelNames: ['gpu', 'uuid'],
-    kind: 'gauge',
+    name: SERIES.gpuProcessUtilization.name,
+    help: SERIES.gpuProcessUtilization.help,
+    labelNames: SERIES.gpuProcessUtilization.labels,
+    kind: SERIES.gpuProcessUtilization.type,
   },
   processMemoryUsed: {
-    name: 'gpu_process_memory_used_bytes',
-    help: 'GPU memory this process uses on the GPU, bytes (NVML compute process list; 0 when it holds no context there). Absent when unknown.',
-    labelNames: ['gpu', 'uuid'],
-    kind: 'gauge',
+    name: SERIES.gpuProcessMemoryUsed.name,
+    help: SERIES.gpuProcessMemoryUsed.help,
+    labelNames: SERIES.gpuProcessMemoryUsed.labels,
+    kind: SERIES.gpuProcessMemoryUsed.type,
   },
   processAttributed: {
-    name: 'gpu_process_attributed',
-    help: "1 when gpu_process_utilization_percent is this process's own share, 0 when it cannot be told; reason says how (host-pid-namespace, host-procfs) or why not (pid-namespace, mig, mps, not-supported, nvml-error).",
-    labelNames: ['gpu', 'uuid', 'reason'],
-    kind: 'gauge',
+    name: SERIES.gpuProcessAttributed.name,
+    help: SERIES.gpuProcessAttributed.help,
+    labelNames: SERIES.gpuProcessAttributed.labels,
+    kind: SERIES.gpuProcessAttributed.type,
   },
   up: {
-    name: 'gpu_probe_up',
-    help: '1 when NVML answered for every GPU on the last read, 0 when the last read failed.',
-    labelNames: [],
-    kind: 'gauge',
+    name: SERIES.gpuProbeUp.name,
+    help: SERIES.gpuProbeUp.help,
+    labelNames: SERIES.gpuProbeUp.labels,
+    kind: SERIES.gpuProbeUp.type,
   },
   readErrors: {
-    name: 'gpu_probe_read_errors_total',
-    help: 'Reads of NVML that failed.',
-    labelNames: [],
-    kind: 'counter',
+    name: SERIES.gpuProbeReadErrors.name,
+    help: SERIES.gpuProbeReadErrors.help,
+    labelNames: SERIES.gpuProbeReadErrors.labels,
+    kind: SERIES.gpuProbeReadErrors.type,
   },
 } as const satisfies Record<
   string,

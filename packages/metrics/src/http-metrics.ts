@@ -1,3 +1,4 @@
+import { HTTP_BUCKETS, SERIES } from '@mlscale/metric-contract';
 import type { Context, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import type { Registry, RegistryContentType } from 'prom-client';
@@ -10,10 +11,8 @@ import {
   SeriesHistogram,
 } from './series-histogram.js';
 
-/** prom-client's default buckets (Prometheus clients' usual 5 ms … 10 s layout). */
-export const DEFAULT_HTTP_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-] as const;
+/** prom-client's default buckets (Prometheus clients' usual 5 ms … 10 s layout); the metric contract's `HTTP_BUCKETS`. */
+export const DEFAULT_HTTP_BUCKETS = HTTP_BUCKETS;
 
 /**
  * The `route` label of a request that no route matched: only middleware (`app.use`) matched its
@@ -21,7 +20,7 @@ export const DEFAULT_HTTP_BUCKETS = [
  */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-const httpLabelNames = ['method', 'route', 'status'] as const;
+const httpLabelNames = SERIES.httpDuration.labels;
 
 /**
  * The `method` label of a request whose method is not one of {@link KNOWN_METHODS}: Node's parser
@@ -114,8 +113,8 @@ export function httpMetrics({
   const durations = registerSeriesMetric(
     registry,
     new SeriesHistogram(
-      `${prefix}http_request_duration_seconds`,
-      'Time from the request reaching the server until its response, in seconds',
+      `${prefix}${SERIES.httpDuration.name}`,
+      SERIES.httpDuration.help,
       labelNames,
       buckets,
     ),
@@ -123,10 +122,7 @@ export function httpMetrics({
   );
   registerSeriesMetric(
     registry,
-    durations.countsAsCounter(
-      `${prefix}http_requests_total`,
-      'HTTP requests answered, by method, route pattern and status',
-    ),
+    durations.countsAsCounter(`${prefix}${SERIES.httpRequests.name}`, SERIES.httpRequests.help),
     CountsCounter.is,
   );
   const ignored = new Set(ignorePaths);

@@ -1,3 +1,4 @@
+import { INFERENCE_BUCKETS, SERIES } from '@mlscale/metric-contract';
 import { Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import { checkPrefix, isExemplar, isOpenMetrics } from './names.js';
 import { checkConstLabels, getOrCreateMetric } from './registry-metric.js';
@@ -5,11 +6,10 @@ import { checkConstLabels, getOrCreateMetric } from './registry-metric.js';
 /**
  * Buckets of `inference_latency_seconds`, 100 µs to 10 s in 1-2.5-5 steps, so that a model of
  * 0.2 ms and one of 3 s both spread over several buckets. The reference guide's buckets
- * (0.01 … 5) are all among them, so its queries and dashboards read this histogram unchanged.
+ * (0.01 … 5) are all among them, so its queries and dashboards read this histogram unchanged
+ * (the metric contract's `INFERENCE_BUCKETS`, from `@mlscale/metric-contract`).
  */
-export const DEFAULT_INFERENCE_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-] as const;
+export const DEFAULT_INFERENCE_BUCKETS = INFERENCE_BUCKETS;
 
 /** Labels of one exemplar, such as `{ trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }`. */
 export type ExemplarLabels = Readonly<Record<string, string>>;
@@ -60,7 +60,7 @@ export function inferenceMetrics({
   prefix = '',
 }: InferenceMetricsOptions): InferenceMetrics {
   const labelNames = checkConstLabels(constLabels, []);
-  const name = `${checkPrefix(prefix)}inference_latency_seconds`;
+  const name = `${checkPrefix(prefix)}${SERIES.inferenceLatency.name}`;
   const exemplars = isOpenMetrics(registry);
   const histogram = getOrCreateMetric(
     registry,
@@ -70,7 +70,7 @@ export function inferenceMetrics({
     () =>
       new Histogram({
         name,
-        help: 'Time spent in the model itself, per request, in seconds',
+        help: SERIES.inferenceLatency.help,
         labelNames,
         buckets: [...buckets],
         registers: [registry],

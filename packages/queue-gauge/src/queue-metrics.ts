@@ -1,3 +1,4 @@
+import { SERIES, WAIT_BUCKETS } from '@mlscale/metric-contract';
 import {
   checkConstLabels,
   getOrCreateMetric,
@@ -9,11 +10,10 @@ import { Counter, Gauge, type Registry, type RegistryContentType } from 'prom-cl
 
 /**
  * Buckets of `request_queue_wait_seconds`: 1 ms … 10 s, finer at the low end than latency buckets
- * because an unloaded server's wait is well under the 10 ms where the guide's latency buckets start.
+ * because an unloaded server's wait is well under the 10 ms where the guide's latency buckets start
+ * (the metric contract's `WAIT_BUCKETS`, from `@mlscale/metric-contract`).
  */
-export const DEFAULT_WAIT_BUCKETS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-] as const;
+export const DEFAULT_WAIT_BUCKETS = WAIT_BUCKETS;
 
 /** Why a request was refused; the `reason` label of `requests_rejected_total`. */
 export type RejectReason = 'queue_full' | 'wait_timeout';
@@ -27,10 +27,10 @@ export interface QueueRecorder {
 }
 
 const metricNames = {
-  depth: 'request_queue_depth',
-  depthSeconds: 'request_queue_depth_seconds_total',
-  wait: 'request_queue_wait_seconds',
-  rejected: 'requests_rejected_total',
+  depth: SERIES.queueDepth.name,
+  depthSeconds: SERIES.queueDepthSeconds.name,
+  wait: SERIES.queueWait.name,
+  rejected: SERIES.rejected.name,
 } as const;
 
 /**
@@ -80,7 +80,7 @@ export function queueRecorder(
     const integrals = new Map<string, DepthIntegral>();
     const created = new Gauge({
       name: metricNames.depth,
-      help: 'Requests currently waiting or in flight',
+      help: SERIES.queueDepth.help,
       labelNames,
       registers: [registry],
       collect() {
@@ -90,7 +90,7 @@ export function queueRecorder(
     getOrCreateMetric(registry, 'counter', metricNames.depthSeconds, labelNames, () => {
       const counter: Counter<string> = new Counter({
         name: metricNames.depthSeconds,
-        help: 'Time integral of request_queue_depth in request-seconds; rate() is the mean depth',
+        help: SERIES.queueDepthSeconds.help,
         labelNames,
         registers: [registry],
         collect() {
@@ -108,12 +108,7 @@ export function queueRecorder(
   });
   const wait = registerSeriesMetric(
     registry,
-    new SeriesHistogram(
-      metricNames.wait,
-      'Time from a request arriving until work on it starts, in seconds',
-      labelNames,
-      waitBuckets,
-    ),
+    new SeriesHistogram(metricNames.wait, SERIES.queueWait.help, labelNames, waitBuckets),
     SeriesHistogram.is,
   );
   const rejected = getOrCreateMetric(
@@ -124,7 +119,7 @@ export function queueRecorder(
     () =>
       new Counter({
         name: metricNames.rejected,
-        help: 'Requests refused without being served, by reason',
+        help: SERIES.rejected.help,
         labelNames: [...labelNames, 'reason'],
         registers: [registry],
       }),

@@ -15,12 +15,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  calibrate,
-  type HorizontalPodAutoscaler,
-  parseAdapterValues,
-  renderCapacitySvg,
-} from '@mlscale/autoscale';
+import { calibrate, parseAdapterValues, renderCapacitySvg } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { findPrometheus, REPO_ROOT, startModelServer } from '@mlscale/testkit';
 import { parse } from 'yaml';
 import { renderValidationChart } from '../closed-loop/chart.js';

@@ -13,13 +13,7 @@ import {
   type AdapterRule,
   type Collection,
   collectAdapterMetrics,
-  describeDecision,
-  type HorizontalPodAutoscaler,
-  HpaController,
-  type HpaControllerOptions,
-  type HpaDecision,
   type LatencySlo,
-  type PodInfo,
   PrometheusClient,
   percentile,
   type ReactiveSummary,
@@ -27,6 +21,14 @@ import {
   rateFromTrace,
   startOpenLoop,
 } from '@mlscale/autoscale';
+import {
+  describeDecision,
+  type HorizontalPodAutoscaler,
+  HpaController,
+  type HpaControllerOptions,
+  type HpaDecision,
+  type PodInfo,
+} from '@mlscale/hpa';
 import { predictBody, type RunningPrometheus, sleep, startPrometheus } from '@mlscale/testkit';
 import { LocalReplicaSet, type PodState } from './replica-set.js';
 

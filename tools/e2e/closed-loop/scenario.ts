@@ -6,11 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type AdapterRule,
-  type HorizontalPodAutoscaler,
-  parseAdapterValues,
-} from '@mlscale/autoscale';
+import { type AdapterRule, parseAdapterValues } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { REPO_ROOT } from '@mlscale/testkit';
 import { parse } from 'yaml';
 import type { Phase } from './compare.js';

@@ -7,6 +7,7 @@
  * Environment: DEMO_LOAD (seconds of load, default 60), DEMO_CLIENTS (default 32),
  * DEMO_SYNC (seconds between watch lines, default 5), PROMETHEUS_BIN.
  */
+
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,6 @@ import {
   formatSummaryTable,
   formatTraceCsv,
   formatWatchLine,
-  type HorizontalPodAutoscaler,
   meanPerPod,
   PrometheusClient,
   parseAdapterValues,
@@ -26,6 +26,8 @@ import {
   WATCH_HEADER,
   Watcher,
 } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { SERIES } from '@mlscale/metric-contract';
 import {
   findPrometheus,
   REPO_ROOT,
@@ -55,7 +57,7 @@ function showSimulation(title: string, trace: Trace, svgName: string): void {
     { name: 'project (infra/base/hpa.yaml)', hpa: project },
   ]);
   const svg = join(out, svgName);
-  writeFileSync(svg, renderSvgChart(report, { metric: 'request_queue_depth', title }));
+  writeFileSync(svg, renderSvgChart(report, { metric: SERIES.queueDepth.name, title }));
   console.log(`\n== ${title}\n${formatSummaryTable(report)}\nchart: ${svg}`);
 }
 

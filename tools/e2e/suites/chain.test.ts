@@ -15,12 +15,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
   collectAdapterMetrics,
-  describeDecision,
   formatPhaseTable,
   formatSummaryTable,
   formatTraceCsv,
-  type HorizontalPodAutoscaler,
-  type HpaDecision,
   meanPerPod,
   PrometheusClient,
   parseAdapterValues,
@@ -29,6 +26,7 @@ import {
   type Trace,
   Watcher,
 } from '@mlscale/autoscale';
+import { describeDecision, type HorizontalPodAutoscaler, type HpaDecision } from '@mlscale/hpa';
 import { findPrometheus, REPO_ROOT, sleep, startLoad, waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';

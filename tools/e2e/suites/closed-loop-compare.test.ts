@@ -1,5 +1,5 @@
 /** The agreement check between a simulation and a closed-loop run (pure: no processes). */
-import type { HpaDecision } from '@mlscale/autoscale';
+import type { HpaDecision } from '@mlscale/hpa';
 import { describe, expect, it } from 'vitest';
 import {
   AGREEMENT_BOUNDS,

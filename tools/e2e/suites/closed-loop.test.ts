@@ -18,7 +18,7 @@
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HorizontalPodAutoscaler } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { findPrometheus, REPO_ROOT } from '@mlscale/testkit';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';

@@ -2,6 +2,7 @@
 // at once, the body's size and time limits, the content checks, and JSON parsing.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SERIES } from '@mlscale/metric-contract';
 import type { RequestQueue } from '@mlscale/queue-gauge';
 import type { Context, MiddlewareHandler } from 'hono';
 import { Gauge, type Registry } from 'prom-client';
@@ -142,8 +143,8 @@ export function bodyIntake({
 }: IntakeOptions): BodyIntake {
   let receiving = 0;
   new Gauge({
-    name: 'requests_receiving',
-    help: 'Inference requests whose body is still arriving (not in request_queue_depth until it has)',
+    name: SERIES.receiving.name,
+    help: SERIES.receiving.help,
     labelNames: Object.keys(constLabels),
     registers: [registry],
     collect() {

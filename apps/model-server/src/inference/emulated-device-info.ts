@@ -1,5 +1,6 @@
 // `emulated_device_info`: the emulated device on /metrics (kept apart from emulated-device.ts,
 // which the workers load and which must not pull in prom-client).
+import { SERIES } from '@mlscale/metric-contract';
 import { Gauge, type Registry } from 'prom-client';
 import type { EmulatedDevice } from './emulated-device.js';
 
@@ -14,13 +15,13 @@ import type { EmulatedDevice } from './emulated-device.js';
  */
 export function registerEmulatedDeviceInfo(registry: Registry, device: EmulatedDevice): void {
   const info =
-    (registry.getSingleMetric('emulated_device_info') as
+    (registry.getSingleMetric(SERIES.emulatedDevice.name) as
       | Gauge<'batch_ms' | 'row_ms'>
       | undefined) ??
     new Gauge({
-      name: 'emulated_device_info',
-      help: 'Set to 1 when the server runs on an emulated device (a test device: every batch holds its worker batch_ms + row_ms per row on top of the model run)',
-      labelNames: ['batch_ms', 'row_ms'],
+      name: SERIES.emulatedDevice.name,
+      help: SERIES.emulatedDevice.help,
+      labelNames: [...SERIES.emulatedDevice.labels],
       registers: [registry],
     });
   info.set({ batch_ms: String(device.batchMs), row_ms: String(device.rowMs) }, 1);

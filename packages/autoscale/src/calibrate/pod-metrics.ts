@@ -1,4 +1,5 @@
 /** What a pod's own /metrics says about a measured window: counters read before and after it. */
+import { SERIES } from '@mlscale/metric-contract';
 import type { CapacityProfile, CapacityStep } from '../capacity/profile.js';
 import { parseExposition } from '../chain/exposition.js';
 
@@ -14,14 +15,15 @@ export interface PodCounters {
   model: string | null;
 }
 
+const { queueDepthSeconds, queueWait, batchSize, inferenceLatency } = SERIES;
 const COUNTERS = [
-  'request_queue_depth_seconds_total',
-  'request_queue_wait_seconds_sum',
-  'request_queue_wait_seconds_count',
-  'inference_batch_size_sum',
-  'inference_batch_size_count',
-  'inference_latency_seconds_sum',
-  'inference_latency_seconds_count',
+  queueDepthSeconds.name,
+  `${queueWait.name}_sum`,
+  `${queueWait.name}_count`,
+  `${batchSize.name}_sum`,
+  `${batchSize.name}_count`,
+  `${inferenceLatency.name}_sum`,
+  `${inferenceLatency.name}_count`,
 ] as const;
 
 /**
@@ -41,12 +43,12 @@ export function readPodCounters(text: string, atSeconds: number): PodCounters {
     if ((COUNTERS as readonly string[]).includes(sample.name) && Number.isFinite(sample.value)) {
       values.set(sample.name, (values.get(sample.name) ?? 0) + sample.value);
     }
-    if (sample.name === 'emulated_device_info' && sample.value === 1) {
+    if (sample.name === SERIES.emulatedDevice.name && sample.value === 1) {
       const batchMs = Number(sample.labels.batch_ms);
       const rowMs = Number(sample.labels.row_ms ?? 0);
       if (Number.isFinite(batchMs) && Number.isFinite(rowMs)) emulatedDevice = { batchMs, rowMs };
     }
-    if (model === null && sample.name.startsWith('inference_latency_seconds')) {
+    if (model === null && sample.name.startsWith(inferenceLatency.name)) {
       model = sample.labels.model ?? sample.labels.model_name ?? null;
     }
   }
@@ -70,12 +72,12 @@ export function serverView(before: PodCounters, after: PodCounters): CapacitySte
     const c = delta(count);
     return s === null || c === null || c <= 0 ? null : s / c;
   };
-  const depthSeconds = delta('request_queue_depth_seconds_total');
+  const depthSeconds = delta(queueDepthSeconds.name);
   const seconds = after.atSeconds - before.atSeconds;
   return {
     meanQueueDepth: depthSeconds === null || !(seconds > 0) ? null : depthSeconds / seconds,
-    meanWaitSeconds: ratio('request_queue_wait_seconds_sum', 'request_queue_wait_seconds_count'),
-    meanBatchSize: ratio('inference_batch_size_sum', 'inference_batch_size_count'),
-    meanInferenceSeconds: ratio('inference_latency_seconds_sum', 'inference_latency_seconds_count'),
+    meanWaitSeconds: ratio(`${queueWait.name}_sum`, `${queueWait.name}_count`),
+    meanBatchSize: ratio(`${batchSize.name}_sum`, `${batchSize.name}_count`),
+    meanInferenceSeconds: ratio(`${inferenceLatency.name}_sum`, `${inferenceLatency.name}_count`),
   };
 }

@@ -2,10 +2,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { parseAllDocuments } from 'yaml';
 import { type KedaScaledObject, readScaledObject } from '../adapter/keda.js';
 import { type AdapterValues, parseAdapterValues } from '../adapter/rules.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { hpaFromScaledObject } from '../watch/watcher.js';
 import { CliError, ExitCode } from './exit-codes.js';
 

@@ -2,6 +2,7 @@
  * `mlscale simulate`: replay a metric trace through HPA definitions, or (with `--profile` and
  * `--load`) run the reactive simulator on a capacity profile and an arrival-rate trace.
  */
+import { SERIES } from '@mlscale/metric-contract';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
 import {
@@ -195,7 +196,7 @@ Examples:
     --hpa node_modules/@mlscale/autoscale/examples/guide-hpa.yaml
   mlscale simulate --trace run.csv --hpa guide-hpa.yaml --hpa hpa.yaml --svg sim.svg --timeline
   mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
-    --query 'request_queue_depth=sum(request_queue_depth{namespace="default"}) by (pod)' --hpa hpa.yaml
+    --query '${SERIES.queueDepth.name}=sum(${SERIES.queueDepth.name}{namespace="default"}) by (pod)' --hpa hpa.yaml
   mlscale simulate --profile pod.profile.json --load load.csv --slo p95=200ms \\
     --hpa guide-hpa.yaml --hpa plan/hpa.yaml --svg sim.svg`,
     )

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { HpaController } from '@mlscale/hpa';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readScaledObject } from '../adapter/keda.js';
 import { parseAdapterValues } from '../adapter/rules.js';
 import { podModel } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
-import { HpaController } from '../hpa/controller.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { parseLoadCsv } from '../simulate/load.js';
 import { simulateReactive } from '../simulate/reactive.js';
 import { type Signal, signalFromQuery, signalsFromRules } from '../simulate/signals.js';

@@ -5,6 +5,10 @@
  * rendering, KEDA triggers, PromQL check) before it is returned, so a plan that would not work is
  * an error here, not in a cluster.
  */
+
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { HpaController } from '@mlscale/hpa';
+import { SERIES } from '@mlscale/metric-contract';
 import {
   Document,
   isMap,
@@ -20,8 +24,6 @@ import { parseAdapterValues } from '../adapter/rules.js';
 import { discoverMetrics } from '../adapter/series.js';
 import { round } from '../capacity/model.js';
 import { formatSlo } from '../capacity/slo.js';
-import { HpaController } from '../hpa/controller.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { checkPromql } from '../promql/check.js';
 import { signalFromQuery, simulatedSeries } from '../simulate/signals.js';
 import { hpaFromScaledObject } from '../watch/watcher.js';
@@ -43,8 +45,11 @@ export interface PlanManifests {
   files: Record<string, string>;
 }
 
-const LATENCY_METRIC = 'http_request_duration_seconds_avg';
-const DEPTH_METRIC = 'request_queue_depth_avg';
+const latency = SERIES.httpDuration.name;
+const depthSeconds = SERIES.queueDepthSeconds.name;
+// The names the adapter serves them under (what the HPA reads).
+const LATENCY_METRIC = `${latency}_avg`;
+const DEPTH_METRIC = `${SERIES.queueDepth.name}_avg`;
 
 /** A Kubernetes quantity in milli-units: 9.296 → `9296m`. */
 function milli(value: number): string {
@@ -192,17 +197,16 @@ function adapterDocument(plan: AutoscalingPlan): Document {
       default: false,
       custom: [
         {
-          seriesQuery: 'request_queue_depth_seconds_total{namespace!="",pod!=""}',
+          seriesQuery: `${depthSeconds}{namespace!="",pod!=""}`,
           resources,
-          name: { matches: '^request_queue_depth_seconds_total$', as: DEPTH_METRIC },
+          name: { matches: `^${depthSeconds}$`, as: DEPTH_METRIC },
           metricsQuery: `sum(rate(<<.Series>>{<<.LabelMatchers>>}[${window}])) by (<<.GroupBy>>)`,
         },
         {
-          seriesQuery: 'http_request_duration_seconds_sum{namespace!="",pod!=""}',
+          seriesQuery: `${latency}_sum{namespace!="",pod!=""}`,
           resources,
-          name: { matches: '^http_request_duration_seconds_sum$', as: LATENCY_METRIC },
-          metricsQuery:
-            '(sum(rate(http_request_duration_seconds_sum{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) / (sum(rate(http_request_duration_seconds_count{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) > 0)) or (0 * sum(rate(request_queue_depth_seconds_total{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>))',
+          name: { matches: `^${latency}_sum$`, as: LATENCY_METRIC },
+          metricsQuery: `(sum(rate(${latency}_sum{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) / (sum(rate(${latency}_count{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) > 0)) or (0 * sum(rate(${depthSeconds}{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>))`,
         },
       ],
     },
@@ -242,7 +246,7 @@ function kedaDocument(plan: AutoscalingPlan, target: Required<PlanTarget>): Docu
           metricType: 'AverageValue',
           metadata: {
             serverAddress: target.prometheusUrl,
-            query: `sum(rate(request_queue_depth_seconds_total{${selector}}[${window}]))`,
+            query: `sum(rate(${depthSeconds}{${selector}}[${window}]))`,
             threshold: String(round(plan.depthTarget.value)),
             ignoreNullValues: 'false',
           },
@@ -253,7 +257,7 @@ function kedaDocument(plan: AutoscalingPlan, target: Required<PlanTarget>): Docu
           metricType: 'AverageValue',
           metadata: {
             serverAddress: target.prometheusUrl,
-            query: `sum((sum by (pod) (rate(http_request_duration_seconds_sum{${selector}}[1m])) / (sum by (pod) (rate(http_request_duration_seconds_count{${selector}}[1m])) > 0)) or (0 * sum by (pod) (rate(request_queue_depth_seconds_total{${selector}}[1m]))))`,
+            query: `sum((sum by (pod) (rate(${latency}_sum{${selector}}[1m])) / (sum by (pod) (rate(${latency}_count{${selector}}[1m])) > 0)) or (0 * sum by (pod) (rate(${depthSeconds}{${selector}}[1m]))))`,
             threshold: String(round(plan.latencyTarget.value)),
             ignoreNullValues: 'false',
           },

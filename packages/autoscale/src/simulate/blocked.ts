@@ -4,7 +4,7 @@
  * at all (`FailedComputeMetricsReplicas`). The guide's HPA is the classic case: its mean inference
  * latency is 0/0 = NaN while a pod is idle, the adapter drops it, and the HPA never scales down.
  */
-import type { HpaDecision } from '../hpa/controller.js';
+import type { HpaDecision } from '@mlscale/hpa';
 
 /** A stretch of syncs where scaling was blocked for the same reason. */
 export interface BlockedNote {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { blockedBy, blockedStretches } from './blocked.js';
 import { niceStep, renderChart, ticksBetween } from './chart.js';
 import { defaultChartMetrics, formatSummaryTable, renderSvgChart } from './report.js';

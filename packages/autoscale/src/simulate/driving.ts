@@ -1,5 +1,5 @@
 /** Which metric drove an HPA's decisions: what a chart of a simulation should show first. */
-import type { HpaDecision } from '../hpa/controller.js';
+import type { HpaDecision } from '@mlscale/hpa';
 
 function tally(decisions: readonly HpaDecision[]): string | undefined {
   const counts = new Map<string, number>();

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseAdapterValues } from '../adapter/rules.js';
 import { podModel } from '../capacity/model.js';
 import type { CapacityProfile, CapacityStep } from '../capacity/profile.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { mixtureQuantile } from './latency-mix.js';
 import { parseLoadCsv } from './load.js';
 import { type ReactiveConfig, simulateReactive } from './reactive.js';

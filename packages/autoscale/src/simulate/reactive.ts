@@ -22,12 +22,17 @@
  * - The run starts warm: `warmupSeconds` of the first rate with the initial pods, no syncs and no
  *   backlog (even when the first rate is above capacity), so the windows are full at time 0.
  */
+
+import type { HorizontalPodAutoscaler, PodInfo } from '@mlscale/hpa';
+import {
+  describeDecision,
+  HpaController,
+  type HpaControllerOptions,
+  type HpaDecision,
+} from '@mlscale/hpa';
 import type { OperatingPoint, PodModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
 import { quantileOf } from '../capacity/slo.js';
-import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
-import { describeDecision } from '../hpa/describe.js';
-import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
 import { type BlockedNote, blockedNotes } from './blocked.js';
 import { drivingMetric } from './driving.js';
 import { type LatencyGroup, meanLatency, mixtureQuantile } from './latency-mix.js';

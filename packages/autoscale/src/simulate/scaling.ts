@@ -2,7 +2,7 @@
  * What a scaling decision does in both simulations (the trace replay and the reactive one): the
  * scale event counted in the summary, and which pods a scale-down removes.
  */
-import type { HpaDecision } from '../hpa/controller.js';
+import type { HpaDecision } from '@mlscale/hpa';
 
 /**
  * Counts a sync that scaled: one more scale event and, for the first scale-up at or after the

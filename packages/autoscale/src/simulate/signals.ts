@@ -16,6 +16,7 @@
  * Any other query (a quantile from buckets, another series) is reported, never guessed.
  */
 
+import { SERIES } from '@mlscale/metric-contract';
 import { renderMetricsQuery } from '../adapter/render.js';
 import type { AdapterRule } from '../adapter/rules.js';
 import { parseAdapterValues } from '../adapter/rules.js';
@@ -49,10 +50,18 @@ export type Signal =
       query: string;
     };
 
+const {
+  httpDuration: { name: latency },
+  inferenceLatency: { name: inference },
+  queueWait: { name: wait },
+  queueDepth: { name: depth },
+  queueDepthSeconds: { name: depthSeconds },
+} = SERIES;
+
 const HISTOGRAMS: Record<string, MeanSource> = {
-  http_request_duration_seconds: 'latency',
-  inference_latency_seconds: 'inference',
-  request_queue_wait_seconds: 'wait',
+  [latency]: 'latency',
+  [inference]: 'inference',
+  [wait]: 'wait',
 };
 
 /** The series a simulated pod exports, with the labels Prometheus adds (namespace, pod). */
@@ -62,8 +71,8 @@ export function simulatedSeries(pod = 'pod-0', namespace = 'default'): SeriesLab
     ...Object.keys(HISTOGRAMS).flatMap((base) =>
       ['_sum', '_count', '_bucket'].map((suffix) => ({ name: `${base}${suffix}`, labels })),
     ),
-    { name: 'request_queue_depth', labels: { namespace, pod } },
-    { name: 'request_queue_depth_seconds_total', labels: { namespace, pod } },
+    { name: depth, labels: { namespace, pod } },
+    { name: depthSeconds, labels: { namespace, pod } },
   ];
 }
 
@@ -115,17 +124,17 @@ export function signalFromQuery(
       };
     }
   }
-  if (names.includes('request_queue_depth_seconds_total')) {
+  if (names.includes(depthSeconds)) {
     if (window === undefined)
-      return { ok: false, error: 'request_queue_depth_seconds_total without rate() over a window' };
+      return { ok: false, error: `${depthSeconds} without rate() over a window` };
     return { ok: true, value: { kind: 'depthRate', windowSeconds: window, query } };
   }
-  if (names.includes('request_queue_depth') && window === undefined) {
+  if (names.includes(depth) && window === undefined) {
     return { ok: true, value: { kind: 'depthGauge', query } };
   }
   return {
     ok: false,
-    error: `the query reads ${names.join(', ') || 'no series'}${window !== undefined ? ` over ${window} s` : ''}; the simulator models the means of ${Object.keys(HISTOGRAMS).join(', ')}, rate(request_queue_depth_seconds_total[w]) and the request_queue_depth gauge`,
+    error: `the query reads ${names.join(', ') || 'no series'}${window !== undefined ? ` over ${window} s` : ''}; the simulator models the means of ${Object.keys(HISTOGRAMS).join(', ')}, rate(${depthSeconds}[w]) and the ${depth} gauge`,
   };
 }
 
@@ -166,24 +175,24 @@ export function signalsFromRules(
 export const DEFAULT_ADAPTER_VALUES = `rules:
   custom:
     # the guide's: mean time in the model over 2 minutes (NaN, so no value, when idle)
-    - seriesQuery: 'inference_latency_seconds_sum{namespace!="",pod!=""}'
+    - seriesQuery: '${inference}_sum{namespace!="",pod!=""}'
       resources: { overrides: { namespace: { resource: namespace }, pod: { resource: pod } } }
-      name: { matches: "^(.*)_sum$", as: "inference_latency_seconds_avg" }
-      metricsQuery: "sum(rate(inference_latency_seconds_sum{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / sum(rate(inference_latency_seconds_count{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)"
+      name: { matches: "^(.*)_sum$", as: "${inference}_avg" }
+      metricsQuery: "sum(rate(${inference}_sum{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>) / sum(rate(${inference}_count{<<.LabelMatchers>>}[2m])) by (<<.GroupBy>>)"
     # the guide's: the queue depth gauge at the last scrape
-    - seriesQuery: 'request_queue_depth{namespace!="",pod!=""}'
+    - seriesQuery: '${depth}{namespace!="",pod!=""}'
       resources: { overrides: { namespace: { resource: namespace }, pod: { resource: pod } } }
       name: { matches: "^(.*)$", as: "\${1}" }
       metricsQuery: "sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)"
     # the project's: mean end-to-end latency over 1 minute, 0 when idle
-    - seriesQuery: 'http_request_duration_seconds_sum{namespace!="",pod!=""}'
+    - seriesQuery: '${latency}_sum{namespace!="",pod!=""}'
       resources: { overrides: { namespace: { resource: namespace }, pod: { resource: pod } } }
       name: { matches: "^(.*)_sum$", as: "\${1}_avg" }
-      metricsQuery: "(sum(rate(http_request_duration_seconds_sum{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) / (sum(rate(http_request_duration_seconds_count{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) > 0)) or (0 * sum(rate(request_queue_depth_seconds_total{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>))"
+      metricsQuery: "(sum(rate(${latency}_sum{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) / (sum(rate(${latency}_count{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>) > 0)) or (0 * sum(rate(${depthSeconds}{<<.LabelMatchers>>}[1m])) by (<<.GroupBy>>))"
     # the project's: exact mean queue depth over 15 s from the integral counter
-    - seriesQuery: 'request_queue_depth_seconds_total{namespace!="",pod!=""}'
+    - seriesQuery: '${depthSeconds}{namespace!="",pod!=""}'
       resources: { overrides: { namespace: { resource: namespace }, pod: { resource: pod } } }
-      name: { matches: "^request_queue_depth_seconds_total$", as: "request_queue_depth_avg" }
+      name: { matches: "^${depthSeconds}$", as: "${depth}_avg" }
       metricsQuery: "sum(rate(<<.Series>>{<<.LabelMatchers>>}[15s])) by (<<.GroupBy>>)"
 `;
 

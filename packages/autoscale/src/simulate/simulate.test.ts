@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { formatPhaseTable, formatSummaryTable, formatTimeline, renderSvgChart } from './report.js';
 import { detectLoadStep, simulate, sweepSyncPhases } from './simulate.js';
 import { formatTraceCsv, parseTraceCsv, traceFromMatrices } from './trace.js';

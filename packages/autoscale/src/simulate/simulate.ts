@@ -12,9 +12,14 @@
  * - Syncs happen every `syncPeriodSeconds` (the controller's 15 s); each sync sees the latest trace
  *   point at or before it.
  */
-import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
-import { describeDecision } from '../hpa/describe.js';
-import type { HorizontalPodAutoscaler, PodInfo } from '../hpa/types.js';
+
+import type { HorizontalPodAutoscaler, PodInfo } from '@mlscale/hpa';
+import {
+  describeDecision,
+  HpaController,
+  type HpaControllerOptions,
+  type HpaDecision,
+} from '@mlscale/hpa';
 import { type BlockedNote, blockedNotes } from './blocked.js';
 import { drivingMetric } from './driving.js';
 import { countScaleEvent, scaleDownOrder } from './scaling.js';

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAdapterValues } from '../adapter/rules.js';
-import type { HorizontalPodAutoscaler } from '../hpa/types.js';
 import { PrometheusClient } from '../prometheus/client.js';
 import { meanPerPod } from './collect.js';
 import { formatWatchLine, hpaFromScaledObject, Watcher } from './watcher.js';

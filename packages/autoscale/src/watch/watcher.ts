@@ -2,12 +2,18 @@
  * `mlscale watch`: every sync period, what the HPA would do with the values the metrics
  * pipeline serves now.
  */
+
+import type { HorizontalPodAutoscaler, MetricSpec } from '@mlscale/hpa';
+import {
+  describeDecision,
+  formatTargets,
+  HpaController,
+  type HpaControllerOptions,
+  type HpaDecision,
+} from '@mlscale/hpa';
 import type { KedaScaledObject } from '../adapter/keda.js';
 import { readLabelSelector } from '../adapter/render.js';
 import type { AdapterRule } from '../adapter/rules.js';
-import { HpaController, type HpaControllerOptions, type HpaDecision } from '../hpa/controller.js';
-import { describeDecision, formatTargets } from '../hpa/describe.js';
-import type { HorizontalPodAutoscaler, MetricSpec } from '../hpa/types.js';
 import type { PrometheusClient } from '../prometheus/client.js';
 import {
   type CollectedMetric,

@@ -6,7 +6,7 @@ import { describeDecision, formatTargets } from './describe.js';
 import type { HorizontalPodAutoscaler, HpaSpec } from './types.js';
 
 const guideHpa = parse(
-  readFileSync(new URL('../../examples/guide-hpa.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../test/guide-hpa.yaml', import.meta.url), 'utf8'),
 ) as HorizontalPodAutoscaler;
 
 function queueSpec(extra: Partial<HpaSpec> = {}): HpaSpec {

@@ -1,0 +1,13 @@
+export {
+  BATCH_SIZE_BUCKETS,
+  HISTOGRAM_SUFFIXES,
+  HTTP_BUCKETS,
+  INFERENCE_BUCKETS,
+  SERIES,
+  type SeriesDefinition,
+  type SeriesKey,
+  type SeriesName,
+  type SeriesType,
+  seriesOfSample,
+  WAIT_BUCKETS,
+} from './series.js';
