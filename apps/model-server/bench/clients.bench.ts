@@ -5,9 +5,14 @@
 //   2. shedding at MAX_CONCURRENCY=4 MAX_QUEUE=8: goodput at twice the capacity (open loop) and
 //      under 100 closed-loop clients, against the unshed capacity (12 clients);
 //   3. 50 slow uploads (100 kB at 3 bytes/s) holding connections: request_queue_depth and
-//      requests_receiving, and normal requests served meanwhile against the capacity.
+//      requests_receiving, and normal requests served meanwhile against the capacity;
+//   4. connection-level abuse, a row per finding of the red-team issue, this build and
+//      BENCH_BEFORE_MAIN's side by side: legitimate clients' rate against their rate without the
+//      hostile client, /livez's worst, peak RSS, and request_queue_depth once the client left.
 // Prints figures; asserts nothing. Needs `pnpm build` and hey (apt-get install hey).
-// BENCH_SECONDS (6), BENCH_ROUNDS (3), BENCH_PHASES (1,2,3), BENCH_SERVER_MAIN (another build to compare).
+// BENCH_SECONDS (6), BENCH_ROUNDS (3), BENCH_PHASES (1,2,3,4), BENCH_SERVER_MAIN (another build to
+// measure), BENCH_BEFORE_MAIN (phase 4's "before": another build's dist/main.js, such as the
+// commit before the fix; without it phase 4 measures this build alone and says so).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -17,6 +22,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import {
+  type Abuser,
+  everyMethod,
+  pipelineAndClose,
+  pipelineDuringDrain,
+  pipelineFlood,
+  pipelineNeverRead,
+  stalledUploads,
+} from './abusers.js';
 import { freePort } from './free-port.js';
 import { scrape } from './scrape.js';
 
@@ -29,7 +43,8 @@ const LOAD_NICE = process.env.BENCH_LOAD_NICE ?? '19';
 const SERVER_MAIN = process.env.BENCH_SERVER_MAIN ?? path.join(appDir, 'dist/main.js');
 const body768 = path.join(here, 'bodies/predict-768.json');
 // BENCH_PHASES=1,3 runs only those phases (phase 3 compares with phase 2's capacity when both run).
-const PHASES = new Set((process.env.BENCH_PHASES ?? '1,2,3').split(',').map((p) => p.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? '1,2,3,4').split(',').map((p) => p.trim()));
+const BEFORE_MAIN = process.env.BENCH_BEFORE_MAIN;
 
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -88,12 +103,14 @@ const ok = (r: HeyResult) => (r.statuses['200'] ?? 0) / r.seconds;
 interface Server {
   port: number;
   pid: number;
+  /** True once the process has exited (crashed, or stopped). */
+  readonly exited: boolean;
   stop(): Promise<void>;
 }
 
-async function startServer(env: Record<string, string>): Promise<Server> {
+async function startServer(env: Record<string, string>, main = SERVER_MAIN): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER_MAIN], {
+  const child = spawn(process.execPath, [main], {
     cwd: appDir,
     env: {
       ...process.env,
@@ -121,6 +138,9 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   return {
     port,
     pid: child.pid as number,
+    get exited() {
+      return child.exitCode !== null || child.signalCode !== null;
+    },
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
@@ -367,8 +387,12 @@ async function main() {
       post,
     );
   }
-  if (!PHASES.has('3')) return;
+  if (PHASES.has('3')) await slowUploads(capacityOk, limits, post);
+  if (PHASES.has('4')) await connectionAbuse(post);
+}
 
+/** Phase 3: slow uploads against the limits, and with none. */
+async function slowUploads(capacityOk: number, limits: Record<string, string>, post: string[]) {
   console.log(
     '\n3. 50 slow uploads (100 kB announced, 3 bytes/s) at MAX_CONCURRENCY=4 MAX_QUEUE=8',
   );
@@ -414,6 +438,220 @@ async function main() {
   );
   for (const u of more) u.stop();
   await unlimited.stop();
+}
+
+/** What one build showed under one hostile client. */
+interface AbuseFigures {
+  /** Legitimate clients' successful rate with the hostile client connected, % of without. */
+  legitPct: number;
+  livezWorstMs: number;
+  livezUnanswered: number;
+  peakRssMb: number;
+  /** request_queue_depth while the hostile client was connected (and the legitimate load on). */
+  depthDuring: number;
+  /** Seconds until request_queue_depth read 0 after the client left, or what it was stuck at. */
+  depthBack: string;
+  note: string;
+}
+
+/** Watches `pid`'s RSS every 100 ms until stopped; returns the peak in MB. */
+function rssWatch(pid: number) {
+  let peak = 0;
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, memory(pid).rssMb);
+    } catch {} // exited
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak;
+    },
+  };
+}
+
+async function depthOf(port: number): Promise<number> {
+  return (
+    (await scrape(port).catch(() => new Map<string, number>())).get('request_queue_depth') ??
+    Number.NaN
+  );
+}
+
+/** Seconds until the depth reads 0, polled every 250 ms for up to 15 s, or what it is stuck at. */
+async function depthBack(server: Server): Promise<string> {
+  const left = performance.now();
+  let depth = Number.NaN;
+  while (performance.now() - left < 15_000) {
+    if (server.exited) return 'server exited';
+    depth = await depthOf(server.port);
+    if (depth === 0) return `0 after ${f((performance.now() - left) / 1000, 1)} s`;
+    await sleep(250);
+  }
+  return `stuck at ${depth}`;
+}
+
+/**
+ * One build under one hostile client: legitimate load alone, then with the client connected
+ * (probing /livez, sampling RSS), then the client leaves and the depth is watched.
+ */
+async function abuseCase(
+  main: string,
+  env: Record<string, string>,
+  legit: string[],
+  start: (port: number) => Abuser,
+): Promise<AbuseFigures> {
+  const server = await startServer(env, main);
+  const url = `http://127.0.0.1:${server.port}/predict`;
+  const alone = await hey(['-z', `${SECONDS}s`, '-c', '12', ...legit, url]);
+  const rss = rssWatch(server.pid);
+  const abuser = start(server.port);
+  await sleep(1000); // it takes hold
+  const during = hey(['-z', `${SECONDS}s`, '-c', '12', ...legit, url]);
+  const [withAbuser, livez] = await Promise.all([
+    during,
+    probeUntil(server.port, '/livez', 100, during),
+  ]);
+  const depthDuring = await depthOf(server.port);
+  await abuser.stop();
+  const back = await depthBack(server);
+  const peakRssMb = rss.stop();
+  const crashed = server.exited;
+  await server.stop();
+  return {
+    legitPct: (100 * ok(withAbuser)) / ok(alone),
+    livezWorstMs: max(livez),
+    livezUnanswered: failures(livez),
+    peakRssMb,
+    depthDuring,
+    depthBack: back,
+    note: `${crashed ? 'CRASHED; ' : ''}with: ${statuses(withAbuser)}`,
+  };
+}
+
+type Row = { finding: string; figures: Record<string, string> };
+
+function printRows(title: string, rows: { build: string; row: Row }[]) {
+  console.log(`  ${title}`);
+  for (const { build, row } of rows) {
+    const cells = Object.entries(row.figures)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ');
+    console.log(`    ${build.padEnd(7)} ${cells}`);
+  }
+}
+
+function abuseRow(finding: string, x: AbuseFigures): Row {
+  return {
+    finding,
+    figures: {
+      'legit ok': `${f(x.legitPct)} % of alone`,
+      '/livez worst': `${f(x.livezWorstMs)} ms (${x.livezUnanswered} unanswered)`,
+      'peak RSS': `${f(x.peakRssMb)} MB`,
+      'depth connected': String(x.depthDuring),
+      'after it left': x.depthBack,
+      '': x.note,
+    },
+  };
+}
+
+/** Phase 4: a row per finding of the connection-abuse issue, this build and the one before. */
+async function connectionAbuse(post: string[]) {
+  const builds: [string, string][] = [['after', SERVER_MAIN]];
+  if (BEFORE_MAIN) builds.push(['before', BEFORE_MAIN]);
+  console.log(
+    `\n4. connection-level abuse; legitimate load: hey -c 12 posting the 768-feature body for ${SECONDS} s, alone and then with the hostile client connected`,
+  );
+  if (!BEFORE_MAIN) {
+    console.log(
+      '   BENCH_BEFORE_MAIN is not set: only this build is measured (set it to another build\'s dist/main.js for the "before" column)',
+    );
+  }
+  // infra/base's limits (WORKERS 2 there too).
+  const base = { WORKERS: '2', MAX_CONCURRENCY: '64', MAX_QUEUE: '256', MAX_WAIT_MS: '5000' };
+  const cases: [string, Record<string, string>, (port: number) => Abuser][] = [
+    [
+      '1. 150 connections x 2 pipelined POSTs, closed unread, in a loop (infra/base limits)',
+      base,
+      pipelineAndClose,
+    ],
+    [
+      '2. one connection pipelining 1,000 scrapes then 4 POSTs (36 kB), never reading (MAX_CONCURRENCY=4 MAX_QUEUE=8)',
+      { MAX_CONCURRENCY: '4', MAX_QUEUE: '8' },
+      (port) => pipelineNeverRead(port),
+    ],
+    [
+      '3. two connections pipelining 40,000 POSTs each (default settings)',
+      {},
+      (port) => pipelineFlood(port),
+    ],
+    [
+      '3b. the same, each reopening as soon as the server closes it (a request flood)',
+      {},
+      (port) => pipelineFlood(port, { reconnect: true }),
+    ],
+    [
+      '6. 256 stalled uploads (MAX_RECEIVING default), legitimate bodies whole with their headers',
+      base,
+      (port) => stalledUploads(port),
+    ],
+  ];
+  for (const [title, env, start] of cases) {
+    const rows: { build: string; row: Row }[] = [];
+    for (const [build, main] of builds) {
+      rows.push({ build, row: abuseRow(title, await abuseCase(main, env, post, start)) });
+    }
+    printRows(title, rows);
+  }
+
+  const methodRows: { build: string; row: Row }[] = [];
+  for (const [build, main] of builds) {
+    const server = await startServer({}, main);
+    const before = (await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()).length;
+    await everyMethod(server.port);
+    const after = (await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text()).length;
+    const scrapes = hey([
+      '-z',
+      `${SECONDS}s`,
+      '-c',
+      '50',
+      `http://127.0.0.1:${server.port}/metrics`,
+    ]);
+    const [, livez] = await Promise.all([scrapes, probeUntil(server.port, '/livez', 100, scrapes)]);
+    await server.stop();
+    methodRows.push({
+      build,
+      row: {
+        finding: '4',
+        figures: {
+          scrape: `${f(before / 1024, 1)} kB -> ${f(after / 1024, 1)} kB after one request per method`,
+          '/livez worst under 50 concurrent scrapes': `${f(max(livez))} ms (${failures(livez)} unanswered)`,
+        },
+      },
+    });
+  }
+  printRows(
+    '4. one request with each of the methods Node accepts, then 50 concurrent scrapes',
+    methodRows,
+  );
+
+  const drainRows: { build: string; row: Row }[] = [];
+  for (const [build, main] of builds) {
+    const server = await startServer({ SHUTDOWN_DRAIN_SECONDS: '10' }, main);
+    const child = server.pid;
+    const result = await pipelineDuringDrain(server.port, () => process.kill(child, 'SIGTERM'));
+    await server.stop();
+    drainRows.push({
+      build,
+      row: {
+        finding: '5',
+        figures: { answered: `${result.answered} of ${result.sent} (${result.ok} ok)` },
+      },
+    });
+  }
+  printRows(
+    '5. 5 keep-alive connections each pipelining 9 POSTs once the drain has begun',
+    drainRows,
+  );
 }
 
 main().then(

@@ -71,6 +71,21 @@ describe('values a float32 tensor cannot hold are 400, not nulls', () => {
   });
 });
 
+describe("the v2 'id' is echoed back", () => {
+  it('up to 256 characters; a longer one is 400, never written back', async () => {
+    const { app } = setup();
+    const ok = await post(app, INFER, tensor(row(0.1), [1, 768], { id: 'x'.repeat(256) }));
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { id: string }).id).toHaveLength(256);
+    const error = await expectProblem(
+      await post(app, INFER, tensor(row(0.1), [1, 768], { id: 'x'.repeat(100_000) })),
+      400,
+      /^'id' must be at most 256 characters, got 100000$/,
+    );
+    expect(error.length).toBeLessThan(100);
+  });
+});
+
 describe('v2 data must follow its shape', () => {
   it('refuses ragged rows whose total happens to match', async () => {
     const { app } = setup();

@@ -34,8 +34,8 @@ async function start(limits = { maxPipelined: 4, writeTimeoutMs: 300 }) {
     pending.push(res);
   });
   servers.push(server);
-  const tracker = new ConnectionTracker(server, limits, () => {
-    stalls += 1;
+  const tracker = new ConnectionTracker(server, limits, (reason) => {
+    if (reason === 'write_timeout') stalls += 1;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;

@@ -66,18 +66,23 @@ export class ConnectionTracker {
   readonly #connections = new Map<Socket, Connection>();
   readonly #requests = new WeakMap<IncomingMessage, OpenRequest>();
   readonly #limits: ConnectionLimits;
-  readonly #onStall: () => void;
+  readonly #onRefused: (reason: 'write_timeout' | 'connection_closing') => void;
   readonly #timer: NodeJS.Timeout;
   #open = 0;
 
   /**
    * @param server - the HTTP server to watch (attach before it listens)
    * @param limits - what one connection may cost
-   * @param onStall - called once per connection destroyed because its answers stopped moving
+   * @param onRefused - counts `write_timeout` (once per connection destroyed because its answers
+   *   stopped moving) and `connection_closing` ({@link ConnectionTracker.refuseAfterClose})
    */
-  constructor(server: Server, limits: ConnectionLimits, onStall: () => void = () => {}) {
+  constructor(
+    server: Server,
+    limits: ConnectionLimits,
+    onRefused: (reason: 'write_timeout' | 'connection_closing') => void = () => {},
+  ) {
     this.#limits = limits;
-    this.#onStall = onStall;
+    this.#onRefused = onRefused;
     server.on('connection', (socket: Socket) => {
       const connection: Connection = {
         socket,
@@ -136,7 +141,7 @@ export class ConnectionTracker {
       else if (connection.stall === undefined || connection.stall.sent !== sent) {
         connection.stall = { sent, since: now };
       } else if (now - connection.stall.since >= this.#limits.writeTimeoutMs) {
-        this.#onStall();
+        this.#onRefused('write_timeout');
         socket.destroy();
       }
     }
@@ -169,6 +174,20 @@ export class ConnectionTracker {
   /** True when `request` was read after its connection's closing response was decided. */
   readAfterClose(request: OpenRequest): boolean {
     return request.connection.closing;
+  }
+
+  /**
+   * For a request read after its connection's closing answer was decided: the bare answer it
+   * gets without reaching the app (nobody will read it: the connection closes before it), and
+   * `onRefused('connection_closing')` counts it. `undefined` for any other request. A client that
+   * pipelines thousands of requests in one packet has them all parsed and dispatched at once, so
+   * each must cost as little as possible.
+   */
+  refuseAfterClose(req: IncomingMessage | undefined): Response | undefined {
+    const request = req && this.#requests.get(req);
+    if (request === undefined || !request.connection.closing) return undefined;
+    this.#onRefused('connection_closing');
+    return new Response(null, { status: 503, headers: { connection: 'close' } });
   }
 
   /** Requests received and not yet answered, on connections still open. */

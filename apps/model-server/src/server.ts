@@ -1,7 +1,6 @@
 // Start-up and shutdown: listen at once, load and warm the model, then serve; on SIGTERM go unready,
 // keep serving through the delay, stop accepting, drain, close the workers.
-
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -93,7 +92,10 @@ export async function startServer({
   const state: ServerState = { phase: 'loading', draining: false };
   let app: Hono = createLoadingApp({ state, registry, logger });
   const server = createAdaptorServer({
-    fetch: (request, env) => app.fetch(request, env),
+    // A request read after its connection's closing answer never reaches the app.
+    fetch: (request, env) =>
+      tracker.refuseAfterClose((env as { incoming?: IncomingMessage }).incoming) ??
+      app.fetch(request, env),
     hostname: config.host,
     serverOptions: serverTimeouts(config),
   }) as Server;
@@ -110,7 +112,7 @@ export async function startServer({
   const tracker = new ConnectionTracker(
     server,
     { maxPipelined: config.maxPipelined, writeTimeoutMs: config.writeTimeoutMs },
-    () => countRejected?.('write_timeout'),
+    (reason) => countRejected?.(reason),
   );
   const port = await listen(server, config.port, config.host);
   logger.info({ host: config.host, port }, 'listening; loading the model');

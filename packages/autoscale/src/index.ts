@@ -69,6 +69,7 @@ export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
 // Live evaluation against Prometheus (`mlscale watch`).
 export { type Collection, collectAdapterMetrics, meanPerPod } from './watch/collect.js';
 export {
+  formatWatchHeader,
   formatWatchLine,
   WATCH_HEADER,
   Watcher,

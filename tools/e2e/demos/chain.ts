@@ -15,6 +15,7 @@ import {
   collectAdapterMetrics,
   formatSummaryTable,
   formatTraceCsv,
+  formatWatchHeader,
   formatWatchLine,
   meanPerPod,
   PrometheusClient,
@@ -23,7 +24,6 @@ import {
   renderSvgChart,
   simulate,
   type Trace,
-  WATCH_HEADER,
   Watcher,
 } from '@mlscale/autoscale';
 import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
@@ -112,7 +112,7 @@ try {
     };
 
     console.log(
-      `\nmlscale watch (project HPA, infra/base/hpa.yaml): load of ${CLIENTS} clients from t=${IDLE_BEFORE}s for ${LOAD}s\n${WATCH_HEADER.join('   ')}`,
+      `\nmlscale watch (project HPA, infra/base/hpa.yaml): load of ${CLIENTS} clients from t=${IDLE_BEFORE}s for ${LOAD}s\n${formatWatchHeader(project)}`,
     );
     const t0 = Date.now() / 1000;
     let load: ReturnType<typeof startLoad> | undefined;

@@ -43,6 +43,8 @@ export function connectionLimits({
     const request = incoming && connections?.requestOf(incoming);
     if (request !== undefined && connections !== undefined) {
       if (connections.readAfterClose(request)) {
+        // The server answers these before the app (ConnectionTracker.refuseAfterClose); one that
+        // got here was read between the decision and this check.
         queue.countRejected('connection_closing');
         c.header('Connection', 'close');
         return problem(

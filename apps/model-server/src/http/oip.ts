@@ -8,6 +8,12 @@ import type { IntakeVariables } from './intake.js';
 import { runModel, type Serving } from './serving.js';
 import { toTypedArray } from './values.js';
 
+/**
+ * Longest `id` a v2 request may carry, echoed back in its answer: a request id (a UUID is 36
+ * characters, a W3C trace id 32) with room to spare, and no way to make the server write back
+ * most of the body limit.
+ */
+export const MAX_ID_LENGTH = 256;
 /** A tensor's metadata as the protocol spells it: symbolic dimensions are -1. */
 function tensorMetadata(spec: TensorSpec) {
   return {
@@ -171,6 +177,12 @@ function parseRequest(
   const { id, inputs, outputs } = body;
   if (id !== undefined && typeof id !== 'string') {
     return { ok: false, error: `'id' must be a string, got ${describe(id)}` };
+  }
+  if (typeof id === 'string' && id.length > MAX_ID_LENGTH) {
+    return {
+      ok: false,
+      error: `'id' must be at most ${MAX_ID_LENGTH} characters, got ${id.length}`,
+    };
   }
   if (!Array.isArray(inputs) || inputs.length === 0) {
     return { ok: false, error: `'inputs' must be a non-empty array, got ${describe(inputs)}` };

@@ -71,7 +71,7 @@ describe('the built mlscale command', () => {
     ]);
     expect(result.code).toBe(2);
     expect(result.err).toBe(
-      'mlscale: cannot write or open /nonexistent/folder/chart.svg: no such file or folder\n',
+      'mlscale: --svg /nonexistent/folder/chart.svg: cannot write there: no such file or folder\n',
     );
   });
 });

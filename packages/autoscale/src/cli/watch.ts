@@ -2,7 +2,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
-import { formatWatchLine, WATCH_HEADER, Watcher } from '../watch/watcher.js';
+import { formatWatchHeader, formatWatchLine, Watcher } from '../watch/watcher.js';
 import { kubernetesName, numberFlag, urlFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas } from './files.js';
@@ -121,7 +121,7 @@ Example:
         return name ? [name] : [];
       });
       if (flags.record) writeFileSync(flags.record, `time,replicas,${metricNames.join(',')}\n`);
-      if (!flags.json) process.stdout.write(`${WATCH_HEADER.join('   ')}\n`);
+      if (!flags.json) process.stdout.write(`${formatWatchHeader(loaded.hpa)}\n`);
 
       let stopped = false;
       const stop = () => {

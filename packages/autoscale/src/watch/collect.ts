@@ -13,6 +13,7 @@ import {
 import type { AdapterRule } from '../adapter/rules.js';
 import { discoverMetrics, type SeriesLabels } from '../adapter/series.js';
 import type { PrometheusClient } from '../prometheus/client.js';
+import { mayServe, whyNoSeries } from './why-no-series.js';
 
 /** One metric's values for the pods, as the custom metrics API would return them. */
 export interface CollectedMetric {
@@ -80,7 +81,7 @@ export async function collectAdapterMetrics(options: {
         error:
           errors.length > 0
             ? `no adapter rule serves ${metric} (${errors.join('; ')})`
-            : `no adapter rule serves "${metric}" for the series in namespace "${namespace}": the adapter lists a metric only once a series its seriesQuery selects exists (no traffic yet?), and only under the name its name.as gives`,
+            : await unservedReason(client, rules, metric, namespace, options.signal),
       };
       continue;
     }
@@ -88,7 +89,7 @@ export async function collectAdapterMetrics(options: {
       result.metrics[metric] = {
         metric,
         values: {},
-        error: `no pods with series in namespace "${namespace}"`,
+        error: `no pods with series in namespace "${namespace}": ${await whyNoSeries(client, entry.rule, namespace, options.signal)}`,
       };
       continue;
     }
@@ -117,6 +118,23 @@ export async function collectAdapterMetrics(options: {
     result.metrics[metric] = { metric, query: query.value, values };
   }
   return result;
+}
+
+/** Why no rule serves a metric for the namespace, asked of Prometheus for each rule that could. */
+async function unservedReason(
+  client: PrometheusClient,
+  rules: readonly AdapterRule[],
+  metric: string,
+  namespace: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const candidates = rules.filter((rule) => mayServe(rule, metric));
+  if (candidates.length === 0) {
+    return `no adapter rule serves "${metric}": no rule's name.matches/name.as yields that name`;
+  }
+  const reasons: string[] = [];
+  for (const rule of candidates) reasons.push(await whyNoSeries(client, rule, namespace, signal));
+  return `no adapter rule serves "${metric}" in namespace "${namespace}": ${reasons.join('; ')}`;
 }
 
 /**

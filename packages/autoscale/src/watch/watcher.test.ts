@@ -114,7 +114,7 @@ describe('Watcher', () => {
     expect(tick.decision.desiredReplicas).toBe(4); // legacy limit: max(2 × 2, 4)
     const line = formatWatchLine(hpa, tick);
     expect(line).toMatch(
-      /model-server {3}Deployment\/model-server {3}25\/10 {3}1 {3}10 {3}2 {3}4\n/,
+      /model-server {3}Deployment\/model-server {3}25\/10 +1 {9}10 {8}2 {10}4\n/,
     );
     expect(line).toContain('proposal 5 (pods metric request_queue_depth above target)');
   });
@@ -133,7 +133,7 @@ describe('Watcher', () => {
     }).tick();
     expect(tick.decision.scaled).toBe(false);
     expect(tick.decision.metrics[0]?.error).toMatch(
-      /no adapter rule serves "nope" for the series in namespace "e2e"/,
+      /no adapter rule serves "nope": no rule's name.matches\/name.as yields that name/,
     );
   });
 });

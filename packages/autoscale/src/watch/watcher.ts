@@ -70,6 +70,11 @@ export interface WatchTick {
   collected: Record<string, CollectedMetric>;
   /** The HPA's decision. */
   decision: HpaDecision;
+  /**
+   * What the line's figures rest on that the decision does not say: why no pod was found (then
+   * REPLICAS is an assumed 1), for a person.
+   */
+  notes: string[];
 }
 
 /** Options of {@link Watcher}. */
@@ -195,11 +200,21 @@ export class Watcher {
       if (entry?.error && metric.error) metric.error = entry.error;
     }
     this.#last = decision.desiredReplicas;
-    return { time, pods, currentReplicas, collected, decision };
+    const notes: string[] = [];
+    if (
+      mode === 'pods' &&
+      pods.length === 0 &&
+      (podMetricNames.length > 0 || objectMetricNames.length > 0)
+    ) {
+      notes.push(
+        `no pods found with series in namespace "${namespace}": REPLICAS is taken as 1 (see why under each metric; --replicas N fixes it)`,
+      );
+    }
+    return { time, pods, currentReplicas, collected, decision, notes };
   }
 }
 
-/** Column header matching {@link formatWatchLine}. */
+/** Column header matching {@link formatWatchLine} (for aligned columns, {@link formatWatchHeader}). */
 export const WATCH_HEADER = [
   'TIME',
   'NAME',
@@ -211,12 +226,53 @@ export const WATCH_HEADER = [
   'DESIRED',
 ];
 
+/** The width of each column for an HPA: its header, or the widest value the HPA can show there. */
+function columnWidths(hpa: HorizontalPodAutoscaler): number[] {
+  const ref = hpa.spec.scaleTargetRef;
+  // A target reads at most `<unknown>/<target>`, plus ` (avg)` for an averaged Object/External one.
+  const targets = (hpa.spec.metrics ?? []).map((m) => {
+    const target = m.pods?.target ?? m.object?.target ?? m.external?.target ?? m.resource?.target;
+    const value = String(target?.averageValue ?? target?.value ?? target?.averageUtilization ?? '');
+    const averaged = target?.type === 'AverageValue' && m.type !== 'Pods';
+    return '<unknown>/'.length + value.length + (averaged ? ' (avg)'.length : 0);
+  });
+  const targetsWidth = targets.reduce((a, b) => a + b, 0) + 2 * Math.max(0, targets.length - 1);
+  return [
+    8,
+    (hpa.metadata?.name ?? 'hpa').length,
+    ref ? `${ref.kind}/${ref.name}`.length : 1,
+    Math.min(targetsWidth, 48),
+    0,
+    0,
+    0,
+    0,
+  ].map((width, i) => Math.max(width, (WATCH_HEADER[i] ?? '').length));
+}
+
+function row(cells: readonly string[], widths: readonly number[]): string {
+  return cells
+    .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+    .join('   ');
+}
+
 /**
- * A line like `kubectl get hpa -w`, plus the desired replicas and, on the next line, the reason.
+ * The column header, aligned with {@link formatWatchLine}'s rows for this HPA.
+ *
+ * @param hpa - the HPA watched
+ * @example console.log(formatWatchHeader(hpa));
+ */
+export function formatWatchHeader(hpa: HorizontalPodAutoscaler): string {
+  return row(WATCH_HEADER, columnWidths(hpa));
+}
+
+/**
+ * A line like `kubectl get hpa -w`, plus the desired replicas and, on the next lines, the reason:
+ * the decision, every metric that has no value and why (also when the decision did not get as
+ * far as the metrics), and the tick's notes.
  *
  * @param hpa - the HPA
  * @param tick - a tick from {@link Watcher.tick}
- * @returns two lines: the columns and the indented reason
+ * @returns the columns, aligned with {@link formatWatchHeader}, and the indented reasons
  * @example
  * console.log(formatWatchLine(hpa, await watcher.tick()));
  */
@@ -226,11 +282,20 @@ export function formatWatchLine(hpa: HorizontalPodAutoscaler, tick: WatchTick): 
     new Date(tick.time * 1000).toISOString().slice(11, 19),
     hpa.metadata?.name ?? 'hpa',
     ref ? `${ref.kind}/${ref.name}` : '-',
-    formatTargets(tick.decision.metrics),
+    formatTargets(tick.decision.metrics) || '<none>',
     String(hpa.spec.minReplicas ?? 1),
     String(hpa.spec.maxReplicas),
     String(tick.currentReplicas),
     String(tick.decision.desiredReplicas),
   ];
-  return `${cells.join('   ')}\n    ${describeDecision(tick.decision)}`;
+  const said = new Set(tick.decision.metrics.filter((m) => m.error).map((m) => m.name));
+  const unsaid = Object.values(tick.collected).filter(
+    (entry) => entry.error && !said.has(entry.metric),
+  );
+  return [
+    row(cells, columnWidths(hpa)),
+    `    ${describeDecision(tick.decision)}`,
+    ...unsaid.map((entry) => `    ${entry.metric}: ${entry.error}`),
+    ...(tick.notes ?? []).map((note) => `    ${note}`),
+  ].join('\n');
 }
