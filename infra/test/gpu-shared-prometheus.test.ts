@@ -5,15 +5,10 @@
 // with the device-wide gpu_utilization_percent in its place at the same target.
 import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import {
-  type HorizontalPodAutoscaler,
-  PrometheusClient,
-  parseAdapterValues,
-  Watcher,
-  type WatchTick,
-} from '@mlscale/autoscale';
+import { PrometheusClient, parseAdapterValues, Watcher, type WatchTick } from '@mlscale/autoscale';
 import { createGpuProbe, type GpuProbe } from '@mlscale/gpu-probe';
 import { compileFakeNvml, createFakeProcRoot } from '@mlscale/gpu-probe/testing';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
