@@ -75,7 +75,7 @@ describe('examples/README.md', () => {
     const text = readFileSync(join(examples, 'README.md'), 'utf8');
     const commands = [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
       .flatMap((m) => (m[1] ?? '').split('\n'))
-      .filter((line) => /^\S*mlscale /.test(line));
+      .filter((line) => /^(\S+ )?mlscale /.test(line));
     expect(commands.length).toBeGreaterThan(0);
     for (const line of commands) expect(line).toMatch(/^npx mlscale /);
   });
