@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
+import { closestName } from '../chain/similar.js';
 import { parseLoadCsv } from '../simulate/load.js';
 import {
   type ReactiveConfig,
@@ -22,7 +23,7 @@ import {
 } from '../simulate/signals.js';
 import { describeTimeBase } from '../simulate/time-base.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { defaultFile, loadAdapterValues, loadHpas, readText } from './files.js';
+import { loadAdapterValues, loadHpas, missingFileFlag, readText } from './files.js';
 import { readProfile, sloArg, writeOutput } from './profile-args.js';
 import { numberArg } from './simulate.js';
 
@@ -77,6 +78,8 @@ function signalsFor(
   keda: ReturnType<typeof loadHpas>[number]['keda'],
   rules: ReturnType<typeof signalsFromRules>,
   hpaMetrics: string[],
+  /** The --adapter-values file the rules came from; undefined for the default rules. */
+  valuesFile: string | undefined,
 ): Map<string, Signal> {
   const signals = new Map<string, Signal>();
   if (keda) {
@@ -95,8 +98,12 @@ function signalsFor(
   for (const name of hpaMetrics) {
     const found = rules.get(name);
     if (!found) {
+      const served = [...rules.keys()];
+      const close = closestName(name, served);
       throw new CliError(
-        `${file}: the HPA scales on "${name}" but no adapter rule serves it (metrics served: ${[...rules.keys()].join(', ')}); pass --adapter-values`,
+        valuesFile === undefined
+          ? `${file}: the HPA scales on "${name}", which no default rule serves (they serve ${served.join(', ')}): pass --adapter-values with the rule that serves it`
+          : `${file}: the HPA scales on "${name}", but no rules.custom rule in ${valuesFile} serves it (they serve ${served.join(', ') || 'nothing'})${close ? `: did you mean ${close}?` : ''}; add a rule whose name.as yields "${name}", or rename the HPA's metric`,
         ExitCode.Usage,
       );
     }
@@ -167,12 +174,7 @@ export function runProfileSimulation(flags: ProfileFlags): void {
   const rules = signalsFromRules(
     flags.adapterValues ? loadAdapterValues(flags.adapterValues).custom : defaultAdapterRules(),
   );
-  const files = flags.hpa?.length
-    ? flags.hpa
-    : [
-        defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
-        defaultFile('infra/base/hpa.yaml', '--hpa'),
-      ];
+  const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
   const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
   const labels = uniqueLabels(
     loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
@@ -188,6 +190,7 @@ export function runProfileSimulation(flags: ProfileFlags): void {
         const name = (m.pods ?? m.object ?? m.external)?.metric.name;
         return name ? [name] : [];
       }),
+      flags.adapterValues,
     ),
   }));
   const options: ReactiveOptions = {
