@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Unit tests only; the end-to-end suite has its own config (vitest.e2e.config.ts).
+// The package's own tests; the end-to-end suites that run the CLI against real processes are in tools/e2e.
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],

@@ -1,11 +1,7 @@
 // Exemplars end to end: a real Prometheus (with --enable-feature=exemplar-storage) scrapes the
 // OpenMetrics exposition and stores the exemplars, and reads the counters under their own names.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
+import { type RunningPrometheus, startPrometheus } from '@mlscale/testkit';
 import { Hono } from 'hono';
 import { type OpenMetricsContentType, openMetricsContentType, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,37 +16,11 @@ function openMetricsRegistry(): Registry<OpenMetricsContentType> {
 }
 
 const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-const prometheusBin = process.env.PROMETHEUS_BIN ?? 'prometheus';
-
-function requirePrometheus(): void {
-  try {
-    execFileSync(prometheusBin, ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error(
-      `${prometheusBin} not found: apt-get install -y prometheus (Debian), or download it from https://prometheus.io/download/ and set PROMETHEUS_BIN`,
-    );
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 let app: ServerType;
-let prometheus: ChildProcess;
-let prometheusUrl = '';
-let prometheusLog = '';
-const dir = mkdtempSync(join(tmpdir(), 'metrics-exemplars-'));
+let prometheus: RunningPrometheus | undefined;
 
 beforeAll(async () => {
-  requirePrometheus();
   const registry = openMetricsRegistry();
   const inference = inferenceMetrics({ registry });
   const hono = new Hono();
@@ -66,55 +36,17 @@ beforeAll(async () => {
     );
   });
   await fetch(`http://127.0.0.1:${appPort}/predict`, { method: 'POST' });
-
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: app\n    static_configs: [{ targets: ['127.0.0.1:${appPort}'] }]\n`,
-  );
-  // A free port is free when asked, not when Prometheus binds it (other test runs share the
-  // machine): when it exits saying the address is in use, start it again on another port.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheusLog = '';
-    const child = spawn(
-      prometheusBin,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--enable-feature=exemplar-storage',
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    prometheus = child;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      prometheusLog = (prometheusLog + chunk.toString()).slice(-4000);
-    });
-    const deadline = Date.now() + 20_000;
-    while (child.exitCode === null && Date.now() < deadline) {
-      const ready = await fetch(`${prometheusUrl}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    if (attempt < 3 && child.exitCode !== null && /address already in use/.test(prometheusLog)) {
-      continue;
-    }
-    throw new Error(`Prometheus did not become ready on ${prometheusUrl}:\n${prometheusLog}`);
-  }
+  // The test kit's Prometheus (it fails saying how to install Prometheus when it is missing).
+  prometheus = await startPrometheus({
+    jobName: 'app',
+    targets: [{ address: `127.0.0.1:${appPort}` }],
+    features: ['exemplar-storage'],
+  });
 }, 30_000);
 
 afterAll(async () => {
-  if (prometheus && prometheus.exitCode === null) {
-    const exited = new Promise((resolve) => prometheus.once('exit', resolve));
-    prometheus.kill('SIGTERM');
-    await exited;
-  }
+  await prometheus?.stop();
   await new Promise((resolve) => (app ? app.close(resolve) : resolve(undefined)));
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** Asks Prometheus `path` until `found` holds on its `data` (at most 30 s). */
@@ -123,7 +55,7 @@ async function poll<T>(path: string, found: (data: T) => boolean): Promise<T> {
   let last: unknown;
   while (Date.now() < deadline) {
     try {
-      const body = (await (await fetch(`${prometheusUrl}${path}`)).json()) as { data: T };
+      const body = (await (await fetch(`${prometheus?.url}${path}`)).json()) as { data: T };
       last = body.data;
       if (found(body.data)) return body.data;
     } catch (error) {
@@ -131,9 +63,7 @@ async function poll<T>(path: string, found: (data: T) => boolean): Promise<T> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(
-    `Prometheus never answered ${path} as expected; last: ${JSON.stringify(last)}\n${prometheusLog}`,
-  );
+  throw new Error(`Prometheus never answered ${path} as expected; last: ${JSON.stringify(last)}`);
 }
 
 interface ExemplarSeries {

@@ -69,6 +69,8 @@ export interface PrometheusOptions {
    * (ingress-nginx, kube-state-metrics). `setTargets` leaves them alone; default none.
    */
   jobs?: readonly ScrapeJob[];
+  /** Feature flags, each passed as `--enable-feature=<name>` (such as `exemplar-storage`); default none. */
+  features?: readonly string[];
 }
 
 /** A scrape job with fixed targets: another exporter, as Prometheus would scrape it in a cluster. */
@@ -184,114 +186,177 @@ export async function startPrometheus({
   jobName = 'model-server',
   metricsPath = '/metrics',
   jobs = [],
+  features = [],
 }: PrometheusOptions = {}): Promise<RunningPrometheus> {
   const otherJobs = jobConfigs(jobs, jobName);
   const found = binary ? { path: binary } : findPrometheus();
   if ('error' in found) throw new Error(found.error);
   const dir = mkdtempSync(join(tmpdir(), 'mlscale-prom-'));
-  const targetsFile = join(dir, 'targets.json');
-  let current: readonly Target[] = [];
-  const setTargets = (next: readonly Target[]) => {
-    const staging = join(dir, '.targets.json.next');
-    writeFileSync(staging, sdFile(next));
-    renameSync(staging, targetsFile);
-    current = [...next];
-  };
-  setTargets(targets);
-  // JSON is YAML: no YAML library needed to write the config.
-  const config = {
-    global: { scrape_interval: scrapeInterval, evaluation_interval: scrapeInterval },
-    scrape_configs: [
-      {
-        job_name: jobName,
-        metrics_path: metricsPath,
-        // The file is watched with inotify; the refresh is the fallback where that is missed.
-        file_sd_configs: [{ files: [targetsFile], refresh_interval: '1s' }],
-      },
-      ...otherJobs,
-    ],
-  };
-  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
+  const sd = fileDiscovery(join(dir, 'targets.json'));
+  sd.setTargets(targets);
+  writePrometheusConfig(dir, {
+    scrapeInterval,
+    jobName,
+    metricsPath,
+    targetsFile: sd.file,
+    otherJobs,
+  });
   let running: Running;
   try {
-    running = await startOnFreePort(
-      'Prometheus',
-      (port) =>
-        track(
-          spawn(
-            found.path,
-            [
-              `--config.file=${join(dir, 'prometheus.yml')}`,
-              `--storage.tsdb.path=${join(dir, 'data')}`,
-              `--web.listen-address=127.0.0.1:${port}`,
-              '--storage.tsdb.retention.time=1h',
-              '--log.level=warn',
-            ],
-            { stdio: ['ignore', 'pipe', 'pipe'] },
-          ),
-          port,
-        ),
-      async (started) => (await fetch(`${started.url}/-/ready`)).ok,
-    );
+    running = await launchPrometheus(found.path, dir, features);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  const query = async (promql: string): Promise<QueryResponse> => {
-    const response = await fetch(`${running.url}/api/v1/query?query=${encodeURIComponent(promql)}`);
-    return (await response.json()) as QueryResponse;
-  };
-  const activeTargets = async (): Promise<ActiveTarget[]> => {
-    const response = await fetch(`${running.url}/api/v1/targets?state=active`);
-    const body = (await response.json()) as {
-      data: { activeTargets: { labels: Record<string, string>; health: string }[] };
-    };
-    return body.data.activeTargets.map((t) => ({
-      address: t.labels.instance ?? '',
-      health: t.health,
-      labels: t.labels,
-    }));
-  };
-  const queryUntil = async (
-    promql: string,
-    done: (answer: QueryResponse) => boolean,
-    timeoutMs = 20_000,
-  ): Promise<QueryResponse> => {
-    const deadline = Date.now() + timeoutMs;
-    let last = await query(promql);
-    while (!done(last) && Date.now() < deadline) {
-      await sleep(250);
-      last = await query(promql);
-    }
-    return last;
-  };
+  const api = prometheusApi(running.url);
   const fixed = jobs.flatMap((job) => job.targets);
-  const prometheus: RunningPrometheus = {
+  return {
     ...running,
     // Its TSDB and config go with it.
     stop: async () => {
       await running.stop();
       rmSync(dir, { recursive: true, force: true });
     },
-    targetsFile,
-    setTargets,
-    targets: () => current,
-    query,
-    queryUntil,
-    activeTargets,
+    targetsFile: sd.file,
+    setTargets: sd.setTargets,
+    targets: sd.targets,
+    ...api,
     waitForTargets: (timeoutMs = 30_000) =>
-      waitFor(
-        `Prometheus to scrape ${[...current, ...fixed].map((t) => t.address).join(', ') || 'no target'}`,
-        async () => {
-          const active = await activeTargets();
-          const want = [...current, ...fixed].map((t) => t.address).sort();
-          const have = active.map((t) => t.address).sort();
-          return (
-            JSON.stringify(want) === JSON.stringify(have) && active.every((t) => t.health === 'up')
-          );
-        },
-        timeoutMs,
-      ),
+      waitForScraped(api.activeTargets, () => [...sd.targets(), ...fixed], timeoutMs),
   };
-  return prometheus;
+}
+
+/** The file-based service discovery file, rewritten atomically (write, then rename). */
+function fileDiscovery(file: string): {
+  file: string;
+  setTargets(targets: readonly Target[]): void;
+  targets(): readonly Target[];
+} {
+  let current: readonly Target[] = [];
+  return {
+    file,
+    setTargets(next) {
+      const staging = `${file}.next`;
+      writeFileSync(staging, sdFile(next));
+      renameSync(staging, file);
+      current = [...next];
+    },
+    targets: () => current,
+  };
+}
+
+function writePrometheusConfig(
+  dir: string,
+  options: {
+    scrapeInterval: string;
+    jobName: string;
+    metricsPath: string;
+    targetsFile: string;
+    otherJobs: readonly object[];
+  },
+): void {
+  // JSON is YAML: no YAML library needed to write the config.
+  const config = {
+    global: {
+      scrape_interval: options.scrapeInterval,
+      evaluation_interval: options.scrapeInterval,
+    },
+    scrape_configs: [
+      {
+        job_name: options.jobName,
+        metrics_path: options.metricsPath,
+        // The file is watched with inotify; the refresh is the fallback where that is missed.
+        file_sd_configs: [{ files: [options.targetsFile], refresh_interval: '1s' }],
+      },
+      ...options.otherJobs,
+    ],
+  };
+  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
+}
+
+/** Starts the binary on a free port with its config and TSDB in `dir`, and waits until ready. */
+function launchPrometheus(
+  binary: string,
+  dir: string,
+  features: readonly string[],
+): Promise<Running> {
+  return startOnFreePort(
+    'Prometheus',
+    (port) =>
+      track(
+        spawn(
+          binary,
+          [
+            `--config.file=${join(dir, 'prometheus.yml')}`,
+            `--storage.tsdb.path=${join(dir, 'data')}`,
+            `--web.listen-address=127.0.0.1:${port}`,
+            '--storage.tsdb.retention.time=1h',
+            '--log.level=warn',
+            ...features.map((feature) => `--enable-feature=${feature}`),
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+        port,
+      ),
+    async (started) => (await fetch(`${started.url}/-/ready`)).ok,
+  );
+}
+
+/** The parts of the HTTP API the tests use. */
+function prometheusApi(
+  url: string,
+): Pick<RunningPrometheus, 'query' | 'queryUntil' | 'activeTargets'> {
+  const query = async (promql: string): Promise<QueryResponse> => {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`);
+    return (await response.json()) as QueryResponse;
+  };
+  return {
+    query,
+    async queryUntil(promql, done, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = await query(promql);
+      while (!done(last) && Date.now() < deadline) {
+        await sleep(250);
+        last = await query(promql);
+      }
+      return last;
+    },
+    async activeTargets() {
+      const response = await fetch(`${url}/api/v1/targets?state=active`);
+      const body = (await response.json()) as {
+        data: { activeTargets: { labels: Record<string, string>; health: string }[] };
+      };
+      return body.data.activeTargets.map((t) => ({
+        address: t.labels.instance ?? '',
+        health: t.health,
+        labels: t.labels,
+      }));
+    },
+  };
+}
+
+/** Waits until Prometheus scrapes exactly `expected()` and every one is up. */
+function waitForScraped(
+  activeTargets: () => Promise<ActiveTarget[]>,
+  expected: () => readonly Target[],
+  timeoutMs: number,
+): Promise<void> {
+  return waitFor(
+    `Prometheus to scrape ${
+      expected()
+        .map((t) => t.address)
+        .join(', ') || 'no target'
+    }`,
+    async () => {
+      const active = await activeTargets();
+      const want = expected()
+        .map((t) => t.address)
+        .sort();
+      const have = active.map((t) => t.address).sort();
+      return (
+        JSON.stringify(want) === JSON.stringify(have) && active.every((t) => t.health === 'up')
+      );
+    },
+    timeoutMs,
+  );
 }

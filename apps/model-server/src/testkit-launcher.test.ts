@@ -1,9 +1,8 @@
+// The test kit's launcher of this app's build (tools/testkit startModelServer) and its load,
+// tested here, where the build is: the kit itself depends on no app.
 import { createServer } from 'node:net';
+import { type Running, sleep, startLoad, startModelServer } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLoad } from './load.js';
-import { startModelServer } from './model-server.js';
-import type { Running } from './process.js';
-import { sleep } from './wait.js';
 
 describe('startModelServer and startLoad', () => {
   let server: Running;
