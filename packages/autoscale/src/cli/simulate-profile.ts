@@ -19,6 +19,7 @@ import {
   signalFromQuery,
   signalsFromRules,
 } from '../simulate/signals.js';
+import { describeTimeBase } from '../simulate/time-base.js';
 import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { defaultFile, loadAdapterValues, loadHpas } from './files.js';
@@ -217,7 +218,8 @@ export function runProfileSimulation(flags: ProfileFlags): void {
       : pod.cutShort
         ? [`note: ${pod.cutShort}`]
         : []),
-    `load step at t=${report.stepAt}s; sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
+    describeTimeBase(report.timeBase),
+    `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
     `load: ${read.description}`,
     '',
     formatReactiveTable(report),

@@ -17,6 +17,7 @@ import {
   simulate,
   sweepSyncPhases,
 } from '../simulate/simulate.js';
+import { describeTimeBase } from '../simulate/time-base.js';
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { defaultFile, loadHpas, readText } from './files.js';
@@ -285,7 +286,8 @@ Examples:
         return;
       }
       const lines = [
-        `load step at t=${report.stepAt}s, sync every ${report.syncPeriodSeconds}s, pods ready ${flags.startupDelay}s after a scale-up`,
+        describeTimeBase(report.timeBase),
+        `sync every ${report.syncPeriodSeconds}s, pods ready ${flags.startupDelay}s after a scale-up`,
         '',
         formatSummaryTable(report),
       ];
@@ -293,7 +295,7 @@ Examples:
         const phases = sweepSyncPhases(trace, configs, simulationOptions);
         lines.push(
           '',
-          `over all ${phases[0]?.phases ?? 0} sync phases (where the load step falls between two syncs):`,
+          `over all ${phases[0]?.phases ?? 0} sync phases (where the first sync falls in the sync period):`,
           '',
           formatPhaseTable(phases),
         );

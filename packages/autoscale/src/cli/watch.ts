@@ -120,7 +120,9 @@ Example:
         const name = m.pods?.metric.name ?? m.object?.metric.name ?? m.external?.metric.name;
         return name ? [name] : [];
       });
-      if (flags.record) writeFileSync(flags.record, `time,replicas,${metricNames.join(',')}\n`);
+      // The trace's clock starts at its first sync (t=0), as every t that simulate prints does;
+      // the wall-clock start is a comment line.
+      let recordStart: number | undefined;
       if (!flags.json) process.stdout.write(`${formatWatchHeader(loaded.hpa)}\n`);
 
       let stopped = false;
@@ -135,13 +137,20 @@ Example:
         if (flags.json) process.stdout.write(`${JSON.stringify(tick)}\n`);
         else process.stdout.write(`${formatWatchLine(loaded.hpa, tick)}\n`);
         if (flags.record) {
+          if (recordStart === undefined) {
+            recordStart = tick.time;
+            writeFileSync(
+              flags.record,
+              `# recorded by mlscale watch from ${new Date(tick.time * 1000).toISOString()}: time is seconds since then\ntime,replicas,${metricNames.join(',')}\n`,
+            );
+          }
           const means = metricNames.map((name) => {
             const values = Object.values(tick.collected[name]?.values ?? {});
             return values.length ? String(values.reduce((a, b) => a + b, 0) / values.length) : '';
           });
           appendFileSync(
             flags.record,
-            `${Math.round(tick.time)},${Math.max(tick.pods.length, 1)},${means.join(',')}\n`,
+            `${Math.round(tick.time - recordStart)},${Math.max(tick.pods.length, 1)},${means.join(',')}\n`,
           );
         }
         if (flags.count !== undefined && i + 1 >= flags.count) break;

@@ -14,7 +14,9 @@
  * the end of the trace. `#` lines are comments; cells may be quoted. Times are seconds and must
  * strictly increase; rates are >= 0.
  */
+
 import { checkIncreasingTimes, numberCell, readTimeSeriesCsv } from './csv.js';
+import { findStep } from './time-base.js';
 
 /** One row of a load trace. */
 export interface LoadPoint {
@@ -86,18 +88,18 @@ export function rateAt(load: LoadTrace, time: number): number {
 }
 
 /**
- * The first time the offered rate rises above 1.5 × its starting rate (the load step).
+ * The load step of an offered rate: a rise of half its range within one sync period
+ * ({@link findStep}). A smooth ramp has none.
  *
  * @param load - the trace
- * @returns seconds (the trace's start when it never rises)
+ * @param windowSeconds - the sync period (default 15)
+ * @returns seconds, or null when the load has no step
  * @example
  * detectRateStep(parseLoadCsv('time,rps\n0,100\n60,400\n120,400\n')); // 60
  */
-export function detectRateStep(load: LoadTrace): number {
-  const first = load.points[0];
-  if (!first) return 0;
-  for (const point of load.points) {
-    if (point.rps > 0 && point.rps > first.rps * 1.5) return point.time;
-  }
-  return first.time;
+export function detectRateStep(load: LoadTrace, windowSeconds = 15): number | null {
+  return findStep(
+    load.points.map((p) => ({ time: p.time, level: p.rps })),
+    windowSeconds,
+  );
 }

@@ -5,6 +5,7 @@ import { type ChartPanel, dedupeReferences, renderChart, seriesStyle } from './c
 import type { ReactiveReport } from './reactive.js';
 import { formatBlockedCell, replicaReferences } from './report.js';
 import { formatTable } from './table.js';
+import { countsFrom, traceTime } from './time-base.js';
 
 function ms(value: number | undefined): string {
   if (value === undefined) return '-';
@@ -28,8 +29,8 @@ export function formatReactiveTable(report: ReactiveReport): string {
   const header = [
     'config',
     `s over ${formatSlo(report.slo)}`,
-    'back under SLO after step',
-    'first scale-up',
+    `back under SLO after ${countsFrom(report.timeBase)}`,
+    `first scale-up after ${countsFrom(report.timeBase)}`,
     'p95',
     'p99',
     '503s',
@@ -61,7 +62,7 @@ export function formatReactiveTable(report: ReactiveReport): string {
  * Every scale event of every config with the HPA's reason.
  *
  * @param report - a reactive report
- * @returns one line per event, times from the load step
+ * @returns one line per event, t in trace time from its start
  * @example
  * console.log(formatReactiveTimeline(report));
  */
@@ -72,7 +73,7 @@ export function formatReactiveTimeline(report: ReactiveReport): string {
         .filter((s) => s.decision.scaled)
         .map(
           (s) =>
-            `${summary.name}  t=${Math.round(s.time - report.stepAt)}s  ${s.decision.currentReplicas} → ${s.replicas}  ${s.explanation}`,
+            `${summary.name}  t=${traceTime(report.timeBase, s.time)}s  ${s.decision.currentReplicas} → ${s.replicas}  ${s.explanation}`,
         ),
     )
     .join('\n');
@@ -102,7 +103,9 @@ export function renderReactiveChart(
   report: ReactiveReport,
   options: { title?: string } = {},
 ): string {
-  const { stepAt } = report;
+  const base = report.timeBase;
+  // Charts and timelines share one time base: trace time from its start.
+  const stepAt = base.start;
   const first = report.results[0]?.seconds ?? [];
   const x0 = (first[0]?.time ?? 0) - stepAt;
   const x1 = (first[first.length - 1]?.time ?? 1) + 1 - stepAt;
@@ -170,10 +173,10 @@ export function renderReactiveChart(
     title:
       options.title ??
       `mlscale simulate --profile: ${formatSlo(report.slo)}, pods ready ${report.startupDelaySeconds} s after a scale-up`,
-    xLabel: 'seconds from the load step',
+    xLabel: 'seconds from the start of the trace',
     x0,
     x1,
-    markers: [{ x: 0, label: 'load step' }],
+    markers: base.step === null ? [] : [{ x: base.stepAt - base.start, label: 'load step' }],
     panels: [
       {
         title: `requests/s: offered (grey) and what the ready pods serve at most (${Math.round(report.capacityRps)} each)`,
@@ -247,7 +250,7 @@ export function renderReactiveChart(
       ...(styles[i] as { color: string; dash: string }),
       lines: [
         `${r.summary.sloViolationSeconds} s over the SLO; back under ${secs(r.summary.recoverySeconds, 'never')} after the step`,
-        `first scale-up ${secs(r.summary.timeToFirstScaleUp)} after; peak ${r.summary.maxReplicas} pods`,
+        `first scale-up ${secs(r.summary.timeToFirstScaleUp)} after the ${countsFrom(base)}; peak ${r.summary.maxReplicas} pods`,
         `${Math.round(r.summary.replicaSeconds)} pod-s, ${Math.round(r.summary.failed)} 503s, ${r.summary.scaleEvents} scale events`,
         ...(r.summary.drivingMetric ? [`driven by ${r.summary.drivingMetric}`] : []),
       ],

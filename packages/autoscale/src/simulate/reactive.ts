@@ -39,6 +39,7 @@ import { type LatencyGroup, meanLatency, mixtureQuantile } from './latency-mix.j
 import { detectRateStep, type LoadTrace, rateAt } from './load.js';
 import { countScaleEvent, scaleDownOrder } from './scaling.js';
 import type { Signal } from './signals.js';
+import { type TimeBase, timeBase } from './time-base.js';
 
 /** One HPA definition to simulate, with how each of its metrics is read. */
 export interface ReactiveConfig {
@@ -152,8 +153,10 @@ export interface ReactiveSummary {
 
 /** The result of {@link simulateReactive}. */
 export interface ReactiveReport {
-  /** The load step. */
+  /** The load step on the trace's clock (`timeBase.stepAt`): the start when the load has none. */
   stepAt: number;
+  /** Where times count from: the trace's start (t=0) and its load step, if any. */
+  timeBase: TimeBase;
   /** The objective. */
   slo: LatencySlo;
   /** Settings used. */
@@ -310,7 +313,12 @@ export function simulateReactive(
   }
   const start = load.points[0]?.time ?? 0;
   const end = load.points[load.points.length - 1]?.time ?? 0;
-  const stepAt = options.stepAt ?? detectRateStep(load);
+  const base = timeBase(
+    start,
+    options.stepAt,
+    options.stepAt === undefined ? detectRateStep(load, syncPeriod) : null,
+  );
+  const stepAt = base.stepAt;
   const quantile = quantileOf(slo.statistic);
   const mu = pod.capacityRps;
 
@@ -549,6 +557,7 @@ export function simulateReactive(
 
   return {
     stepAt,
+    timeBase: base,
     slo,
     syncPeriodSeconds: syncPeriod,
     startupDelaySeconds: startupDelay,

@@ -3,6 +3,7 @@ import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js'
 import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
 import { formatTable } from './table.js';
+import { countsFrom, traceTime } from './time-base.js';
 
 function seconds(value: number | undefined): string {
   return value === undefined ? 'never' : `${Math.round(value)} s`;
@@ -19,7 +20,7 @@ function seconds(value: number | undefined): string {
 export function formatSummaryTable(report: SimulationReport): string {
   const header = [
     'config',
-    'first scale-up after step',
+    `first scale-up after ${countsFrom(report.timeBase)}`,
     'replica-seconds',
     'scale events',
     report.latency
@@ -96,7 +97,7 @@ export function formatPhaseTable(phases: readonly PhaseSummary[]): string {
  * The replica timeline of each config as text, one line per sync that changed something.
  *
  * @param report - a simulation report
- * @returns lines such as `guide   t=75s  2 → 4  proposal 8 (...)`
+ * @returns lines such as `guide   t=75s  2 → 4  proposal 8 (...)`, t in trace time from its start
  * @example
  * console.log(formatTimeline(report));
  */
@@ -106,7 +107,7 @@ export function formatTimeline(report: SimulationReport): string {
     for (const entry of timeline) {
       if (!entry.decision.scaled) continue;
       lines.push(
-        `${summary.name}  t=${Math.round(entry.time - report.stepAt)}s  ${entry.decision.currentReplicas} → ${entry.replicas}  ${entry.explanation}`,
+        `${summary.name}  t=${traceTime(report.timeBase, entry.time)}s  ${entry.decision.currentReplicas} → ${entry.replicas}  ${entry.explanation}`,
       );
     }
   }
@@ -172,8 +173,9 @@ export function renderSvgChart(
 ): string {
   const all = report.results.flatMap((r) => r.timeline);
   const metrics = options.metric ? [options.metric] : defaultChartMetrics(report);
-  const x0 = Math.min(...all.map((e) => e.time)) - report.stepAt;
-  const x1 = Math.max(...all.map((e) => e.time), x0 + 1) - report.stepAt;
+  const base = report.timeBase;
+  const x0 = Math.min(...all.map((e) => e.time)) - base.start;
+  const x1 = Math.max(...all.map((e) => e.time - base.start), x0 + 1);
   const peak = Math.max(1, ...all.map((e) => e.replicas));
   const lines = report.results.map(({ summary, timeline }, i) => ({
     summary,
@@ -190,10 +192,10 @@ export function renderSvgChart(
   );
   return renderChart({
     title: options.title ?? 'mlscale simulate: replicas and the deciding metric over time',
-    xLabel: 'seconds from the load step',
+    xLabel: 'seconds from the start of the trace',
     x0,
     x1,
-    markers: [{ x: 0, label: 'load step' }],
+    markers: base.step === null ? [] : [{ x: base.stepAt - base.start, label: 'load step' }],
     panels: [
       {
         title: `replicas (spec.replicas), with min and max${report.results.some((r) => r.summary.replicaBounds.max > peak + 1) ? ` (max ${[...new Set(report.results.map((r) => r.summary.replicaBounds.max))].join('/')} is above the axis)` : ''}`,
@@ -204,7 +206,7 @@ export function renderSvgChart(
           ...style,
           step: true,
           offsetPx: offset,
-          points: timeline.map((e) => [e.time - report.stepAt, e.replicas] as const),
+          points: timeline.map((e) => [e.time - base.start, e.replicas] as const),
         })),
         references: dedupeReferences(bounds),
         bands: lines.flatMap(({ summary, timeline, style }) =>
@@ -213,7 +215,7 @@ export function renderSvgChart(
             {
               syncPeriodSeconds: report.syncPeriodSeconds,
               minReplicas: summary.replicaBounds.min,
-              shift: report.stepAt,
+              shift: base.start,
               color: style.color,
             },
           ),
@@ -233,7 +235,7 @@ export function renderSvgChart(
           label: summary.name,
           ...style,
           width: 1.6,
-          points: timeline.map((e) => [e.time - report.stepAt, e.perPod[metric]] as const),
+          points: timeline.map((e) => [e.time - base.start, e.perPod[metric]] as const),
         })),
         references: dedupeReferences(
           targetsOf(report, metric).map((t) => ({
@@ -248,7 +250,7 @@ export function renderSvgChart(
       label: summary.name,
       ...style,
       lines: [
-        `first scale-up ${seconds(summary.timeToFirstScaleUp)} after the step`,
+        `first scale-up ${seconds(summary.timeToFirstScaleUp)} after the ${countsFrom(base)}`,
         `${summary.scaleEvents} scale events, peak ${summary.maxReplicas}, ${Math.round(summary.replicaSeconds)} pod-s`,
         ...(summary.drivingMetric ? [`driven by ${summary.drivingMetric}`] : []),
       ],

@@ -116,7 +116,8 @@ describe('simulate', () => {
     expect(formatSummaryTable(report).split('\n')[0]).toMatch(
       /^config\s+first scale-up after step/,
     );
-    expect(formatTimeline(report)).toContain('guide  t=15s  2 → 4');
+    // Trace time from its start, as the header's load step (t=60s) is.
+    expect(formatTimeline(report)).toContain('guide  t=75s  2 → 4');
     const svg = renderSvgChart(report, { metric: 'request_queue_depth' });
     expect(svg.startsWith('<svg')).toBe(true);
     // two configs in two panels (replicas, the metric), the second config dashed

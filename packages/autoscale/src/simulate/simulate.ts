@@ -23,6 +23,7 @@ import {
 import { type BlockedNote, blockedNotes } from './blocked.js';
 import { drivingMetric } from './driving.js';
 import { countScaleEvent, scaleDownOrder } from './scaling.js';
+import { findStep, type TimeBase, timeBase } from './time-base.js';
 import type { Trace, TracePoint } from './trace.js';
 
 /** One HPA definition to simulate. */
@@ -98,8 +99,10 @@ export interface SimulationSummary {
 
 /** The result of a simulation. */
 export interface SimulationReport {
-  /** The detected or given load step time. */
+  /** The load step on the trace's clock (`timeBase.stepAt`): the start when the trace has none. */
   stepAt: number;
+  /** Where times count from: the trace's start (t=0) and its load step, if any. */
+  timeBase: TimeBase;
   /** The latency metric and target used. */
   latency?: { metric: string; target: number };
   /** Sync period used. */
@@ -109,17 +112,18 @@ export interface SimulationReport {
 }
 
 /**
- * Finds the load step: the first time the `load` column (or the first metric's total) rises above
- * 1.5 × its starting value (and above 0).
+ * Finds the load step in the `load` column (or the first metric's total): a rise of half its range
+ * within one sync period ({@link findStep}). A smooth ramp has none.
  *
  * @param trace - the trace
- * @returns trace seconds of the step (the first point's time when nothing rises)
+ * @param windowSeconds - the sync period (default 15)
+ * @returns trace seconds of the step, or null when the trace has none
  * @example
  * detectLoadStep(trace); // 60
  */
-export function detectLoadStep(trace: Trace): number {
+export function detectLoadStep(trace: Trace, windowSeconds = 15): number | null {
   const first = trace.points[0];
-  if (!first) return 0;
+  if (!first) return null;
   const hasLoad = trace.points.some((p) => p.load !== undefined);
   const metric = trace.metrics[0];
   const level = (p: TracePoint): number | undefined => {
@@ -128,12 +132,10 @@ export function detectLoadStep(trace: Trace): number {
     const v = p.values[metric];
     return v === undefined ? undefined : trace.intensive.has(metric) ? v : v * p.replicas;
   };
-  const base = level(first) ?? 0;
-  for (const point of trace.points) {
-    const v = level(point);
-    if (v !== undefined && v > 0 && v > base * 1.5) return point.time;
-  }
-  return first.time;
+  return findStep(
+    trace.points.map((p) => ({ time: p.time, level: level(p) })),
+    windowSeconds,
+  );
 }
 
 function pickLatencyMetric(trace: Trace, wanted: string | undefined): string | undefined {
@@ -200,10 +202,15 @@ export function simulate(
   const startupDelay = options.startupDelaySeconds ?? 30;
   if (!(syncPeriod > 0)) throw new Error('sync period must be > 0 seconds');
   if (!(startupDelay >= 0)) throw new Error('start-up delay must be >= 0 seconds');
-  const stepAt = options.stepAt ?? detectLoadStep(trace);
   const latencyMetric = pickLatencyMetric(trace, options.latencyMetric);
   const latencyTarget = options.latencyTarget ?? 0.2;
   const start = trace.points[0]?.time ?? 0;
+  const base = timeBase(
+    start,
+    options.stepAt,
+    options.stepAt === undefined ? detectLoadStep(trace, syncPeriod) : null,
+  );
+  const stepAt = base.stepAt;
   const end = trace.points[trace.points.length - 1]?.time ?? 0;
   const firstSync = start + (options.syncOffsetSeconds ?? 0);
 
@@ -314,7 +321,12 @@ export function simulate(
     return { summary, timeline };
   });
 
-  const report: SimulationReport = { stepAt, syncPeriodSeconds: syncPeriod, results };
+  const report: SimulationReport = {
+    stepAt,
+    timeBase: base,
+    syncPeriodSeconds: syncPeriod,
+    results,
+  };
   if (latencyMetric) report.latency = { metric: latencyMetric, target: latencyTarget };
   return report;
 }

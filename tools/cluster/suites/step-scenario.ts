@@ -1,0 +1,205 @@
+/**
+ * The step load on the real control plane: infra/overlays/local (the project's HPA, or another
+ * overlay's) in its own namespace, pods on the emulated device of the closed loop (40 ms per
+ * request on one worker: 25 req/s each, whatever this machine's CPUs), an open-loop load through
+ * the Service's local port (the node agent's kube-proxy), and the real HPA observed sync by sync
+ * against the port ({@link HpaObserver}).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { type RequestResult, startOpenLoop } from '@mlscale/autoscale';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { waitFor } from '@mlscale/testkit';
+import { parseAllDocuments } from 'yaml';
+import { ensureBinaries } from '../src/binaries.js';
+import { clusterInfo, REPO_ROOT } from '../src/control-plane.js';
+import { HpaObserver, type ObservedSync } from './hpa-observer.js';
+import { getJson, kubectl, services } from './kube.js';
+
+/** The closed loop's emulated pod (tools/e2e/closed-loop/scenario.ts): 25 req/s per pod. */
+export const EMULATED_POD_ENV = {
+  WORKERS: '1',
+  ORT_INTRA_OP_THREADS: '1',
+  BATCH_MAX_SIZE: '1',
+  EMULATED_DEVICE_MS: '40',
+};
+export const POD_CAPACITY_RPS = 25;
+/** The guide's load-test body (5 features). */
+const BODY = JSON.stringify({ features: [0.1, 0.2, 0.3, 0.4, 0.5] });
+
+/** A pod's life as the run saw it (seconds since the load started). */
+export interface PodLife {
+  name: string;
+  created: number;
+  ready?: number;
+  deleting?: number;
+}
+
+/** What a run recorded. */
+export interface StepRun {
+  syncs: ObservedSync[];
+  results: (RequestResult & { t: number })[];
+  pods: PodLife[];
+  /** The load's phases (seconds). */
+  stepAt: number;
+  stepEnd: number;
+  end: number;
+}
+
+/** Options of {@link runStep}. */
+export interface StepOptions {
+  namespace: string;
+  overlay?: string;
+  /** Seconds at 1× before the step, at 4×, and the most at 1× after (the run ends earlier once a pod was removed and drained). */
+  before?: number;
+  hold?: number;
+  afterAtMost?: number;
+  /** Ends the 1× tail this many seconds after the first pod removed by a scale-down is gone. */
+  afterScaleDown?: number;
+  log?: (line: string) => void;
+  onSync?: (sync: ObservedSync) => void;
+}
+
+/**
+ * An overlay rendered (`kubectl kustomize`) into `namespace`, its Deployment's pods on the emulated
+ * device ({@link EMULATED_POD_ENV}), as a List for `kubectl apply -f -`.
+ */
+export async function withEmulatedPods(overlay: string, namespace: string): Promise<string> {
+  const { kubectl: binary } = await ensureBinaries(() => {});
+  const rendered = execFileSync(binary, ['kustomize', join(REPO_ROOT, overlay)]).toString();
+  // biome-ignore lint/suspicious/noExplicitAny: walking rendered manifests
+  const docs = parseAllDocuments(rendered).map((doc) => doc.toJS() as Record<string, any>);
+  for (const doc of docs) {
+    doc.metadata = { ...doc.metadata, namespace };
+    if (doc.kind === 'Deployment') {
+      for (const container of doc.spec.template.spec.containers) {
+        const env = (container.env as { name: string }[]).filter(
+          (e) => !(e.name in EMULATED_POD_ENV),
+        );
+        container.env = [
+          ...env,
+          ...Object.entries(EMULATED_POD_ENV).map(([name, value]) => ({ name, value })),
+        ];
+      }
+    }
+  }
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs });
+}
+
+/** Runs the step; returns what it recorded (everything it created is deleted at the end). */
+export async function runStep(options: StepOptions): Promise<StepRun> {
+  const {
+    namespace,
+    overlay = 'infra/overlays/local',
+    before = 30,
+    hold = 120,
+    afterAtMost = 540,
+    afterScaleDown = 40,
+  } = options;
+  const log = options.log ?? (() => {});
+  const info = clusterInfo();
+  await kubectl(['create', 'namespace', namespace]).catch(() => {});
+  await kubectl(['apply', '--server-side', '-f', '-'], await withEmulatedPods(overlay, namespace));
+  const hpas = await getJson<{ items: HorizontalPodAutoscaler[] }>(['hpa', '-n', namespace]);
+  const hpa = hpas.items[0];
+  if (!hpa?.metadata?.name) throw new Error(`${overlay} has no HPA`);
+  const observer = new HpaObserver(
+    info.kubeconfig,
+    namespace,
+    hpa.metadata.name,
+    hpa,
+    'app=model-server',
+    options.onSync,
+  );
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(info.kubeconfig);
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  const podInformer = makeInformer<V1Pod>(kubeconfig, `/api/v1/namespaces/${namespace}/pods`, () =>
+    core.listNamespacedPod({ namespace }),
+  );
+  const lives = new Map<string, PodLife>();
+  let t0 = Date.now();
+  const now = () => (Date.now() - t0) / 1000;
+  const track = (pod: V1Pod) => {
+    const name = pod.metadata?.name ?? '';
+    const life = lives.get(name) ?? { name, created: now() };
+    lives.set(name, life);
+    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    if (ready && life.ready === undefined) {
+      life.ready = now();
+      log(`pod ${name} ready`);
+    }
+    if (pod.metadata?.deletionTimestamp && life.deleting === undefined) {
+      life.deleting = now();
+      log(`pod ${name} deleting`);
+    }
+  };
+  podInformer.on('add', track);
+  podInformer.on('update', track);
+  await podInformer.start();
+  await observer.start();
+  const results: StepRun['results'] = [];
+  try {
+    log(`waiting for ${hpa.spec.minReplicas} ready pods and the HPA's first metrics`);
+    await waitFor(
+      'the Deployment at minReplicas with every pod ready and the HPA reading its metrics',
+      async () => {
+        const last = observer.syncs.at(-1);
+        const ready = podInformer
+          .list()
+          .filter((p) =>
+            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+          );
+        return (
+          ready.length >= (hpa.spec.minReplicas ?? 1) && !!last && last.unknownTargets.length === 0
+        );
+      },
+      300_000,
+      1000,
+    );
+    const url = services()[`${namespace}/model-server`];
+    if (!url) throw new Error(`no local port for Service ${namespace}/model-server`);
+    t0 = Date.now();
+    for (const life of lives.values()) life.created = 0;
+    const stepAt = before;
+    const stepEnd = before + hold;
+    let end = stepEnd + afterAtMost;
+    const load = startOpenLoop({
+      targets: url,
+      body: BODY,
+      rate: (t) => (t >= stepAt && t < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
+      durationSeconds: end,
+      timeoutMs: 30_000,
+      onResult: (result) => results.push({ ...result, t: (result.intendedMs - t0) / 1000 }),
+    });
+    log(
+      `load: ${POD_CAPACITY_RPS} req/s, ${4 * POD_CAPACITY_RPS} req/s from ${stepAt} s to ${stepEnd} s, then ${POD_CAPACITY_RPS} req/s`,
+    );
+    await waitFor(
+      'a pod removed by a scale-down to be gone',
+      async () => {
+        const gone = [...lives.values()].find(
+          (l) =>
+            l.deleting !== undefined &&
+            !podInformer.list().some((p) => p.metadata?.name === l.name),
+        );
+        if (gone && now() > stepEnd) {
+          end = Math.min(end, now() + afterScaleDown);
+          return true;
+        }
+        return now() > end;
+      },
+      (end + 60) * 1000,
+      1000,
+    );
+    while (now() < end) await new Promise((r) => setTimeout(r, 1000));
+    load.stop();
+    await load.done;
+    return { syncs: observer.syncs, results, pods: [...lives.values()], stepAt, stepEnd, end };
+  } finally {
+    await observer.stop();
+    await podInformer.stop();
+    await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => {});
+  }
+}
