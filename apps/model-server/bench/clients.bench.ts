@@ -590,7 +590,7 @@ async function connectionAbuse(post: string[]) {
       (port) => pipelineFlood(port, { reconnect: true }),
     ],
     [
-      '6. 256 stalled uploads (MAX_RECEIVING default), legitimate bodies whole with their headers',
+      '6. 256 stalled uploads (MAX_RECEIVING default) while legitimate bodies arrive',
       base,
       (port) => stalledUploads(port),
     ],

@@ -160,6 +160,13 @@ describe('slow uploads', () => {
       `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${predict768.length}\r\nConnection: close\r\n\r\n${predict768}`,
     );
     expect(status(await whole.closed)).toBe(200);
+    // So is one whose body follows its headers in the next packet, as most clients send them.
+    const behind = rawClient();
+    behind.socket.write(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${predict768.length}\r\nConnection: close\r\n\r\n`,
+    );
+    setTimeout(() => behind.socket.write(predict768), 10);
+    expect(status(await behind.closed)).toBe(200);
     expect((await fetch(`${base}/livez`)).status).toBe(200);
     extra.socket.destroy();
     for (const client of slow) expect(status(await client.closed)).toBe(408);

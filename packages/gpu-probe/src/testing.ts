@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NvmlReturn } from './errors.js';
+import { HOST_PID_NAMESPACE } from './host-pid.js';
 
 /**
  * Path of `fake-nvml.c`, the stand-in NVML library shipped in this package's `testing` folder.
@@ -22,6 +23,38 @@ export interface CompileFakeNvmlOptions {
   cc?: string | undefined;
   /** Folder to build in. Default: a new temporary folder, removed by `dispose()`. */
   dir?: string | undefined;
+  /**
+   * NVML entry points to leave out of the library, as an older driver lacks them (the probe then
+   * finds no symbol: NVML_ERROR_FUNCTION_NOT_FOUND), e.g.
+   * `['nvmlDeviceGetProcessesUtilizationInfo', 'nvmlDeviceGetComputeRunningProcesses_v3']`.
+   */
+  omit?: readonly OmittableEntryPoint[] | undefined;
+}
+
+/** The entry points {@link CompileFakeNvmlOptions.omit} can leave out. */
+export type OmittableEntryPoint =
+  | 'nvmlDeviceGetProcessesUtilizationInfo'
+  | 'nvmlDeviceGetProcessUtilization'
+  | 'nvmlDeviceGetComputeRunningProcesses_v3'
+  | 'nvmlDeviceGetComputeRunningProcesses_v2'
+  | 'nvmlDeviceGetComputeRunningProcesses'
+  | 'nvmlDeviceGetMPSComputeRunningProcesses_v3';
+
+const OMITTABLE: readonly OmittableEntryPoint[] = [
+  'nvmlDeviceGetProcessesUtilizationInfo',
+  'nvmlDeviceGetProcessUtilization',
+  'nvmlDeviceGetComputeRunningProcesses_v3',
+  'nvmlDeviceGetComputeRunningProcesses_v2',
+  'nvmlDeviceGetComputeRunningProcesses',
+  'nvmlDeviceGetMPSComputeRunningProcesses_v3',
+];
+
+/** One process's utilization sample for {@link FakeNvml.pushProcessSample}, percent. */
+export interface FakeProcessSample {
+  sm: number;
+  memory?: number;
+  encoder?: number;
+  decoder?: number;
 }
 
 /** A compiled fake NVML library and the controls over what it answers. Device indices start at 0. */
@@ -50,6 +83,37 @@ export interface FakeNvml {
   setSamplesSupported(index: number, supported: boolean): void;
   /** Appends a utilization sample (timestamp in µs, percent) to a GPU's buffer (implies supported). */
   pushSample(index: number, timestampUs: number, percent: number): void;
+  /**
+   * Puts a process (host PID) on a GPU with `usedBytes` of its memory (`null`: NVML's
+   * NVML_VALUE_NOT_AVAILABLE), as a compute process or, with `mps`, an MPS client; updates it when
+   * it is there. At most 16 per GPU.
+   */
+  setProcess(
+    index: number,
+    pid: number,
+    options?: { usedBytes?: number | null; mps?: boolean },
+  ): void;
+  /** Takes a process off a GPU's lists (its samples stay in the buffer, as the driver's do). */
+  removeProcess(index: number, pid: number): void;
+  /** Appends a per-process utilization sample (timestamp in µs) to a GPU's buffer. */
+  pushProcessSample(
+    index: number,
+    pid: number,
+    timestampUs: number,
+    sample: FakeProcessSample,
+  ): void;
+  /** `false`: the per-process utilization calls answer NVML_ERROR_NOT_SUPPORTED. */
+  setProcessUtilizationSupported(index: number, supported: boolean): void;
+  /**
+   * A process (added with {@link setProcess}) runs kernels for `duty` (0..1) of every `periodMs`,
+   * starting `phaseMs` into the period. Advancing the clock then writes every 1/6 s its share of
+   * the period and the GPU's (the union of its processes' busy time: time-slicing).
+   */
+  setDutyCycle(index: number, pid: number, duty: number, periodMs?: number, phaseMs?: number): void;
+  /** Moves the virtual clock on by `ms`, writing the samples of the periods that end; returns µs. */
+  advanceClock(ms: number): number;
+  /** The virtual clock, µs (starts at 1 700 000 000 000 000, a CPU timestamp as NVML's are). */
+  readonly clockUs: number;
   /**
    * Makes NVML function `fn` (`'*'` for every per-device function) return `code` for GPU `device`
    * (default: every GPU); `code` 0 clears it.
@@ -88,17 +152,29 @@ type Fn = (...args: unknown[]) => number;
  * probe.close();
  * nvml.dispose();
  */
-export function compileFakeNvml({ cc, dir }: CompileFakeNvmlOptions = {}): FakeNvml {
+export function compileFakeNvml({ cc, dir, omit = [] }: CompileFakeNvmlOptions = {}): FakeNvml {
   const compiler = cc ?? process.env.CC ?? 'cc';
+  for (const name of omit) {
+    if (!OMITTABLE.includes(name)) {
+      throw new TypeError(
+        `@mlscale/gpu-probe/testing: cannot omit ${JSON.stringify(name)}; one of ${OMITTABLE.join(', ')}`,
+      );
+    }
+  }
+  const defines = omit.map((name) => `-DFAKE_NVML_OMIT_${name}`);
   if (!existsSync(FAKE_NVML_SOURCE)) {
     throw new Error(`@mlscale/gpu-probe/testing: ${FAKE_NVML_SOURCE} is missing from the package`);
   }
   const folder = dir ?? mkdtempSync(join(tmpdir(), 'fake-nvml-'));
   const libraryPath = join(folder, 'libnvidia-ml.so.1');
   try {
-    execFileSync(compiler, ['-shared', '-fPIC', '-O2', '-o', libraryPath, FAKE_NVML_SOURCE], {
-      stdio: 'pipe',
-    });
+    execFileSync(
+      compiler,
+      ['-shared', '-fPIC', '-O2', ...defines, '-o', libraryPath, FAKE_NVML_SOURCE],
+      {
+        stdio: 'pipe',
+      },
+    );
   } catch (error) {
     if (!dir) rmSync(folder, { recursive: true, force: true });
     const detail =
@@ -125,6 +201,17 @@ export function compileFakeNvml({ cc, dir }: CompileFakeNvmlOptions = {}): FakeN
     samplesSupported: f('int fake_nvml_set_samples_supported(unsigned int, int)'),
     push: f('int fake_nvml_push_sample(unsigned int, unsigned long long, unsigned int)'),
     fail: f('int fake_nvml_fail(const char *, int, int)'),
+    setProcess: f('int fake_nvml_set_process(unsigned int, unsigned int, unsigned long long, int)'),
+    removeProcess: f('int fake_nvml_remove_process(unsigned int, unsigned int)'),
+    pushProcessSample: f(
+      'int fake_nvml_push_process_sample(unsigned int, unsigned int, unsigned long long, unsigned int, unsigned int, unsigned int, unsigned int)',
+    ),
+    processSupported: f('int fake_nvml_set_process_utilization_supported(unsigned int, int)'),
+    duty: f(
+      'int fake_nvml_set_duty(unsigned int, unsigned int, unsigned int, unsigned long long, unsigned long long)',
+    ),
+    advance: f('unsigned long long fake_nvml_advance_clock(unsigned long long)'),
+    clock: f('unsigned long long fake_nvml_clock_us(void)'),
     initCalls: f('int fake_nvml_init_calls(void)'),
     shutdownCalls: f('int fake_nvml_shutdown_calls(void)'),
     initRefs: f('int fake_nvml_init_refs(void)'),
@@ -150,6 +237,32 @@ export function compileFakeNvml({ cc, dir }: CompileFakeNvmlOptions = {}): FakeN
       check('setSamplesSupported', c.samplesSupported(i, 1));
       check('pushSample', c.push(i, ts, percent));
     },
+    setProcess: (i, pid, { usedBytes = 0, mps = false } = {}) =>
+      // NVML_VALUE_NOT_AVAILABLE is (unsigned long long)-1
+      check(
+        'setProcess',
+        c.setProcess(i, pid, usedBytes === null ? 0xffff_ffff_ffff_ffffn : usedBytes, mps ? 1 : 0),
+      ),
+    removeProcess: (i, pid) => check('removeProcess', c.removeProcess(i, pid)),
+    pushProcessSample: (i, pid, ts, { sm, memory = 0, encoder = 0, decoder = 0 }) =>
+      check('pushProcessSample', c.pushProcessSample(i, pid, ts, sm, memory, encoder, decoder)),
+    setProcessUtilizationSupported: (i, s) =>
+      check('setProcessUtilizationSupported', c.processSupported(i, s ? 1 : 0)),
+    setDutyCycle: (i, pid, duty, periodMs = 100, phaseMs = 0) =>
+      check(
+        'setDutyCycle (add the process with setProcess first)',
+        c.duty(
+          i,
+          pid,
+          Math.round(duty * 1000),
+          Math.round(periodMs * 1000),
+          Math.round(phaseMs * 1000),
+        ),
+      ),
+    advanceClock: (ms) => Number(c.advance(Math.round(ms * 1000))),
+    get clockUs() {
+      return Number(c.clock());
+    },
     fail: (fn, code, device = -1) => check('fail', c.fail(fn, device, code)),
     loseDevice: (i) => check('loseDevice', c.fail('*', i, NvmlReturn.ERROR_GPU_IS_LOST)),
     restoreDevice: (i) => check('restoreDevice', c.fail('*', i, 0)),
@@ -168,4 +281,48 @@ export function compileFakeNvml({ cc, dir }: CompileFakeNvmlOptions = {}): FakeN
       if (!dir) rmSync(folder, { recursive: true, force: true });
     },
   };
+}
+
+/** How {@link createFakeProcRoot} lays out a process's view of /proc. */
+export interface FakeProcRootOptions {
+  /** The process's PID in its own namespace (the last `NSpid` entry). */
+  pid: number;
+  /**
+   * - `'host'`: the process runs in the host's PID namespace (`hostPID: true`): `pid` is the host's.
+   * - `'own'`: its own namespace; `/proc` shows only that namespace (a pod without hostPID).
+   * - `'own-host-procfs'`: its own namespace, but the `/proc` it sees is the host's, so `NSpid`
+   *   starts with `hostPid`.
+   */
+  namespace: 'host' | 'own' | 'own-host-procfs';
+  /** Its PID in the host's namespace, for `'own-host-procfs'`. */
+  hostPid?: number;
+}
+
+/**
+ * Writes a folder that looks like `/proc` to a process in the given PID namespace setup
+ * (`self/status`, `self/ns/pid`, `1/ns/pid`), for the probe's `procRoot` option: emulates pods
+ * with and without `hostPID` on one machine. Returns the folder; remove it when done.
+ *
+ * @example
+ * const procRoot = createFakeProcRoot({ pid: 4242, namespace: 'host' });
+ * nvml.setProcess(0, 4242, { usedBytes: 2 ** 30 });
+ * createGpuProbe({ libraryPath: nvml.libraryPath, procRoot });
+ */
+export function createFakeProcRoot({ pid, namespace, hostPid }: FakeProcRootOptions): string {
+  if (namespace === 'own-host-procfs' && hostPid === undefined) {
+    throw new TypeError('createFakeProcRoot: own-host-procfs needs the hostPid');
+  }
+  const root = mkdtempSync(join(tmpdir(), 'fake-proc-'));
+  const own = 'pid:[4026532500]';
+  const nspid = namespace === 'own-host-procfs' ? `${hostPid}\t${pid}` : `${pid}`;
+  const shownPid = namespace === 'own-host-procfs' ? hostPid : pid;
+  mkdirSync(join(root, 'self', 'ns'), { recursive: true });
+  mkdirSync(join(root, '1', 'ns'), { recursive: true });
+  writeFileSync(
+    join(root, 'self', 'status'),
+    `Name:\tnode\nTgid:\t${shownPid}\nPid:\t${shownPid}\nNSpid:\t${nspid}\n`,
+  );
+  symlinkSync(namespace === 'host' ? HOST_PID_NAMESPACE : own, join(root, 'self', 'ns', 'pid'));
+  symlinkSync(namespace === 'own' ? own : HOST_PID_NAMESPACE, join(root, '1', 'ns', 'pid'));
+  return root;
 }
