@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
+import { closestName } from '../chain/similar.js';
 import {
   type ReactiveConfig,
   type ReactiveOptions,
@@ -78,6 +79,8 @@ function signalsFor(
   keda: ReturnType<typeof loadHpas>[number]['keda'],
   rules: ReturnType<typeof signalsFromRules>,
   hpaMetrics: string[],
+  /** The --adapter-values file the rules came from; undefined for the default rules. */
+  valuesFile: string | undefined,
 ): Map<string, Signal> {
   const signals = new Map<string, Signal>();
   if (keda) {
@@ -96,8 +99,12 @@ function signalsFor(
   for (const name of hpaMetrics) {
     const found = rules.get(name);
     if (!found) {
+      const served = [...rules.keys()];
+      const close = closestName(name, served);
       throw new CliError(
-        `${file}: the HPA scales on "${name}" but no adapter rule serves it (metrics served: ${[...rules.keys()].join(', ')}); pass --adapter-values`,
+        valuesFile === undefined
+          ? `${file}: the HPA scales on "${name}", which no default rule serves (they serve ${served.join(', ')}): pass --adapter-values with the rule that serves it`
+          : `${file}: the HPA scales on "${name}", but no rules.custom rule in ${valuesFile} serves it (they serve ${served.join(', ') || 'nothing'})${close ? `: did you mean ${close}?` : ''}; add a rule whose name.as yields "${name}", or rename the HPA's metric`,
         ExitCode.Usage,
       );
     }
@@ -184,6 +191,7 @@ export function runProfileSimulation(flags: ProfileFlags): void {
         const name = (m.pods ?? m.object ?? m.external)?.metric.name;
         return name ? [name] : [];
       }),
+      flags.adapterValues,
     ),
   }));
   const options: ReactiveOptions = {
