@@ -23,7 +23,7 @@ import {
 import { describeTimeBase } from '../simulate/time-base.js';
 import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { defaultFile, loadAdapterValues, loadHpas } from './files.js';
+import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
 import { type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
 import { readProfile, sloArg, writeOutput } from './profile-args.js';
 import { numberArg } from './simulate.js';
@@ -170,12 +170,7 @@ export function runProfileSimulation(flags: ProfileFlags): void {
   const rules = signalsFromRules(
     flags.adapterValues ? loadAdapterValues(flags.adapterValues).custom : defaultAdapterRules(),
   );
-  const files = flags.hpa?.length
-    ? flags.hpa
-    : [
-        defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
-        defaultFile('infra/base/hpa.yaml', '--hpa'),
-      ];
+  const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
   const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
   const labels = uniqueLabels(
     loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
