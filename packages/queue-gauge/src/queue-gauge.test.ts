@@ -220,9 +220,9 @@ describe('queueGauge', () => {
       const socket = connect(Number(port), '127.0.0.1', () => socket.end(post + post));
       socket.on('error', () => {});
     }
-    await until(() => served.model === 40);
-    await until(() => queue.depth === 0);
-  });
+    await until(() => served.model === 40, 10_000);
+    await until(() => queue.depth === 0, 10_000);
+  }, 20_000);
 
   it('a request waiting behind a pipelined one leaves the queue when its connection closes (real server)', async () => {
     const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
@@ -231,13 +231,13 @@ describe('queueGauge', () => {
     const post = 'POST /work/held HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n';
     const socket = connect(Number(port), '127.0.0.1', () => socket.write(post.repeat(3)));
     socket.on('error', () => {});
-    await until(() => queue.waiting === 2);
+    await until(() => queue.waiting === 2, 10_000);
     socket.destroy();
     // No maxWaitMs: without the connection's close they would wait for ever.
-    await until(() => queue.waiting === 0);
+    await until(() => queue.waiting === 0, 10_000);
     held.open();
-    await until(() => queue.depth === 0);
-  });
+    await until(() => queue.depth === 0, 10_000);
+  }, 20_000);
 
   it('a computed answer waiting on a client that does not read holds no slot (real server)', async () => {
     const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
@@ -248,11 +248,11 @@ describe('queueGauge', () => {
     );
     socket.on('error', () => {});
     socket.pause(); // never reads
-    await until(() => served.big === 1);
-    await until(() => queue.depth === 0);
+    await until(() => served.big === 1, 10_000);
+    await until(() => queue.depth === 0, 10_000);
     expect(queue.full).toBe(false);
     socket.destroy();
-  });
+  }, 20_000);
 
   it('serves many concurrent requests and ends at exactly 0 (real server)', async () => {
     const registry = new Registry();
@@ -266,9 +266,9 @@ describe('queueGauge', () => {
       ),
     );
     expect(results).toHaveLength(40);
-    await until(() => queue.depth === 0);
+    await until(() => queue.depth === 0, 10_000);
     expect(await registry.metrics()).toContain('request_queue_depth 0');
-  });
+  }, 20_000);
 
   it('shedWhenFull refuses on arrival without waiting for the body, and lets requests in when there is room (real server)', async () => {
     const registry = new Registry();
