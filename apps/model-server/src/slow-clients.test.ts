@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { until } from '@mlscale/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './server.fixture.js';
@@ -92,13 +93,6 @@ async function sample(series: string): Promise<number> {
     if (key === series) return Number(line.slice(at + 1));
   }
   return 0;
-}
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 async function predict(): Promise<number> {
   const res = await fetch(`${base}/predict`, {

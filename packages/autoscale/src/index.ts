@@ -51,7 +51,6 @@ export {
   type ReactiveSummary,
   simulateReactive,
 } from './simulate/reactive.js';
-
 // Simulation of recorded traces (`mlscale simulate`).
 export {
   formatPhaseTable,
@@ -65,6 +64,9 @@ export {
   sweepSyncPhases,
 } from './simulate/simulate.js';
 export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
+// Real traffic: request-level traces binned into rates, and the clairvoyant bound.
+export { type ClairvoyantBound, clairvoyantBound } from './traffic/clairvoyant.js';
+export { type LoadReadOptions, type ReadLoad, readLoad } from './traffic/requests.js';
 
 // Live evaluation against Prometheus (`mlscale watch`).
 export { type Collection, collectAdapterMetrics, meanPerPod } from './watch/collect.js';

@@ -4,6 +4,7 @@
  */
 import type { CapacityProfile } from '../capacity/profile.js';
 import { formatSlo, type LatencySlo } from '../capacity/slo.js';
+import { escapeXml, roundStep } from '../simulate/chart.js';
 
 const WIDTH = 760;
 const LEFT = 70;
@@ -15,9 +16,7 @@ const COLORS = { p50: '#1b9e77', p95: '#d95f02', p99: '#7570b3', depth: '#1f78b4
 /** Round tick values covering [0, max]: steps of 1, 2 or 5 × 10^k, about `count` of them. */
 export function roundTicks(max: number, count = 5): number[] {
   if (!(max > 0)) return [0, 1];
-  const raw = max / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const step = roundStep(max / count, [1, 2, 5, 10]);
   const ticks: number[] = [];
   // Up to the first tick at or above max, so the axis always covers the data.
   for (let i = 0; ; i++) {
@@ -25,10 +24,6 @@ export function roundTicks(max: number, count = 5): number[] {
     ticks.push(v);
     if (v >= max) return ticks;
   }
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 function polyline(points: [number, number][], color: string, dash = ''): string {

@@ -99,8 +99,30 @@ export function seriesStyle(index: number): { color: string; dash: string } {
   return SERIES_STYLES[index % SERIES_STYLES.length] as { color: string; dash: string };
 }
 
-function escapeXml(text: string): string {
+/**
+ * Text made safe inside an SVG element or attribute: `<`, `>`, `&` and both quotes as character
+ * references. Every chart of the package writes its text through this.
+ *
+ * @param text - any text
+ * @example
+ * escapeXml('p95 < "200 ms"'); // 'p95 &#60; &#34;200 ms&#34;'
+ */
+export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The smallest `m × 10^k` at or above `raw`, for `m` in `multipliers`: the round step of an axis.
+ *
+ * @param raw - the step the range would need for the wanted number of ticks
+ * @param multipliers - ascending, from 1 to 10
+ * @example
+ * roundStep(0.225, [1, 2, 5, 10]); // 0.5
+ */
+export function roundStep(raw: number, multipliers: readonly number[]): number {
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  for (const m of multipliers) if (m * magnitude >= raw) return m * magnitude;
+  return 10 * magnitude;
 }
 
 /**
@@ -122,9 +144,7 @@ export function niceStep(range: number, count: number, time = false): number {
       if (s >= raw) return s;
     }
   }
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * magnitude >= raw) return m * magnitude;
-  return 10 * magnitude;
+  return roundStep(raw, [1, 2, 2.5, 5, 10]);
 }
 
 /**

@@ -2,7 +2,7 @@
 import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js';
 import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
-import { formatTable } from './table.js';
+import { formatTable, plural } from './table.js';
 import { countsFrom, traceTime } from './time-base.js';
 
 function seconds(value: number | undefined): string {
@@ -251,7 +251,7 @@ export function renderSvgChart(
       ...style,
       lines: [
         `first scale-up ${seconds(summary.timeToFirstScaleUp)} after the ${countsFrom(base)}`,
-        `${summary.scaleEvents} scale events, peak ${summary.maxReplicas}, ${Math.round(summary.replicaSeconds)} pod-s`,
+        `${plural(summary.scaleEvents, 'scale event')}, peak ${summary.maxReplicas}, ${Math.round(summary.replicaSeconds)} pod-s`,
         ...(summary.drivingMetric ? [`driven by ${summary.drivingMetric}`] : []),
       ],
     })),
