@@ -45,13 +45,7 @@ export { metricNamesInQuery } from './promql/names.js';
 
 // Reactive simulation: pods from a capacity profile under a load trace (`mlscale simulate --profile`).
 export { parseLoadCsv } from './simulate/load.js';
-export {
-  type ReactiveConfig,
-  type ReactiveReport,
-  type ReactiveSummary,
-  simulateReactive,
-} from './simulate/reactive.js';
-
+export { type ReactiveConfig, type ReactiveReport, simulateReactive } from './simulate/reactive.js';
 // Simulation of recorded traces (`mlscale simulate`).
 export {
   formatPhaseTable,
@@ -65,13 +59,14 @@ export {
   sweepSyncPhases,
 } from './simulate/simulate.js';
 export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
+// The figures against the objective, as the simulator computes them (for runs on real processes).
+export { violationFigures } from './simulate/violation-figures.js';
 
 // Live evaluation against Prometheus (`mlscale watch`).
 export { type Collection, collectAdapterMetrics, meanPerPod } from './watch/collect.js';
 export {
   formatWatchHeader,
   formatWatchLine,
-  WATCH_HEADER,
   Watcher,
   type WatcherOptions,
   type WatchTick,
