@@ -42,7 +42,13 @@ export const readmes = [
   },
   {
     dir: 'packages/autoscale',
-    stdout: [{ block: 'formatSummaryTable', stdout: /queue depth 10 per pod/ }],
+    stdout: [
+      { block: 'formatSummaryTable', stdout: /queue depth 10 per pod/ },
+      {
+        block: 'clairvoyantBound',
+        stdout: /^clairvoyant bound: 18110 replica-seconds, at most 9 pods$/m,
+      },
+    ],
   },
   {
     dir: 'packages/metric-contract',

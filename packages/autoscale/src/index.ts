@@ -61,6 +61,9 @@ export {
 export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
 // The figures against the objective, as the simulator computes them (for runs on real processes).
 export { violationFigures } from './simulate/violation-figures.js';
+// Real traffic: request-level traces binned into rates, and the clairvoyant bound.
+export { type ClairvoyantBound, clairvoyantBound } from './traffic/clairvoyant.js';
+export { type LoadReadOptions, type ReadLoad, readLoad } from './traffic/requests.js';
 
 // Live evaluation against Prometheus (`mlscale watch`).
 export { type Collection, collectAdapterMetrics, meanPerPod } from './watch/collect.js';

@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
 import { closestName } from '../chain/similar.js';
-import { parseLoadCsv } from '../simulate/load.js';
 import {
   type ReactiveConfig,
   type ReactiveOptions,
@@ -22,15 +21,16 @@ import {
   signalsFromRules,
 } from '../simulate/signals.js';
 import { describeTimeBase } from '../simulate/time-base.js';
+import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { loadAdapterValues, loadHpas, missingFileFlag, readText } from './files.js';
+import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
+import { type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
 import { readProfile, sloArg, writeOutput } from './profile-args.js';
 import { numberArg } from './simulate.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
-export interface ProfileFlags {
+export interface ProfileFlags extends LoadFlags {
   profile?: string;
-  load?: string;
   slo?: LatencySlo;
   scrapeInterval?: number;
   adapterValues?: string;
@@ -59,7 +59,7 @@ export function profileOptions(command: Command): void {
     )
     .option(
       '--load <csv>',
-      'with --profile: arrival-rate trace, time,rps (requests per second offered to the service)',
+      'with --profile: the load, a rate trace (time,rps) or a request-level trace (one row per request: Azure, BurstGPT, a log with a timestamp column)',
     )
     .option('--slo <objective>', 'with --profile: latency objective (default p95=200ms)', sloArg)
     .option(
@@ -71,6 +71,7 @@ export function profileOptions(command: Command): void {
       '--adapter-values <yaml>',
       "with --profile: prometheus-adapter values whose rules give the HPA metrics (default: the guide's and the project's rules, see README)",
     );
+  loadOptions(command);
 }
 
 function signalsFor(
@@ -156,13 +157,8 @@ export function runProfileSimulation(flags: ProfileFlags): void {
     );
   }
   const pod = podModel(readProfile(flags.profile));
-  let load: ReturnType<typeof parseLoadCsv>;
-  try {
-    load = parseLoadCsv(readText(flags.load));
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`${flags.load}: ${(error as Error).message}`, ExitCode.Usage);
-  }
+  const read = readLoadFlags({ ...flags, load: flags.load });
+  const { load } = read;
   const first = load.points[0]?.time ?? 0;
   const last = load.points[load.points.length - 1]?.time ?? 0;
   if (flags.stepAt !== undefined && (flags.stepAt < first || flags.stepAt > last)) {
@@ -208,9 +204,12 @@ export function runProfileSimulation(flags: ProfileFlags): void {
   } catch (error) {
     throw new CliError((error as Error).message, ExitCode.Usage);
   }
+  const bound = clairvoyantBound(pod, load, report.slo);
   if (flags.svg) writeOutput(flags.svg, renderReactiveChart(report));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...report, load: read.description, clairvoyant: bound }, null, 2)}\n`,
+    );
     return;
   }
   const lines = [
@@ -224,8 +223,14 @@ export function runProfileSimulation(flags: ProfileFlags): void {
         : []),
     describeTimeBase(report.timeBase),
     `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
+    `load: ${read.description}`,
     '',
     formatReactiveTable(report),
+    '',
+    ...formatBoundLines(
+      report.results.map((r) => r.summary),
+      bound,
+    ),
   ];
   if (flags.phases) {
     const phases = sweepReactivePhases(pod, load, configs, options);

@@ -177,6 +177,8 @@ interface Sample {
   waitSum: number;
   count: number;
   depthSeconds: number;
+  /** Seconds the pod was busy serving (served rate / μ, integrated): its own GPU time. */
+  busySeconds: number;
   depth: number;
 }
 
@@ -218,6 +220,13 @@ function signalValue(signal: Signal, samples: readonly Sample[], now: number): n
     const last = samples[samples.length - 1];
     // Prometheus marks a series stale after 5 minutes without a sample.
     return last && now - last.time <= 300 ? last.depth : undefined;
+  }
+  if (signal.kind === 'gpuShare') {
+    // The probe's gauge: the share since its previous read, one scrape interval before.
+    const [previous, last] = samples.slice(-2);
+    if (!previous || !last || now - last.time > 300 || !(last.time > previous.time))
+      return undefined;
+    return (100 * (last.busySeconds - previous.busySeconds)) / (last.time - previous.time);
   }
   const inWindow = samples.filter((s) => s.time > now - signal.windowSeconds && s.time <= now);
   const first = inWindow[0];
@@ -471,7 +480,14 @@ class ConfigSimulation {
       readyAt,
       backlog: 0,
       rate: 0,
-      counters: { latencySum: 0, inferenceSum: 0, waitSum: 0, count: 0, depthSeconds: 0 },
+      counters: {
+        latencySum: 0,
+        inferenceSum: 0,
+        waitSum: 0,
+        count: 0,
+        depthSeconds: 0,
+        busySeconds: 0,
+      },
       depth: 0,
       samples: [],
       pending: [],
@@ -604,6 +620,8 @@ class ConfigSimulation {
     const depth = (draining ? 0 : point.depth) + (before + after) / 2;
     p.depth = (draining ? 0 : point.depth) + after;
     p.counters.depthSeconds += depth * TICK;
+    // served this tick: the arrivals and what the backlog drained, at most μ
+    p.counters.busySeconds += (Math.min(mu, r - shed / TICK + (before - after) / TICK) / mu) * TICK;
     if (accepted > 0) {
       // answered in FIFO order: the backlog's wait grows and shrinks by at most one tick
       // per tick, so completions stay (nearly) sorted; insert in order to be exact
