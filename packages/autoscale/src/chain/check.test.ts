@@ -202,7 +202,15 @@ describe('checkChain', () => {
     expect(report.ok).toBe(true);
     expect(
       report.links.filter((link) => link.status === 'skipped').map((link) => link.link),
-    ).toEqual(['probe', 'probe', 'servicemonitor-release', 'prometheus-address', 'rule-series']);
+    ).toEqual([
+      'probe',
+      'probe',
+      'servicemonitor-release',
+      'prometheus-address',
+      'rule-series',
+      // Its name is served, its series was not seen: not ok.
+      'hpa-metric',
+    ]);
   });
 
   it('formats a report with details under broken links', () => {
@@ -275,9 +283,9 @@ describe('without /metrics: what the rules name is checked, what needs the serie
     });
     expect(broken(report.links)).toEqual([]);
     expect(report.links.find((l) => l.link === 'hpa-metric')).toMatchObject({
-      status: 'ok',
+      status: 'skipped',
       detail: expect.stringContaining(
-        'from http_request_duration_seconds_sum (if the workload exposes it',
+        'from http_request_duration_seconds_sum if the workload exposes http_request_duration_seconds_sum: no /metrics given',
       ),
     });
   });

@@ -60,8 +60,12 @@ describe('HPA External metrics against rules.external', () => {
     expect(broken(report.links)).toEqual([]);
     const [link] = externalLinks(report.links);
     expect(link?.status).toBe('ok');
+    // ok about what it saw: the rule and its query; the series is the seriesQuery link's (skipped).
     expect(link?.detail).toContain(
-      'served by rules.external[0] from nginx_ingress_controller_requests (from ingress-nginx',
+      "served by rules.external[0], whose query for this HPA's selector parses",
+    );
+    expect(link?.detail).toContain(
+      'its series nginx_ingress_controller_requests: see the rules.external[0] seriesQuery link',
     );
     expect(link?.detail).toContain(
       'sum(rate(nginx_ingress_controller_requests{ingress="model-server",exported_namespace="default"}[1m]))',

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { logTicks, renderCapacitySvg } from '../calibrate/chart.js';
 import { measureStep } from '../calibrate/ramp.js';
+import { formatStepLine } from '../calibrate/report.js';
 import type { CapacityProfile } from '../capacity/profile.js';
+import { summarizeProfile } from '../cli/calibrate.js';
 import type { RequestResult } from '../load/open-loop.js';
 import { renderChart } from './chart.js';
 
@@ -127,5 +129,16 @@ describe('the capacity chart', () => {
     expect(
       measureStep(100, { fromMs: 0, toMs: 1000 }, steady, server).saturatedBecause,
     ).toBeUndefined();
+  });
+
+  it('prints the reason in the text output too, not only in the profile', () => {
+    const profile: CapacityProfile = structuredClone(example);
+    const knee = profile.steps.find((s) => s.offeredRps === profile.saturationRps);
+    if (!knee) throw new Error('fixture');
+    knee.saturatedBecause = 'answered 85 % of the requests that arrived (under 90 %)';
+    expect(summarizeProfile(profile)).toContain(
+      'saturated at 400 req/s because answered 85 % of the requests that arrived (under 90 %)',
+    );
+    expect(formatStepLine(knee)).toContain('SATURATED (answered 85 %');
   });
 });
