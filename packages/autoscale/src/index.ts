@@ -45,12 +45,7 @@ export { metricNamesInQuery } from './promql/names.js';
 
 // Reactive simulation: pods from a capacity profile under a load trace (`mlscale simulate --profile`).
 export { parseLoadCsv } from './simulate/load.js';
-export {
-  type ReactiveConfig,
-  type ReactiveReport,
-  type ReactiveSummary,
-  simulateReactive,
-} from './simulate/reactive.js';
+export { type ReactiveConfig, type ReactiveReport, simulateReactive } from './simulate/reactive.js';
 // Simulation of recorded traces (`mlscale simulate`).
 export {
   formatPhaseTable,
@@ -64,6 +59,8 @@ export {
   sweepSyncPhases,
 } from './simulate/simulate.js';
 export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
+// The figures against the objective, as the simulator computes them (for runs on real processes).
+export { violationFigures } from './simulate/violation-figures.js';
 // Real traffic: request-level traces binned into rates, and the clairvoyant bound.
 export { type ClairvoyantBound, clairvoyantBound } from './traffic/clairvoyant.js';
 export { type LoadReadOptions, type ReadLoad, readLoad } from './traffic/requests.js';
@@ -73,7 +70,6 @@ export { type Collection, collectAdapterMetrics, meanPerPod } from './watch/coll
 export {
   formatWatchHeader,
   formatWatchLine,
-  WATCH_HEADER,
   Watcher,
   type WatcherOptions,
   type WatchTick,
