@@ -17,10 +17,20 @@ import { simulateReactive } from '../simulate/reactive.js';
 import { renderReactiveChart } from '../simulate/reactive-report.js';
 import { DEFAULT_ADAPTER_VALUES } from '../simulate/signals.js';
 import { formatTable } from '../simulate/table.js';
-import { clairvoyantBound, formatBoundRatio } from '../traffic/clairvoyant.js';
+import {
+  type ClairvoyantBound,
+  clairvoyantBound,
+  formatBoundRatio,
+} from '../traffic/clairvoyant.js';
 import { type ConfigFiles, reactiveConfigFromFiles } from '../tune/evaluate.js';
 import { startPool } from '../tune/pool.js';
-import { paretoFront, peakRate, searchConfigurations, type Tried } from '../tune/search.js';
+import {
+  paretoFront,
+  peakRate,
+  type SearchResult,
+  searchConfigurations,
+  type Tried,
+} from '../tune/search.js';
 import { candidateFiles } from '../tune/space.js';
 import { numberFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
@@ -158,11 +168,19 @@ Examples:
     .action(async (flags: TuneFlags) => runTune(flags));
 }
 
-function label(t: Tried, chosen: Tried | undefined): string {
-  return t === chosen ? `${t.files.name}  ← chosen` : t.files.name;
+interface TuneRun {
+  flags: TuneFlags;
+  pod: ReturnType<typeof podModel>;
+  profile: ReturnType<typeof readProfile>;
+  train: ReturnType<typeof readLoadFlags>;
+  test: ReturnType<typeof readLoadFlags> | undefined;
+  timings: { startupSeconds: number; syncPeriodSeconds: number; scrapeIntervalSeconds: number };
+  budgetText: string;
+  why: string;
+  references: ConfigFiles[];
 }
 
-async function runTune(flags: TuneFlags): Promise<void> {
+function prepare(flags: TuneFlags): TuneRun {
   if (flags.outDir)
     checkOutputFolder(flags.outDir, '-o, --out-dir', [
       'hpa.yaml',
@@ -184,6 +202,13 @@ async function runTune(flags: TuneFlags): Promise<void> {
   const budgetText = `${Number((flags.budget * 100).toPrecision(3))} %`;
   const why = `least replica-seconds with at most ${budgetText} of the seconds over ${formatSlo(flags.slo)}, simulated on ${flags.train ? `${flags.train.text} of ` : ''}${flags.load} (start-up ${timings.startupSeconds} s, sync ${timings.syncPeriodSeconds} s, scrape ${timings.scrapeIntervalSeconds} s)`;
   const references = referenceConfigs(flags, pod, train.load, timings);
+  return { flags, pod, profile, train, test, timings, budgetText, why, references };
+}
+
+async function search(
+  run: TuneRun,
+): Promise<{ result: SearchResult; seconds: number; threads: number }> {
+  const { flags } = run;
   const pool = startPool(flags.workers ?? availableParallelism());
   const started = Date.now();
   const progress = (done: number, total: number, round: number) => {
@@ -191,62 +216,76 @@ async function runTune(flags: TuneFlags): Promise<void> {
     if (process.stderr.isTTY) process.stderr.write(`\r${line}`);
     else if (done === total) process.stderr.write(`${line}\n`);
   };
-  let result: Awaited<ReturnType<typeof searchConfigurations>>;
   try {
-    result = await searchConfigurations({
-      profile,
-      pod,
-      load: train.load,
+    const result = await searchConfigurations({
+      profile: run.profile,
+      pod: run.pod,
+      load: run.train.load,
       slo: flags.slo,
-      timings,
+      timings: run.timings,
       budget: flags.budget,
-      references,
-      why,
+      references: run.references,
+      why: run.why,
       pool,
       onProgress: progress,
     });
+    return { result, seconds: (Date.now() - started) / 1000, threads: pool.threads };
   } catch (error) {
     throw new CliError(`tune: ${(error as Error).message}`, ExitCode.Usage);
   } finally {
     await pool.close();
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
-  const seconds = (Date.now() - started) / 1000;
-  const bound = clairvoyantBound(pod, train.load, flags.slo);
-  const front = paretoFront(result.tried);
-  const shown = [...front, ...result.tried.filter((t) => !t.candidate && !front.includes(t))];
-  const row = (t: Tried, b: typeof bound) => [
-    label(t, result.chosen),
+}
+
+const TABLE_HEADER = (slo: LatencySlo) => [
+  'config',
+  `s over ${formatSlo(slo)}`,
+  'replica-seconds',
+  '× bound',
+  'max replicas',
+  '',
+];
+
+function tableRow(
+  t: Tried,
+  bound: ClairvoyantBound | null,
+  chosen: Tried | undefined,
+  front: readonly Tried[],
+): string[] {
+  const where = t.candidate ? '' : 'reference';
+  return [
+    t === chosen ? `${t.files.name}  ← chosen` : t.files.name,
     String(t.result.sloViolationSeconds),
     String(Math.round(t.result.replicaSeconds)),
-    formatBoundRatio(t.result.replicaSeconds, b),
+    formatBoundRatio(t.result.replicaSeconds, bound),
     String(t.result.maxReplicas),
-    t.candidate
-      ? front.includes(t)
-        ? 'front'
-        : ''
-      : front.includes(t)
-        ? 'reference, front'
-        : 'reference',
+    [where, front.includes(t) ? 'front' : ''].filter((w) => w !== '').join(', '),
   ];
-  const header = [
-    'config',
-    `s over ${formatSlo(flags.slo)}`,
-    'replica-seconds',
-    '× bound',
-    'max replicas',
-    '',
+}
+
+function searchLines(
+  run: TuneRun,
+  searched: Awaited<ReturnType<typeof search>>,
+  bound: ClairvoyantBound | null,
+): string[] {
+  const { flags, train, timings } = run;
+  const { result } = searched;
+  const front = paretoFront(result.tried);
+  const shown = [
+    ...front,
+    ...result.tried.filter((t) => (!t.candidate || t === result.chosen) && !front.includes(t)),
   ];
-  const lines = [
+  return [
     `load: ${train.description}${flags.train ? ` (training window ${flags.train.text})` : ''}`,
-    `budget: ${budgetText} of ${Math.round(durationOf(train.load))} s = ${result.allowedSeconds} s over ${formatSlo(flags.slo)}; start-up ${timings.startupSeconds} s, sync ${timings.syncPeriodSeconds} s, scrape ${timings.scrapeIntervalSeconds} s`,
-    `${result.simulations} simulations in ${seconds.toFixed(1)} s on ${pool.threads || 1} ${pool.threads ? 'worker threads' : 'thread'}`,
+    `budget: ${run.budgetText} of ${Math.round(durationOf(train.load))} s = ${result.allowedSeconds} s over ${formatSlo(flags.slo)}; start-up ${timings.startupSeconds} s, sync ${timings.syncPeriodSeconds} s, scrape ${timings.scrapeIntervalSeconds} s`,
+    `${result.simulations} simulations in ${searched.seconds.toFixed(1)} s on ${searched.threads || 1} ${searched.threads ? 'worker threads' : 'thread'}`,
     '',
     'Pareto front (no configuration is cheaper with fewer seconds over the SLO), and the references:',
     '',
     formatTable(
-      header,
-      shown.map((t) => row(t, bound)),
+      TABLE_HEADER(flags.slo),
+      shown.map((t) => tableRow(t, bound, result.chosen, front)),
     ),
     '',
     bound
@@ -256,65 +295,103 @@ async function runTune(flags: TuneFlags): Promise<void> {
       ? `chosen: ${result.chosen.files.name}`
       : `no configuration kept within ${result.allowedSeconds} s over the SLO: raise --budget, or the pods' capacity`,
   ];
-  let testRows: Tried[] = [];
-  if (test && result.chosen) {
-    testRows = await evaluateOn(profile, test.load, [result.chosen.files, ...references], flags);
-    const testBound = clairvoyantBound(pod, test.load, flags.slo);
-    const allowed = Math.floor(flags.budget * durationOf(test.load));
-    lines.push(
+}
+
+async function outOfSample(
+  run: TuneRun,
+  chosen: Tried,
+): Promise<{ lines: string[]; rows: Tried[] }> {
+  const { flags, test } = run;
+  if (!test || !flags.test) return { lines: [], rows: [] };
+  // The configurations live through the whole trace up to the test window's end, as deployed
+  // ones do, and are counted on the test window only: a window played on its own would start
+  // every configuration at its minReplicas in the middle of the traffic.
+  const lived = readLoadFlags(flags, { from: 0, to: flags.test.to });
+  const countFrom = (lived.load.points[0]?.time ?? 0) + flags.test.from * (flags.timeScale ?? 1);
+  const rows = await evaluateOn(
+    run.profile,
+    lived.load,
+    [chosen.files, ...run.references.filter((r) => r !== chosen.files)],
+    flags,
+    countFrom,
+  );
+  const bound = clairvoyantBound(run.pod, test.load, flags.slo);
+  const allowed = Math.floor(flags.budget * durationOf(test.load));
+  return {
+    rows,
+    lines: [
       '',
-      `out of sample: the same configurations on ${flags.test?.text} (${test.description}); ${budgetText} there is ${allowed} s`,
+      `out of sample: the same configurations on ${flags.test.text} (${test.description}); ${run.budgetText} there is ${allowed} s. Each ran from the trace's start and is counted on ${flags.test.text} only (replica-seconds: the pods of each second).`,
       '',
       formatTable(
-        header.slice(0, 5),
-        testRows.map((t, i) => row({ ...t, ...(i === 0 ? {} : {}) }, testBound).slice(0, 5)),
+        TABLE_HEADER(flags.slo).slice(0, 5),
+        rows.map((t) => tableRow(t, bound, undefined, []).slice(0, 5)),
       ),
-      '',
-      testBound
-        ? `clairvoyant bound on the test window: ${Math.round(testBound.replicaSeconds)} replica-seconds`
-        : '',
-    );
-  }
-  if (flags.outDir && result.chosen) {
-    const header = `# mlscale tune: ${why}.\n# On that window: ${result.chosen.result.sloViolationSeconds} s over the SLO (budget ${result.allowedSeconds} s), ${Math.round(result.chosen.result.replicaSeconds)} replica-seconds${bound ? ` (${formatBoundRatio(result.chosen.result.replicaSeconds, bound)} the clairvoyant bound)` : ''}.\n`;
-    writeOutput(join(flags.outDir, 'hpa.yaml'), header + result.chosen.files.hpaYaml, {
-      createFolder: '-o, --out-dir',
-    });
-    writeOutput(
-      join(flags.outDir, 'prometheus-adapter-values.yaml'),
-      header + (result.chosen.files.adapterYaml ?? ''),
-    );
-    const chartLoad = test?.load ?? train.load;
-    const report = simulateReactive(
-      pod,
-      chartLoad,
-      [result.chosen.files, ...references].map(reactiveConfigFromFiles),
-      {
-        slo: flags.slo,
-        startupDelaySeconds: timings.startupSeconds,
-        syncPeriodSeconds: timings.syncPeriodSeconds,
-        scrapeIntervalSeconds: timings.scrapeIntervalSeconds,
-        stepAt: chartLoad.points[0]?.time ?? 0,
-      },
-    );
-    writeFileSync(
-      join(flags.outDir, 'tune.svg'),
-      renderReactiveChart(report, {
-        title: `mlscale tune: the chosen configuration against the references on ${test ? `${flags.test?.text} (out of sample)` : 'the trace'}, ${formatSlo(flags.slo)}, start-up ${timings.startupSeconds} s`,
-      }),
-    );
-    lines.push(
-      '',
-      `written to ${flags.outDir}: hpa.yaml, prometheus-adapter-values.yaml, tune.svg`,
-    );
+      ...(bound
+        ? [
+            '',
+            `clairvoyant bound on the test window: ${Math.round(bound.replicaSeconds)} replica-seconds`,
+          ]
+        : []),
+    ],
+  };
+}
+
+function writeTuneFiles(run: TuneRun, chosen: Tried, bound: ClairvoyantBound | null): string[] {
+  const { flags, timings } = run;
+  const dir = flags.outDir;
+  if (!dir) return [];
+  const header = `# mlscale tune: ${run.why}.\n# On that window: ${chosen.result.sloViolationSeconds} s over the SLO, ${Math.round(chosen.result.replicaSeconds)} replica-seconds${bound ? ` (${formatBoundRatio(chosen.result.replicaSeconds, bound)} the clairvoyant bound)` : ''}.\n`;
+  writeOutput(join(dir, 'hpa.yaml'), header + chosen.files.hpaYaml, {
+    createFolder: '-o, --out-dir',
+  });
+  writeOutput(
+    join(dir, 'prometheus-adapter-values.yaml'),
+    header + (chosen.files.adapterYaml ?? ''),
+  );
+  const chartLoad = run.test?.load ?? run.train.load;
+  const report = simulateReactive(
+    run.pod,
+    chartLoad,
+    [chosen.files, ...run.references.filter((r) => r !== chosen.files)].map(
+      reactiveConfigFromFiles,
+    ),
+    {
+      slo: flags.slo,
+      startupDelaySeconds: timings.startupSeconds,
+      syncPeriodSeconds: timings.syncPeriodSeconds,
+      scrapeIntervalSeconds: timings.scrapeIntervalSeconds,
+      stepAt: chartLoad.points[0]?.time ?? 0,
+    },
+  );
+  writeFileSync(
+    join(dir, 'tune.svg'),
+    renderReactiveChart(report, {
+      title: `mlscale tune: the chosen configuration against the references on ${run.test ? `${flags.test?.text} (out of sample)` : 'the trace'}, ${formatSlo(flags.slo)}, start-up ${timings.startupSeconds} s`,
+    }),
+  );
+  return ['', `written to ${dir}: hpa.yaml, prometheus-adapter-values.yaml, tune.svg`];
+}
+
+async function runTune(flags: TuneFlags): Promise<void> {
+  const run = prepare(flags);
+  const searched = await search(run);
+  const { result } = searched;
+  const bound = clairvoyantBound(run.pod, run.train.load, flags.slo);
+  const lines = searchLines(run, searched, bound);
+  let testRows: Tried[] = [];
+  if (result.chosen) {
+    const test = await outOfSample(run, result.chosen);
+    testRows = test.rows;
+    lines.push(...test.lines, ...writeTuneFiles(run, result.chosen, bound));
   }
   if (flags.json) {
     process.stdout.write(
       `${JSON.stringify(
         {
-          load: train.description,
+          load: run.train.description,
           budgetSeconds: result.allowedSeconds,
-          seconds,
+          seconds: searched.seconds,
           simulations: result.simulations,
           clairvoyant: bound,
           chosen: result.chosen?.files.name ?? null,
@@ -386,6 +463,7 @@ async function evaluateOn(
   load: LoadTrace,
   configs: ConfigFiles[],
   flags: TuneFlags,
+  countFrom: number,
 ): Promise<Tried[]> {
   const pool = startPool(flags.workers ?? availableParallelism());
   try {
@@ -400,6 +478,7 @@ async function evaluateOn(
           scrapeIntervalSeconds: flags.scrapeInterval,
         },
         config,
+        countFrom,
       })),
     );
     return configs.map((files, i) => ({ files, result: results[i] as Tried['result'] }));

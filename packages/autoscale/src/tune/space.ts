@@ -2,7 +2,7 @@
  * The configurations `mlscale tune` searches: the plan's HPA (a queue-depth target sized from the
  * profile, a latency guard, every pod up to maxReplicas allowed at one sync) with its numbers
  * opened up:
- * - the headroom of the per-pod target (0 to 30 %: how far below the SLO-meeting rate the HPA
+ * - the headroom of the per-pod target (0, 10 or 20 %: how far below the SLO-meeting rate the HPA
  *   holds each pod, which sets the depth target);
  * - minReplicas (1 up to the peak's pods);
  * - the scale-down stabilization window (the plan's "as long as a pod takes to come back", twice
@@ -34,7 +34,7 @@ export interface Candidate {
 }
 
 /** The headrooms searched. */
-export const HEADROOMS = [0, 0.1, 0.2, 0.3] as const;
+export const HEADROOMS = [0, 0.1, 0.2] as const;
 
 /** Scale-down windows searched besides the plan's own (seconds). */
 export function stabilizationWindows(timings: ClusterTimings): (number | undefined)[] {
