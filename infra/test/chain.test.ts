@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import {
   type ChainInput,
   type ChainLink,
@@ -8,7 +9,7 @@ import {
   readScaledObject,
   renderMetricsQuery,
 } from '@mlscale/autoscale';
-import { compileFakeNvml } from '@mlscale/gpu-probe/testing';
+import { compileFakeNvml, createFakeProcRoot } from '@mlscale/gpu-probe/testing';
 import { type Running, startModelServer } from '@mlscale/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadYaml, manifestsOf, overlays } from './helpers.js';
@@ -58,10 +59,18 @@ beforeAll(async () => {
   }
   // Without a C compiler this throws, saying to install one (apt-get install gcc).
   const nvml = compileFakeNvml();
+  // The server as a pod with hostPID (whatever namespace the test runs in), so its own share is
+  // attributed: 0 % and 0 bytes, since the server's copy of the fake lists no process.
+  const procRoot = createFakeProcRoot({ pid: 4242, namespace: 'host' });
   try {
     nvml.setDeviceCount(1);
     nvml.setUtilization(0, 55);
-    const gpu = await startModelServer({ ...quickShutdown, GPU_PROBE: 'on', ...nvml.env });
+    const gpu = await startModelServer({
+      ...quickShutdown,
+      GPU_PROBE: 'on',
+      GPU_PROBE_PROC_ROOT: procRoot,
+      ...nvml.env,
+    });
     try {
       observed.gpu = await scrape(gpu);
     } finally {
@@ -69,6 +78,7 @@ beforeAll(async () => {
     }
   } finally {
     nvml.dispose();
+    rmSync(procRoot, { recursive: true, force: true });
   }
 }, 90_000);
 
@@ -80,7 +90,7 @@ function input(
     manifests: manifestsOf(overlay),
     adapterValues,
     prometheusStackValues,
-    exposition: overlay === 'overlays/gpu' ? observed.gpu : observed.cpu,
+    exposition: overlay.startsWith('overlays/gpu') ? observed.gpu : observed.cpu,
     probeStatus: observed.probeStatus,
     ...overrides,
   };
@@ -152,10 +162,27 @@ describe('what each autoscaler targets is served', () => {
     );
   });
 
+  it("the shared-GPU overlay scales on the pod's own share, served while attributed and read", () => {
+    expect(observed.gpu).toMatch(/^gpu_process_utilization_percent\{[^}]*\} 0$/m);
+    expect(observed.gpu).toMatch(
+      /^gpu_process_attributed\{[^}]*reason="host-pid-namespace"[^}]*\} 1$/m,
+    );
+    const { links } = checkChain(input('overlays/gpu-shared'));
+    expect(
+      link(links, 'HorizontalPodAutoscaler/model-server → gpu_process_utilization_percent'),
+    ).toMatchObject({
+      status: 'ok',
+      detail: expect.stringContaining('from gpu_process_utilization_percent'),
+    });
+    expect(
+      link(links, 'HorizontalPodAutoscaler/model-server → gpu_utilization_percent'),
+    ).toBeUndefined();
+  });
+
   it('on a CPU server the GPU rules only warn, since no CPU HPA targets them', () => {
     const { links } = checkChain(input('base'));
     const gpuRules = links.filter((l) => l.link === 'rule-series' && l.subject.includes('gpu_'));
-    expect(gpuRules.map((l) => l.status)).toEqual(['warn', 'warn']);
+    expect(gpuRules.map((l) => l.status)).toEqual(['warn', 'warn', 'warn']);
   });
 
   it('KEDA queries read only series the server exposes', () => {

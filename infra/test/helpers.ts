@@ -55,7 +55,13 @@ const hasKubectl = (() => {
 })();
 
 /** The kustomizations to build. */
-export const overlays = ['base', 'overlays/gpu', 'overlays/guide-hpa', 'overlays/keda'] as const;
+export const overlays = [
+  'base',
+  'overlays/gpu',
+  'overlays/gpu-shared',
+  'overlays/guide-hpa',
+  'overlays/keda',
+] as const;
 
 /** What to do when kubectl is missing: the overlay tests fail with this rather than skip. */
 export const KUBECTL_MISSING =

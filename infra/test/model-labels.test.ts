@@ -59,7 +59,11 @@ describe('per-model labels on a real Prometheus', () => {
         ),
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Every series has two samples in a 15 s window (what rate() needs), instead of a fixed wait.
+    await prometheus.queryUntil(
+      'rate(request_queue_depth_seconds_total[15s])',
+      (a) => (a.data?.result.length ?? 0) === 3,
+    );
   }, 90_000);
   afterAll(async () => {
     await prometheus?.stop();

@@ -50,6 +50,26 @@ describe('the overlays (kubectl kustomize)', () => {
     ]);
   });
 
+  it("gpu-shared: the GPU overlay with hostPID, scaling on the pod's own share instead of the device's", () => {
+    const docs = kustomize('overlays/gpu-shared');
+    const [deployment] = only(docs, 'Deployment');
+    const spec = deployment.spec.template.spec;
+    expect(spec.hostPID).toBe(true);
+    expect(spec.containers[0].resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(spec.containers[0].env).toContainEqual({ name: 'GPU_PROBE', value: 'on' });
+    const [hpa] = only(docs, 'HorizontalPodAutoscaler');
+    expect(
+      hpa.spec.metrics.map((m: Any) => [m.pods.metric.name, m.pods.target.averageValue]),
+    ).toEqual([
+      ['http_request_duration_seconds_avg', '200m'],
+      ['request_queue_depth_avg', '10'],
+      ['gpu_process_utilization_percent', '40'],
+    ]);
+    // the plain GPU overlay keeps the device-wide metric and no hostPID
+    const [plain] = only(kustomize('overlays/gpu'), 'Deployment');
+    expect(plain.spec.template.spec.hostPID).toBeUndefined();
+  });
+
   it("guide-hpa: the guide's HPA replaces the project's (never two HPAs on one Deployment)", () => {
     const docs = kustomize('overlays/guide-hpa');
     expect(only(docs, 'HorizontalPodAutoscaler').map((h) => h.metadata.name)).toEqual([

@@ -16,4 +16,11 @@ export default defineConfig([
     target: 'node20',
     banner: { js: '#!/usr/bin/env node' },
   },
+  {
+    // the worker threads of `mlscale tune` (src/tune/pool.ts loads it beside the CLI)
+    entry: { 'tune-worker': 'src/tune/worker.ts' },
+    format: ['esm'],
+    sourcemap: true,
+    target: 'node20',
+  },
 ]);

@@ -42,7 +42,14 @@ export const readmes = [
   },
   {
     dir: 'packages/autoscale',
-    stdout: [{ block: 'formatSummaryTable', stdout: /queue depth 10 per pod/ }],
+    stdout: [
+      { block: 'formatSummaryTable', stdout: /queue depth 10 per pod/ },
+      {
+        block: 'clairvoyantBound',
+        stdout: /^clairvoyant bound: 18110 replica-seconds, at most 9 pods$/m,
+      },
+      { block: "'tune'", stdout: /^chosen: tuned: headroom 0%, min 5, down-window 50s$/m },
+    ],
   },
   {
     dir: 'packages/metric-contract',

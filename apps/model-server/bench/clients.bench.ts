@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@mlscale/testkit';
 import {
   type Abuser,
   everyMethod,
@@ -31,7 +32,6 @@ import {
   pipelineNeverRead,
   stalledUploads,
 } from './abusers.js';
-import { freePort } from './free-port.js';
 import { scrape } from './scrape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -590,7 +590,7 @@ async function connectionAbuse(post: string[]) {
       (port) => pipelineFlood(port, { reconnect: true }),
     ],
     [
-      '6. 256 stalled uploads (MAX_RECEIVING default), legitimate bodies whole with their headers',
+      '6. 256 stalled uploads (MAX_RECEIVING default) while legitimate bodies arrive',
       base,
       (port) => stalledUploads(port),
     ],

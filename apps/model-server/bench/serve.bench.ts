@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.js';
+import { freePort } from '@mlscale/testkit';
 import { scrape } from './scrape.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

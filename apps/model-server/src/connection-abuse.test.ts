@@ -4,6 +4,7 @@
 // a request ends. The assertions are outcomes (statuses, counts, metric values), never durations.
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { until } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './server.fixture.js';
 import type { RunningServer } from './server.js';
@@ -42,13 +43,6 @@ async function sample(series: string): Promise<number> {
     if (key === series) return Number(line.slice(at + 1));
   }
   return 0;
-}
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 async function predict(): Promise<number> {
   const res = await fetch(`${base}/predict`, {

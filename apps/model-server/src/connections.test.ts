@@ -3,6 +3,7 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { until } from '@mlscale/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConnectionTracker } from './connections.js';
 
@@ -13,18 +14,6 @@ afterEach(() => {
     server.close();
   }
 });
-
-function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
 
 /** A server whose handler leaves each response to the test, and a tracker on it. */
 async function start(limits = { maxPipelined: 4, writeTimeoutMs: 300 }) {

@@ -1,5 +1,7 @@
 // The inference queue as the app mounts it: what takes a slot, what request_queue_depth counts,
 // the wait limit and shedding on arrival. The model is a stand-in that holds requests until told.
+
+import { until } from '@mlscale/testkit';
 import type { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,14 +68,6 @@ function predict(app: Hono, body: string | ReadableStream<Uint8Array> = '{"featu
 async function sample(registry: Registry, series: string): Promise<number> {
   const line = (await registry.metrics()).split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? Number.NaN : Number(line.slice(series.length + 1));
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** A body that sends one byte and then never ends (a client that stalled). */

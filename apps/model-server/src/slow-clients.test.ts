@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { until } from '@mlscale/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer } from './server.fixture.js';
@@ -93,13 +94,6 @@ async function sample(series: string): Promise<number> {
   }
   return 0;
 }
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 async function predict(): Promise<number> {
   const res = await fetch(`${base}/predict`, {
     method: 'POST',
@@ -160,6 +154,13 @@ describe('slow uploads', () => {
       `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${predict768.length}\r\nConnection: close\r\n\r\n${predict768}`,
     );
     expect(status(await whole.closed)).toBe(200);
+    // So is one whose body follows its headers in the next packet, as most clients send them.
+    const behind = rawClient();
+    behind.socket.write(
+      `POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${predict768.length}\r\nConnection: close\r\n\r\n`,
+    );
+    setTimeout(() => behind.socket.write(predict768), 10);
+    expect(status(await behind.closed)).toBe(200);
     expect((await fetch(`${base}/livez`)).status).toBe(200);
     extra.socket.destroy();
     for (const client of slow) expect(status(await client.closed)).toBe(408);

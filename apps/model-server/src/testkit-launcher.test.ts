@@ -1,7 +1,7 @@
 // The test kit's launcher of this app's build (tools/testkit startModelServer) and its load,
 // tested here, where the build is: the kit itself depends on no app.
 import { createServer } from 'node:net';
-import { type Running, sleep, startLoad, startModelServer } from '@mlscale/testkit';
+import { type Running, startLoad, startModelServer, until } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 describe('startModelServer and startLoad', () => {
@@ -16,7 +16,7 @@ describe('startModelServer and startLoad', () => {
   it('serves on 127.0.0.1 and answers a closed-loop load', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const load = startLoad([server.url], 2);
-    await sleep(1500);
+    await until(() => load.completed() >= 10);
     await load.stop();
     expect(load.completed()).toBeGreaterThan(0);
     expect(load.failed()).toBe(0);

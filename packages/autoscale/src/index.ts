@@ -2,7 +2,8 @@
  * The public API of `@mlscale/autoscale`: this list, and nothing else, is what the package
  * promises (the README's "Library" section says the same in words). Everything else under `src/`
  * is internal and may change in any release. The HPA's own math is `@mlscale/hpa`; the metric
- * names are `@mlscale/metric-contract`.
+ * names are `@mlscale/metric-contract`. At most 60 names: an option or result type that a
+ * function's signature already gives (`Parameters<typeof calibrate>[0]`) is not listed again.
  */
 
 // prometheus-adapter rules and KEDA triggers, read and rendered as the adapter and KEDA do.
@@ -13,7 +14,7 @@ export { compileRuleNamer, metricNameForSeries } from './adapter/series.js';
 
 // Calibration: one pod's capacity under an open-loop ramp (`mlscale calibrate`).
 export { renderCapacitySvg } from './calibrate/chart.js';
-export { CalibrationError, type CalibrationOptions, calibrate } from './calibrate/ramp.js';
+export { CalibrationError, calibrate } from './calibrate/ramp.js';
 export { highestRateMeeting } from './calibrate/slo.js';
 
 // The capacity profile calibrate writes and plan and simulate --profile read.
@@ -31,7 +32,7 @@ export type { ChainInput, ChainLink, ChainReport } from './chain/types.js';
 // Open-loop load: requests at a fixed rate or a rate trace, latency from the intended send time.
 export { rateFromTrace } from './load/arrivals.js';
 export { percentile } from './load/latency.js';
-export { type OpenLoopOptions, type RequestResult, startOpenLoop } from './load/open-loop.js';
+export { type RequestResult, startOpenLoop } from './load/open-loop.js';
 
 // Planning from a capacity profile (`mlscale plan`).
 export { type AutoscalingPlan, type PlanOptions, planAutoscaling } from './plan/plan.js';
@@ -45,13 +46,7 @@ export { metricNamesInQuery } from './promql/names.js';
 
 // Reactive simulation: pods from a capacity profile under a load trace (`mlscale simulate --profile`).
 export { parseLoadCsv } from './simulate/load.js';
-export {
-  type ReactiveConfig,
-  type ReactiveReport,
-  type ReactiveSummary,
-  simulateReactive,
-} from './simulate/reactive.js';
-
+export { type ReactiveConfig, type ReactiveReport, simulateReactive } from './simulate/reactive.js';
 // Simulation of recorded traces (`mlscale simulate`).
 export {
   formatPhaseTable,
@@ -65,13 +60,17 @@ export {
   sweepSyncPhases,
 } from './simulate/simulate.js';
 export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
+// The figures against the objective, as the simulator computes them (for runs on real processes).
+export { violationFigures } from './simulate/violation-figures.js';
+// Real traffic: request-level traces binned into rates, and the clairvoyant bound.
+export { clairvoyantBound } from './traffic/clairvoyant.js';
+export { readLoad } from './traffic/requests.js';
 
 // Live evaluation against Prometheus (`mlscale watch`).
 export { type Collection, collectAdapterMetrics, meanPerPod } from './watch/collect.js';
 export {
   formatWatchHeader,
   formatWatchLine,
-  WATCH_HEADER,
   Watcher,
   type WatcherOptions,
   type WatchTick,

@@ -7,11 +7,11 @@
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Label names the `gpu_*` metrics set themselves. */
-export const OWN_LABELS = ['gpu', 'uuid'] as const;
+export const OWN_LABELS = ['gpu', 'uuid', 'reason'] as const;
 
 /**
  * Checks `constLabels`: valid Prometheus label names, none the metrics set themselves (`gpu`,
- * `uuid`, `le`, `quantile`), string values. Throws a TypeError saying which otherwise.
+ * `uuid`, `reason`, `le`, `quantile`), string values. Throws a TypeError saying which otherwise.
  *
  * @param constLabels - label name to value; `undefined` means none
  * @returns the label names, sorted

@@ -5,8 +5,19 @@ export {
   NvmlReturn,
   nvmlReturnName,
 } from './errors.js';
+export { findHostPid, HOST_PID_NAMESPACE, type HostPid } from './host-pid.js';
 export { DEFAULT_NVML_CANDIDATES, nvmlCandidates } from './library.js';
 export { GPU_METRICS } from './metrics.js';
 export type { NvmlMemory, NvmlUtilization } from './nvml.js';
+export type {
+  NvmlProcessInfo,
+  NvmlProcessSample,
+  ProcessUtilizationSource,
+} from './nvml-processes.js';
 export { createGpuProbe, type GpuProbe, type GpuProbeOptions, openGpuProbe } from './probe.js';
-export type { GpuDeviceReading, GpuReadResult } from './probe-types.js';
+export type {
+  GpuDeviceReading,
+  GpuProcessReading,
+  GpuReadResult,
+  ProcessUnattributedReason,
+} from './probe-types.js';

@@ -54,6 +54,24 @@ export const GPU_METRICS = {
     labelNames: SERIES.gpuBusySeconds.labels,
     kind: SERIES.gpuBusySeconds.type,
   },
+  processUtilization: {
+    name: SERIES.gpuProcessUtilization.name,
+    help: SERIES.gpuProcessUtilization.help,
+    labelNames: SERIES.gpuProcessUtilization.labels,
+    kind: SERIES.gpuProcessUtilization.type,
+  },
+  processMemoryUsed: {
+    name: SERIES.gpuProcessMemoryUsed.name,
+    help: SERIES.gpuProcessMemoryUsed.help,
+    labelNames: SERIES.gpuProcessMemoryUsed.labels,
+    kind: SERIES.gpuProcessMemoryUsed.type,
+  },
+  processAttributed: {
+    name: SERIES.gpuProcessAttributed.name,
+    help: SERIES.gpuProcessAttributed.help,
+    labelNames: SERIES.gpuProcessAttributed.labels,
+    kind: SERIES.gpuProcessAttributed.type,
+  },
   up: {
     name: SERIES.gpuProbeUp.name,
     help: SERIES.gpuProbeUp.help,
@@ -93,6 +111,23 @@ const PUBLISH = {
   memoryUsed: perDevice((d) => d.memory.used),
   memoryTotal: perDevice((d) => d.memory.total),
   busy: perDevice((d) => d.busySecondsTotal),
+  processUtilization: perDevice((d) => d.process?.utilization?.sm ?? null),
+  processMemoryUsed: perDevice((d) => d.process?.memoryUsedBytes ?? null),
+  processAttributed: function publishAttributed(metric, readings) {
+    if (!(metric instanceof Gauge)) return;
+    metric.reset();
+    for (const { labels, result } of readings) {
+      for (const device of result.devices) {
+        const attribution = device.process?.attribution;
+        if (!attribution) continue;
+        const reason = attribution.ok ? attribution.how : attribution.reason;
+        metric.set(
+          { gpu: device.gpu, uuid: device.uuid, reason, ...labels },
+          attribution.ok ? 1 : 0,
+        );
+      }
+    }
+  },
   // One value per label set ever attached: 1 when every probe with those labels read NVML on its
   // last read, 0 when one failed or none is attached any more (closed).
   up: function publishUp(metric, readings) {

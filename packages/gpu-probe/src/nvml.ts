@@ -1,5 +1,6 @@
 import { NvmlError, NvmlReturn } from './errors.js';
 import type { LoadedNvml } from './library.js';
+import { NvmlProcessBinding } from './nvml-processes.js';
 
 /** An `nvmlDevice_t` (a pointer, as koffi 3 passes pointers: a bigint). */
 export type NvmlDeviceHandle = bigint;
@@ -62,6 +63,8 @@ function readUint64(buffer: Buffer, offset: number): number {
 export class NvmlBinding {
   /** The library path that loaded. */
   readonly path: string;
+  /** The per-process entry points (utilization samples, compute processes, MPS clients). */
+  readonly processes: NvmlProcessBinding;
   readonly #errorString: (code: number) => string;
   readonly #init: Fn;
   readonly #shutdown: Fn;
@@ -111,6 +114,7 @@ export class NvmlBinding {
     // (device, nvmlSamplingType_t, unsigned long long lastSeenTimeStamp, nvmlValueType_t *, unsigned int *, nvmlSample_t *)
     this.#getSamples = bindOptional(nvml, 'nvmlDeviceGetSamples', [p, 'int', 'uint64', p, p, p]);
     this.#isMig = bindOptional(nvml, 'nvmlDeviceIsMigDeviceHandle', [p, p]);
+    this.processes = new NvmlProcessBinding(nvml, this.#errorString);
   }
 
   #check(functionName: string, code: number, context?: string): void {

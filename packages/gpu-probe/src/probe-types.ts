@@ -1,5 +1,48 @@
 import type { NvmlError } from './errors.js';
 import type { NvmlMemory, NvmlUtilization } from './nvml.js';
+import type { ProcessUtilizationSource } from './nvml-processes.js';
+
+/**
+ * Why this process's share of a GPU cannot be told (the `reason` label of `gpu_process_attributed`):
+ * - `pid-namespace`: the process's PID as NVML reports it (the host's) is unknown;
+ * - `mig`: a MIG device (NVML has no per-process utilization on MIG);
+ * - `mps`: an MPS client with no sample of its own (its kernels run in the MPS server);
+ * - `not-supported`: the driver lacks the entry point or the GPU the feature;
+ * - `nvml-error`: a per-process call failed on this read.
+ */
+export type ProcessUnattributedReason =
+  | 'pid-namespace'
+  | 'mig'
+  | 'mps'
+  | 'not-supported'
+  | 'nvml-error';
+
+/** This process's own share of one GPU. */
+export interface GpuProcessReading {
+  /** This process's PID as NVML reports it (the host's), or `null` when it is unknown. */
+  readonly pid: number | null;
+  /**
+   * This process's utilization in percent (SM: a kernel of this process ran; memory, encoder,
+   * decoder), the mean of its samples since the previous read. `null` when it cannot be told
+   * (see `attribution`): never a stand-in 0.
+   */
+  readonly utilization: {
+    readonly sm: number;
+    readonly memory: number;
+    readonly encoder: number;
+    readonly decoder: number;
+  } | null;
+  /** GPU memory this process uses on this GPU, bytes (0: no context on it); `null` when unknown. */
+  readonly memoryUsedBytes: number | null;
+  /** How `utilization` was attributed to this process, or why it could not be. */
+  readonly attribution:
+    | { readonly ok: true; readonly how: 'host-pid-namespace' | 'host-procfs' }
+    | { readonly ok: false; readonly reason: ProcessUnattributedReason; readonly detail: string };
+  /** The entry point the samples came from, `null` when none answered. */
+  readonly source: ProcessUtilizationSource | null;
+  /** How many of this process's samples the utilization averages (0: it did not run, or none came). */
+  readonly samples: number;
+}
 
 /** What one read of one GPU found. */
 export interface GpuDeviceReading {
@@ -23,6 +66,8 @@ export interface GpuDeviceReading {
   readonly busySecondsTotal: number | null;
   /** Where the busy time comes from: the driver's sample buffer, or utilization × elapsed time. */
   readonly busySource: 'samples' | 'utilization' | null;
+  /** This process's own share of the GPU; `null` when the probe was opened with `processes: false`. */
+  readonly process: GpuProcessReading | null;
 }
 
 /**

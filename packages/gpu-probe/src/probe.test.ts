@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,14 +12,21 @@ import {
   NvmlReturn,
   openGpuProbe,
 } from './index.js';
-import { compileFakeNvml } from './testing.js';
+import { compileFakeNvml, createFakeProcRoot } from './testing.js';
 
 const nvml = compileFakeNvml();
+// This process as a pod with hostPID sees itself, whatever namespace the test runs in.
+const procRoot = createFakeProcRoot({ pid: 4242, namespace: 'host' });
 const open: GpuProbe[] = [];
 let clock = 0;
 
 function probe(options: Omit<GpuProbeOptions, 'libraryPath'> = {}): GpuProbe {
-  const p = createGpuProbe({ libraryPath: nvml.libraryPath, now: () => clock, ...options });
+  const p = createGpuProbe({
+    libraryPath: nvml.libraryPath,
+    now: () => clock,
+    procRoot,
+    ...options,
+  });
   open.push(p);
   return p;
 }
@@ -31,7 +39,10 @@ afterEach(() => {
   for (const p of open.splice(0)) p.close();
   expect(nvml.initRefs).toBe(0); // every probe shut NVML down
 });
-afterAll(() => nvml.dispose());
+afterAll(() => {
+  nvml.dispose();
+  rmSync(procRoot, { recursive: true, force: true });
+});
 
 const UUID0 = 'GPU-00000000-0000-0000-0000-000000000000';
 const GiB = 1024 ** 3;
@@ -140,6 +151,15 @@ describe('reading', () => {
           temperatureCelsius: 40,
           busySecondsTotal: 0,
           busySource: 'utilization',
+          // not on the GPU: known to use none of it
+          process: {
+            pid: 4242,
+            utilization: { sm: 0, memory: 0, encoder: 0, decoder: 0 },
+            memoryUsedBytes: 0,
+            attribution: { ok: true, how: 'host-pid-namespace' },
+            source: 'nvmlDeviceGetProcessesUtilizationInfo',
+            samples: 0,
+          },
         },
         expect.objectContaining({
           gpu: '1',
@@ -405,6 +425,21 @@ describe('metrics', () => {
       gpu_busy_seconds_total{gpu="0",uuid="GPU-00000000-0000-0000-0000-000000000000"} 0
       gpu_busy_seconds_total{gpu="1",uuid="GPU-b"} 0
 
+      # HELP gpu_process_utilization_percent This process's own SM utilization of the GPU (NVML per-process samples since the previous read, percent of the time one of its kernels ran). Absent when it cannot be attributed (see gpu_process_attributed), never 0 for unknown.
+      # TYPE gpu_process_utilization_percent gauge
+      gpu_process_utilization_percent{gpu="0",uuid="GPU-00000000-0000-0000-0000-000000000000"} 0
+      gpu_process_utilization_percent{gpu="1",uuid="GPU-b"} 0
+
+      # HELP gpu_process_memory_used_bytes GPU memory this process uses on the GPU, bytes (NVML compute process list; 0 when it holds no context there). Absent when unknown.
+      # TYPE gpu_process_memory_used_bytes gauge
+      gpu_process_memory_used_bytes{gpu="0",uuid="GPU-00000000-0000-0000-0000-000000000000"} 0
+      gpu_process_memory_used_bytes{gpu="1",uuid="GPU-b"} 0
+
+      # HELP gpu_process_attributed 1 when gpu_process_utilization_percent is this process's own share, 0 when it cannot be told; reason says how (host-pid-namespace, host-procfs) or why not (pid-namespace, mig, mps, not-supported, nvml-error).
+      # TYPE gpu_process_attributed gauge
+      gpu_process_attributed{gpu="0",uuid="GPU-00000000-0000-0000-0000-000000000000",reason="host-pid-namespace"} 1
+      gpu_process_attributed{gpu="1",uuid="GPU-b",reason="host-pid-namespace"} 1
+
       # HELP gpu_probe_up 1 when NVML answered for every GPU on the last read, 0 when the last read failed.
       # TYPE gpu_probe_up gauge
       gpu_probe_up 1
@@ -495,6 +530,9 @@ describe('metrics', () => {
       `gpu_memory_used_bytes{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 0`,
       `gpu_memory_total_bytes{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 17179869184`,
       `gpu_busy_seconds_total{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 0`,
+      `gpu_process_utilization_percent{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 0`,
+      `gpu_process_memory_used_bytes{gpu="0",uuid="${UUID0}",model="resnet50",version="3"} 0`,
+      `gpu_process_attributed{gpu="0",uuid="${UUID0}",reason="host-pid-namespace",model="resnet50",version="3"} 1`,
       'gpu_probe_up{model="resnet50",version="3"} 1',
       'gpu_probe_read_errors_total{model="resnet50",version="3"} 0',
     ]);

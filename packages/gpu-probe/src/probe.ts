@@ -2,10 +2,12 @@ import type { Registry, RegistryContentType } from 'prom-client';
 import { BusyTimeIntegrator } from './busy-time.js';
 import { checkConstLabels } from './const-labels.js';
 import { NvmlError, NvmlLoadError, NvmlReturn } from './errors.js';
+import { findHostPid, type HostPid } from './host-pid.js';
 import { loadNvml } from './library.js';
 import { attachGpuMetrics, type GpuMetrics } from './metrics.js';
 import { NvmlBinding, type NvmlDeviceHandle } from './nvml.js';
 import type { GpuDeviceReading, GpuReadResult } from './probe-types.js';
+import { ProcessShareReader } from './process-share.js';
 
 // At scrape time all six metrics are collected one after the other: a reading younger than this
 // is reused, so that they come from one read of NVML (whose utilization moves at most every 1/6 s).
@@ -37,12 +39,27 @@ export interface GpuProbeOptions {
    * `le` or `quantile`; every probe on one registry must use the same label names. Default: none.
    */
   constLabels?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Read this process's own share of each GPU (`gpu_process_*`: its utilization and memory, from
+   * NVML's per-process entry points), for pods that share a GPU. Default: true.
+   */
+  processes?: boolean | undefined;
+  /**
+   * Where procfs is mounted, to find this process's PID as NVML reports it (the host's). Default:
+   * `GPU_PROBE_PROC_ROOT` from `env` (the host's `/proc` mounted into the container), else `/proc`.
+   */
+  procRoot?: string | undefined;
 }
 
 /** A running GPU probe. */
 export interface GpuProbe {
   /** The NVML library that was loaded. */
   readonly libraryPath: string;
+  /**
+   * This process's PID as NVML reports it (the host's PID namespace's) and how it was found, or
+   * why it is unknown; `null` when opened with `processes: false`.
+   */
+  readonly hostPid: HostPid | null;
   /**
    * Reads every GPU now. Never throws for NVML failures: they come back as `ok: false`, count in
    * `gpu_probe_read_errors_total`, and the next read tries again (initialising NVML again when the
@@ -60,6 +77,7 @@ interface DeviceState {
   readonly name: string;
   readonly mig: boolean;
   readonly busy: BusyTimeIntegrator;
+  readonly share: ProcessShareReader | null;
 }
 
 type DeviceSelector = { kind: 'index'; index: number } | { kind: 'uuid'; uuid: string };
@@ -90,8 +108,18 @@ function selectors(
 }
 
 function validate(options: GpuProbeOptions): void {
-  const { intervalMs, devices } = options;
+  const { intervalMs, devices, processes, procRoot } = options;
   checkConstLabels(options.constLabels);
+  if (processes !== undefined && typeof processes !== 'boolean') {
+    throw new TypeError(
+      `gpu-probe: processes must be true or false, got ${JSON.stringify(processes)}`,
+    );
+  }
+  if (procRoot !== undefined && (typeof procRoot !== 'string' || procRoot === '')) {
+    throw new TypeError(
+      `gpu-probe: procRoot must be a folder path, got ${JSON.stringify(procRoot)}`,
+    );
+  }
   if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs > 0)) {
     throw new TypeError(
       `gpu-probe: intervalMs must be a positive number of milliseconds, got ${intervalMs}`,
@@ -112,6 +140,7 @@ function validate(options: GpuProbeOptions): void {
 
 class Probe implements GpuProbe {
   readonly libraryPath: string;
+  readonly hostPid: HostPid | null;
   readonly #nvml: NvmlBinding;
   readonly #selectors: DeviceSelector[] | 'all';
   readonly #now: () => number;
@@ -132,6 +161,11 @@ class Probe implements GpuProbe {
     this.#selectors = selectors(options.devices, options.env ?? process.env);
     this.#now = options.now ?? (() => performance.now());
     this.#interval = options.intervalMs !== undefined;
+    const env = options.env ?? process.env;
+    this.hostPid =
+      options.processes === false
+        ? null
+        : findHostPid(options.procRoot ?? (env.GPU_PROBE_PROC_ROOT?.trim() || undefined));
     // Start: NVML must initialise and the devices must be found once, or the probe is not opened.
     try {
       const { missing } = this.#ready();
@@ -193,6 +227,7 @@ class Probe implements GpuProbe {
       name: nvml.name(handle),
       mig: nvml.isMigDevice(handle, `GPU ${gpu}`),
       busy: new BusyTimeIntegrator(),
+      share: this.hostPid ? new ProcessShareReader(this.hostPid) : null,
     };
   }
 
@@ -237,6 +272,7 @@ class Probe implements GpuProbe {
       busySecondsTotal = (this.#busyTotals.get(d.uuid) ?? 0) + added;
       this.#busyTotals.set(d.uuid, busySecondsTotal);
     }
+    const process = d.share ? d.share.read(nvml.processes, d.handle, d.mig, now, context) : null;
     return {
       gpu: d.gpu,
       uuid: d.uuid,
@@ -248,6 +284,7 @@ class Probe implements GpuProbe {
       temperatureCelsius,
       busySecondsTotal,
       busySource,
+      process,
     };
   }
 
@@ -286,6 +323,7 @@ class Probe implements GpuProbe {
           lost++;
         } else {
           d.busy.interrupt();
+          d.share?.interrupt();
         }
       }
     });
@@ -335,7 +373,8 @@ function asNvmlError(error: unknown): NvmlError {
  * publishes the `gpu_*` metrics on `registry`. Expected failures (no NVML library, no driver, no
  * GPU) are values, not exceptions.
  *
- * @param options registry, `libraryPath`, `intervalMs` (default: read at scrape time), `devices`, `env`
+ * @param options registry, `libraryPath`, `intervalMs` (default: read at scrape time), `devices`,
+ *   `env`, `constLabels`, `processes` (default true), `procRoot` (default `/proc`)
  * @returns `{ ok: true, probe }`, or `{ ok: false, error }` with an {@link NvmlLoadError} (library
  *   not found: lists every attempt and what to do) or an {@link NvmlError} (e.g. `nvmlInit_v2` failed)
  * @example

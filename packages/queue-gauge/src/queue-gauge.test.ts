@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { serve } from '@hono/node-server';
+import { until } from '@mlscale/testkit';
 import { Hono } from 'hono';
 import { stream } from 'hono/streaming';
 import { Registry } from 'prom-client';
@@ -14,18 +15,6 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-function until(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
-
 function gate() {
   let open!: () => void;
   const opened = new Promise<void>((resolve) => {
@@ -35,18 +24,19 @@ function gate() {
 }
 
 /** Answers produced by the routes of {@link appWith}, by route. */
-const served = { ok: 0, big: 0 };
+const served = { model: 0, big: 0 };
 
 function appWith(queue: RequestQueue, held = gate()) {
-  served.ok = 0;
+  served.model = 0;
   served.big = 0;
   const app = new Hono();
   app.onError((error, c) => c.json({ error: error.message }, 500));
   app.use('/work/*', queueGauge({ queue }));
-  app.post('/work/ok', async (c) => {
+  app.post('/work/ok', async (c) => c.json(await c.req.json()));
+  app.post('/work/model', async (c) => {
     const body = await c.req.json();
     await new Promise((resolve) => setTimeout(resolve, 20)); // the model: a client may leave meanwhile
-    served.ok += 1;
+    served.model += 1;
     return c.json(body);
   });
   app.post('/work/throws', () => {
@@ -214,14 +204,14 @@ describe('queueGauge', () => {
     // the issue's two pipelined POSTs and a close, without reading.
     const queue = new RequestQueue({ registry: new Registry() });
     const port = new URL(await listen(appWith(queue).app)).port;
-    const post = 'POST /work/ok HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
+    const post = 'POST /work/model HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}';
     for (let i = 0; i < 20; i++) {
       const socket = connect(Number(port), '127.0.0.1', () => socket.end(post + post));
       socket.on('error', () => {});
     }
-    await until(() => served.ok === 40);
-    await until(() => queue.depth === 0);
-  });
+    await until(() => served.model === 40, 10_000);
+    await until(() => queue.depth === 0, 10_000);
+  }, 20_000);
 
   it('a request waiting behind a pipelined one leaves the queue when its connection closes (real server)', async () => {
     const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
@@ -230,13 +220,13 @@ describe('queueGauge', () => {
     const post = 'POST /work/held HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n';
     const socket = connect(Number(port), '127.0.0.1', () => socket.write(post.repeat(3)));
     socket.on('error', () => {});
-    await until(() => queue.waiting === 2);
+    await until(() => queue.waiting === 2, 10_000);
     socket.destroy();
     // No maxWaitMs: without the connection's close they would wait for ever.
-    await until(() => queue.waiting === 0);
+    await until(() => queue.waiting === 0, 10_000);
     held.open();
-    await until(() => queue.depth === 0);
-  });
+    await until(() => queue.depth === 0, 10_000);
+  }, 20_000);
 
   it('a computed answer waiting on a client that does not read holds no slot (real server)', async () => {
     const queue = new RequestQueue({ registry: new Registry(), concurrency: 1 });
@@ -247,11 +237,11 @@ describe('queueGauge', () => {
     );
     socket.on('error', () => {});
     socket.pause(); // never reads
-    await until(() => served.big === 1);
-    await until(() => queue.depth === 0);
+    await until(() => served.big === 1, 10_000);
+    await until(() => queue.depth === 0, 10_000);
     expect(queue.full).toBe(false);
     socket.destroy();
-  });
+  }, 20_000);
 
   it('serves many concurrent requests and ends at exactly 0 (real server)', async () => {
     const registry = new Registry();
@@ -265,9 +255,9 @@ describe('queueGauge', () => {
       ),
     );
     expect(results).toHaveLength(40);
-    await until(() => queue.depth === 0);
+    await until(() => queue.depth === 0, 10_000);
     expect(await registry.metrics()).toContain('request_queue_depth 0');
-  });
+  }, 20_000);
 
   it('shedWhenFull refuses on arrival without waiting for the body, and lets requests in when there is room (real server)', async () => {
     const registry = new Registry();

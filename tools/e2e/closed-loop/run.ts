@@ -16,10 +16,11 @@ import {
   type LatencySlo,
   PrometheusClient,
   percentile,
-  type ReactiveSummary,
+  type ReactiveReport,
   type RequestResult,
   rateFromTrace,
   startOpenLoop,
+  violationFigures,
 } from '@mlscale/autoscale';
 import {
   describeDecision,
@@ -138,7 +139,7 @@ export interface LoopSync {
  * summary). `failed` counts 503/429, other errors and requests with no pod ready.
  */
 export type LoopSummary = Pick<
-  ReactiveSummary,
+  ReactiveReport['results'][number]['summary'],
   | 'sloViolationSeconds'
   | 'failed'
   | 'offered'
@@ -456,7 +457,6 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     if (p99 !== undefined) second.p99 = p99;
     if (mean !== undefined) second.mean = mean;
     seconds.push(second);
-    if (second.violation) summary.sloViolationSeconds++;
     summary.failed += rejected + errors;
     summary.offered += mine.length;
     summary.replicaSeconds += second.pods;
@@ -473,12 +473,9 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
       s.decision.desiredReplicas > s.decision.currentReplicas,
   );
   if (firstUp) summary.timeToFirstScaleUp = firstUp.time - stepAt;
-  const firstViolation = seconds.find((s) => s.time >= stepAt && s.violation);
-  if (!firstViolation) summary.recoverySeconds = 0;
-  else {
-    const back = seconds.find((s) => s.time > firstViolation.time && !s.violation);
-    if (back) summary.recoverySeconds = back.time - stepAt;
-  }
+  const figures = violationFigures(seconds, stepAt);
+  summary.sloViolationSeconds = figures.sloViolationSeconds;
+  if (figures.recoverySeconds !== undefined) summary.recoverySeconds = figures.recoverySeconds;
 
   return {
     settings: {

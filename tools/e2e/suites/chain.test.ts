@@ -92,7 +92,17 @@ describe('the metric → adapter rule → HPA chain against a real Prometheus', 
         },
         30_000,
       );
-      await sleep(5000); // a few scrapes so rate() has two samples
+      // A few scrapes, so that rate() has two samples of each pod.
+      await waitFor(
+        'rate() over both pods',
+        async () => {
+          const r = await client.query(
+            'sum(rate(request_queue_depth_seconds_total{namespace="e2e"}[15s])) by (pod)',
+          );
+          return r.resultType === 'vector' && r.result.length === 2;
+        },
+        30_000,
+      );
 
       const adapter = parseAdapterValues(
         readFileSync(join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'), 'utf8'),

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { findPrometheus, REPO_ROOT } from '@mlscale/testkit';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { compareRuns, formatAgreement, measuredStartupSeconds } from '../closed-loop/compare.js';
 import { type ClosedLoopTrace, runClosedLoop } from '../closed-loop/run.js';
@@ -74,18 +74,14 @@ function projectHpa(): HorizontalPodAutoscaler {
 }
 
 describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', () => {
-  /** The run of the second test, compared with the simulation by the third. */
+  /** One run of the loop, which each test below reads (none depends on another having run). */
   let recorded: ClosedLoopTrace | undefined;
+  const hpa = projectHpa();
 
-  it('finds Prometheus (PROMETHEUS_BIN or PATH)', () => {
-    const found = findPrometheus();
-    expect('error' in found ? found.error : 'found').toBe('found');
-  });
-
-  it(
-    'scales up on the load step, serves it, scales down and loses no request',
+  beforeAll(
     async () => {
-      const hpa = projectHpa();
+      const found = findPrometheus();
+      if ('error' in found) throw new Error(found.error);
       const trace: ClosedLoopTrace = await runClosedLoop({
         load: LOAD,
         hpa,
@@ -114,52 +110,63 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
       console.log(
         `first scale-up ${s.timeToFirstScaleUp?.toFixed(1)} s after the step; p95 back under 200 ms ${s.recoverySeconds} s after it; ${s.sloViolationSeconds} s in violation; ${Math.round(s.replicaSeconds)} replica-seconds; max ${s.maxReplicas} replicas; ${s.failed}/${s.offered} failed`,
       );
-
-      // No pod failed: none failed to start and none exited on its own (a replacement would hide
-      // it in every figure below; this says which pod and shows its last output).
-      const failures = trace.pods.flatMap((p) => (p.failure ? [`${p.name}: ${p.failure}`] : []));
-      expect(failures, failures.join('\n')).toEqual([]);
-      // The HPA synced on schedule through the whole trace.
-      const end = STEP_AT + HOLD + AFTER;
-      expect(trace.syncs).toHaveLength(end / SYNC);
-      // The step pushed it up: a scale-up decided after the step, and pods created then served.
-      expect(s.timeToFirstScaleUp).toBeDefined();
-      expect(s.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas ?? 1);
-      const started = trace.pods.filter((p) => p.createdAt >= STEP_AT);
-      expect(started.length).toBeGreaterThan(0);
-      expect(started.some((p) => p.readyAt !== undefined)).toBe(true);
-      const served = trace.seconds.filter((x) => x.time > STEP_AT && x.ready > 2);
-      expect(served.length).toBeGreaterThan(0);
-      // The HPA saw a signal from every pod that had been ready a few scrapes before the sync.
-      for (const sync of trace.syncs) {
-        const settled = trace.pods.filter(
-          (p) =>
-            p.readyAt !== undefined &&
-            // File discovery passes changes on at most every 5 s, then two scrapes make a rate.
-            p.readyAt < sync.time - 8 &&
-            (p.terminatingAt === undefined || p.terminatingAt > sync.time),
-        );
-        for (const pod of settled) {
-          expect(
-            sync.values.request_queue_depth_avg?.[pod.name],
-            `${pod.name} at t=${sync.time}`,
-          ).toBeDefined();
-        }
-      }
-      // 4× one pod's capacity on two pods overloads them; the latency comes back under the SLO.
-      expect(s.sloViolationSeconds).toBeGreaterThan(0);
-      expect(s.recoverySeconds).toBeDefined();
-      // Back at 1×, the HPA scales down, and the pods it removes drain: nothing fails.
-      expect(s.finalReplicas).toBeLessThan(s.maxReplicas);
-      expect(trace.pods.some((p) => p.goneAt !== undefined && p.goneAt < end)).toBe(true);
-      expect(s.failed, `failed by why: ${JSON.stringify(trace.failedBy)}`).toBe(0);
     },
     (WARMUP + STEP_AT + HOLD + AFTER + 120) * 1000,
   );
 
+  it('finds Prometheus (PROMETHEUS_BIN or PATH)', () => {
+    const found = findPrometheus();
+    expect('error' in found ? found.error : 'found').toBe('found');
+  });
+
+  it('scales up on the load step, serves it, scales down and loses no request', () => {
+    const trace = recorded;
+    expect(trace, 'the closed loop ran').toBeDefined();
+    if (!trace) return;
+    const s = trace.summary;
+    // No pod failed: none failed to start and none exited on its own (a replacement would hide
+    // it in every figure below; this says which pod and shows its last output).
+    const failures = trace.pods.flatMap((p) => (p.failure ? [`${p.name}: ${p.failure}`] : []));
+    expect(failures, failures.join('\n')).toEqual([]);
+    // The HPA synced on schedule through the whole trace.
+    const end = STEP_AT + HOLD + AFTER;
+    expect(trace.syncs).toHaveLength(end / SYNC);
+    // The step pushed it up: a scale-up decided after the step, and pods created then served.
+    expect(s.timeToFirstScaleUp).toBeDefined();
+    expect(s.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas ?? 1);
+    const started = trace.pods.filter((p) => p.createdAt >= STEP_AT);
+    expect(started.length).toBeGreaterThan(0);
+    expect(started.some((p) => p.readyAt !== undefined)).toBe(true);
+    const served = trace.seconds.filter((x) => x.time > STEP_AT && x.ready > 2);
+    expect(served.length).toBeGreaterThan(0);
+    // The HPA saw a signal from every pod that had been ready a few scrapes before the sync.
+    for (const sync of trace.syncs) {
+      const settled = trace.pods.filter(
+        (p) =>
+          p.readyAt !== undefined &&
+          // File discovery passes changes on at most every 5 s, then two scrapes make a rate.
+          p.readyAt < sync.time - 8 &&
+          (p.terminatingAt === undefined || p.terminatingAt > sync.time),
+      );
+      for (const pod of settled) {
+        expect(
+          sync.values.request_queue_depth_avg?.[pod.name],
+          `${pod.name} at t=${sync.time}`,
+        ).toBeDefined();
+      }
+    }
+    // 4× one pod's capacity on two pods overloads them; the latency comes back under the SLO.
+    expect(s.sloViolationSeconds).toBeGreaterThan(0);
+    expect(s.recoverySeconds).toBeDefined();
+    // Back at 1×, the HPA scales down, and the pods it removes drain: nothing fails.
+    expect(s.finalReplicas).toBeLessThan(s.maxReplicas);
+    expect(trace.pods.some((p) => p.goneAt !== undefined && p.goneAt < end)).toBe(true);
+    expect(s.failed, `failed by why: ${JSON.stringify(trace.failedBy)}`).toBe(0);
+  });
+
   it('agrees with `simulate --profile` of the same trace and HPA within the stated bounds', () => {
     const trace = recorded;
-    expect(trace, 'the closed loop of the previous test ran').toBeDefined();
+    expect(trace, 'the closed loop ran').toBeDefined();
     if (!trace) return;
     expect(existsSync(CLI), `${CLI} is missing: run \`pnpm build\` first`).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'mlscale-e2e-sim-'));

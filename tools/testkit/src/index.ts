@@ -18,4 +18,4 @@ export {
   type Target,
   type VectorSample,
 } from './prometheus.js';
-export { sleep, waitFor } from './wait.js';
+export { sleep, until, waitFor } from './wait.js';

@@ -45,6 +45,21 @@ export interface BodyIntake {
 type Read = { ok: true; text: string } | { ok: false; status: 400 | 408 | 413; error: string };
 
 /**
+ * How long a body may take behind its headers and still count as having come with them, when
+ * `MAX_RECEIVING` bodies are arriving already: a few round trips on a local network.
+ */
+export const RECEIVING_GRACE_MS = 50;
+
+/** Resolves once `incoming`'s body has been parsed whole, or after {@link RECEIVING_GRACE_MS}. */
+async function arrived(incoming: IncomingMessage): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  const until = performance.now() + RECEIVING_GRACE_MS;
+  while (!incoming.complete && !incoming.destroyed && performance.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/**
  * True when the client sent `Expect: 100-continue` and waits for `100 Continue` before its body (the
  * server's `checkContinue` listener leaves it to this middleware).
  */
@@ -212,12 +227,10 @@ export function bodyIntake({
       return problem(c, 413, tooLargeMessage(maxBytes));
     }
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    // MAX_RECEIVING bounds bodies still arriving; one that came whole with its headers costs no
-    // wait. Node emits the request before it parses the body that came in the same packet: at the
-    // limit, look again once this turn's input has been parsed.
-    if (receiving >= maxReceiving && incoming !== undefined && !incoming.complete) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+    // MAX_RECEIVING bounds bodies still arriving, not those that come with their headers or right
+    // behind them (a client's headers and a 10 kB body are often two packets). Node emits the
+    // request before it parses the rest of the packet, so at the limit the body gets a short grace.
+    if (receiving >= maxReceiving && incoming !== undefined) await arrived(incoming);
     if (receiving >= maxReceiving && incoming?.complete !== true) {
       queue.countRejected('receiving_full');
       c.header('Retry-After', String(queue.retryAfterSeconds));

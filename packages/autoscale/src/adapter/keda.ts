@@ -1,3 +1,4 @@
+import { isRecord } from '../is-record.js';
 import { fail, ok, type Result } from './result.js';
 
 /** A KEDA `prometheus` trigger with its metadata read as KEDA's scaler reads it. */
@@ -45,10 +46,6 @@ export interface KedaScaledObject {
   readonly prometheusTriggers: readonly KedaPrometheusTrigger[];
   /** Triggers of other types, kept so nothing is silently ignored. */
   readonly otherTriggers: readonly { readonly index: number; readonly type: string }[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const goTrue = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);

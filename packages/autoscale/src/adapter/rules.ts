@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import { isRecord } from '../is-record.js';
 import { fail, ok, type Result } from './result.js';
 
 /** A `resources.overrides` entry: which Kubernetes resource a Prometheus label names. */
@@ -51,10 +52,6 @@ export interface AdapterValues {
   readonly custom: readonly AdapterRule[];
   /** `rules.external`: external metrics (external.metrics.k8s.io). */
   readonly external: readonly AdapterRule[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function readRule(raw: unknown, path: string): Result<AdapterRule> {

@@ -1,4 +1,5 @@
 import { parser } from '@prometheus-io/lezer-promql';
+import { unquotePromqlString } from '../promql/string-literal.js';
 import {
   compileGoRegexp,
   compileLabelMatcher,
@@ -19,17 +20,6 @@ export interface LabelMatcher {
 export interface SeriesLabels {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
-}
-
-function unquote(literal: string): string {
-  if (literal.startsWith('`')) return literal.slice(1, -1);
-  try {
-    return JSON.parse(
-      literal.startsWith("'") ? `"${literal.slice(1, -1).replace(/"/g, '\\"')}"` : literal,
-    );
-  } catch {
-    return literal.slice(1, -1);
-  }
 }
 
 /**
@@ -71,7 +61,7 @@ export function parseSeriesSelector(selector: string): Result<LabelMatcher[]> {
     matchers.push({
       label: selector.slice(label.from, label.to),
       op: selector.slice(op.from, op.to) as LabelMatcher['op'],
-      value: unquote(selector.slice(value.from, value.to)),
+      value: unquotePromqlString(selector.slice(value.from, value.to)),
     });
   }
   return ok(matchers);

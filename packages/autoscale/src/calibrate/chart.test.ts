@@ -50,4 +50,25 @@ describe('the capacity chart', () => {
     expect(svg).toContain('emulated device: 20 ms/batch');
     expect(svg).not.toContain('NaN');
   });
+
+  it('escapes quotes in the text it writes, as the other charts do', () => {
+    const profile = {
+      schema: CAPACITY_PROFILE_SCHEMA,
+      measuredAt: '2026-01-01T00:00:00Z',
+      target: {
+        url: `http://x/predict?q="a'b"`,
+        bodyBytes: 1,
+        bodySha256: '',
+        model: null,
+        emulatedDevice: null,
+      },
+      ramp: { startRps: 100, stepRps: 100, stepSeconds: 5, warmupSeconds: 1, timeoutSeconds: 10 },
+      steps: [],
+      maxSustainableRps: 0,
+      saturationRps: null,
+    } as unknown as CapacityProfile;
+    const svg = renderCapacitySvg(profile, { slo: { statistic: 'p95', seconds: 0.2 } });
+    expect(svg).toContain('http://x/predict?q=&#34;a&#39;b&#34;');
+    expect(svg).not.toContain(`q="a'b"`);
+  });
 });

@@ -1,23 +1,28 @@
 /**
  * The capacity chart: latency (p50, p95, p99) and the pod's mean queue depth against the arrival
  * rate, one point per ramp step. Hand-written SVG, like the simulate chart: no dependencies.
+ *
+ * Latency is on a log axis: past saturation it grows a hundredfold, and on a linear axis the
+ * region that matters (below the SLO) would be squashed into the bottom few pixels. Saturated steps
+ * are hollow points, each with why it was called saturated under the chart.
  */
 import type { CapacityProfile } from '../capacity/profile.js';
 import { formatSlo, type LatencySlo } from '../capacity/slo.js';
+import { escapeXml, roundStep } from '../simulate/chart.js';
 
-const WIDTH = 760;
+const WIDTH = 900;
 const LEFT = 70;
 const RIGHT = 24;
 const PANEL = { latency: { top: 48, height: 230 }, depth: { top: 330, height: 140 } };
-const HEIGHT = 520;
+/** Height up to the x axis title; notes go below. */
+const BODY = 520;
+const NOTE_LINE = 16;
 const COLORS = { p50: '#1b9e77', p95: '#d95f02', p99: '#7570b3', depth: '#1f78b4' };
 
 /** Round tick values covering [0, max]: steps of 1, 2 or 5 × 10^k, about `count` of them. */
 export function roundTicks(max: number, count = 5): number[] {
   if (!(max > 0)) return [0, 1];
-  const raw = max / count;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
+  const step = roundStep(max / count, [1, 2, 5, 10]);
   const ticks: number[] = [];
   // Up to the first tick at or above max, so the axis always covers the data.
   for (let i = 0; ; i++) {
@@ -27,17 +32,57 @@ export function roundTicks(max: number, count = 5): number[] {
   }
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/**
+ * Log-scale ticks covering [lo, hi]: 1, 2 and 5 × 10^k.
+ *
+ * @example logTicks(20, 3000); // [20, 50, 100, 200, 500, 1000, 2000, 5000]
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  const all: number[] = [];
+  for (let decade = 10 ** Math.floor(Math.log10(lo)); ; decade *= 10) {
+    for (const m of [1, 2, 5]) all.push(Number((m * decade).toPrecision(12)));
+    if ((all.at(-1) as number) >= hi) break;
+  }
+  // From the last tick at or below lo to the first at or above hi.
+  const first = all.findLastIndex((t) => t <= lo);
+  const last = all.findIndex((t) => t >= hi);
+  return all.slice(Math.max(0, first), last + 1);
 }
 
-function polyline(points: [number, number][], color: string, dash = ''): string {
+function polyline(
+  points: [number, number][],
+  color: string,
+  dash = '',
+  hollow: readonly boolean[] = [],
+): string {
   if (points.length === 0) return '';
   const d = points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ');
   const dots = points
-    .map(([x, y]) => `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`)
+    .map(([x, y], i) =>
+      hollow[i]
+        ? `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="#fff" stroke="${color}" stroke-width="1.5"/>`
+        : `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3" fill="${color}"/>`,
+    )
     .join('');
   return `<polyline fill="none" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''} points="${d}"/>${dots}`;
+}
+
+/** The lines under the chart: what hollow points are, and why each saturated step is one. */
+function noteLines(profile: CapacityProfile, slo: LatencySlo | undefined): string[] {
+  const saturated = profile.steps.filter((s) => s.saturated);
+  if (saturated.length === 0) {
+    return ['no step saturated the pod: its capacity is above the highest rate measured'];
+  }
+  return [
+    'hollow points: saturated steps (the pod did not keep up there)',
+    ...saturated.map((s) => {
+      const meets =
+        slo !== undefined && s.latency[slo.statistic] <= slo.seconds
+          ? `, although ${slo.statistic} ${Math.round(s.latency[slo.statistic] * 1000)} ms meets the SLO`
+          : '';
+      return `${s.offeredRps} req/s: saturated${meets}: ${s.saturatedBecause ?? 'the profile does not say why'}`;
+    }),
+  ];
 }
 
 /**
@@ -61,12 +106,25 @@ export function renderCapacitySvg(
 
   const latencyMs = (v: number) => (Number.isFinite(v) ? v * 1000 : Number.NaN);
   const sloMs = options.slo ? options.slo.seconds * 1000 : 0;
-  const latencyTicks = roundTicks(
-    Math.max(sloMs * 1.2, ...steps.map((s) => latencyMs(s.latency.p99)).filter(Number.isFinite)),
+  const measured = steps
+    .flatMap((s) => [latencyMs(s.latency.p50), latencyMs(s.latency.p99)])
+    .filter((v) => Number.isFinite(v) && v > 0);
+  const latencyTicks = logTicks(
+    Math.max(0.1, Math.min(...measured, sloMs > 0 ? sloMs : Number.POSITIVE_INFINITY)),
+    Math.max(sloMs * 1.2, ...measured, 1),
   );
+  const latencyMin = latencyTicks[0] as number;
   const latencyMax = latencyTicks[latencyTicks.length - 1] as number;
+  const span = Math.log10(latencyMax) - Math.log10(latencyMin);
   const yLatency = (ms: number) =>
-    PANEL.latency.top + PANEL.latency.height * (1 - Math.min(ms, latencyMax) / latencyMax);
+    PANEL.latency.top +
+    PANEL.latency.height *
+      (1 -
+        (Math.log10(Math.min(Math.max(ms, latencyMin), latencyMax)) - Math.log10(latencyMin)) /
+          span);
+  const hollow = steps.map((s) => s.saturated);
+  const notes = noteLines(profile, options.slo);
+  const HEIGHT = BODY + (notes.length > 0 ? 8 + notes.length * NOTE_LINE : 0);
   const depths = steps.map((s) => s.server.meanQueueDepth);
   const depthTicks = roundTicks(Math.max(1, ...depths.filter((d): d is number => d !== null)), 4);
   const depthMax = depthTicks[depthTicks.length - 1] as number;
@@ -81,7 +139,7 @@ export function renderCapacitySvg(
   text(LEFT, 24, title, ' font-size="14" font-weight="bold"');
 
   for (const [panel, ticks, y, unit] of [
-    [PANEL.latency, latencyTicks, yLatency, 'latency (ms), from intended send time'],
+    [PANEL.latency, latencyTicks, yLatency, 'latency (ms, log scale), from intended send time'],
     [PANEL.depth, depthTicks, yDepth, 'mean queue depth (pod)'],
   ] as const) {
     for (const t of ticks) {
@@ -101,7 +159,7 @@ export function renderCapacitySvg(
   }
   text(
     LEFT + plotWidth / 2,
-    HEIGHT - 12,
+    BODY - 12,
     'arrival rate (requests/s)',
     ' text-anchor="middle" font-size="12"',
   );
@@ -149,6 +207,7 @@ export function renderCapacitySvg(
         series((s) => latencyMs(s.latency[key])).map(([px, v]) => [px, yLatency(v)]),
         color,
         dash,
+        hollow,
       ),
     );
     legend.push([key, color, dash]);
@@ -157,8 +216,13 @@ export function renderCapacitySvg(
     polyline(
       series((s) => s.server.meanQueueDepth ?? Number.NaN).map(([px, v]) => [px, yDepth(v)]),
       COLORS.depth,
+      '',
+      steps.filter((s) => s.server.meanQueueDepth !== null).map((s) => s.saturated),
     ),
   );
+  notes.forEach((note, i) => {
+    text(LEFT, BODY + 8 + (i + 1) * NOTE_LINE - 4, note, ' font-size="11" fill="#444"');
+  });
   legend.forEach(([label, color, dash], i) => {
     const lx = LEFT + 10 + i * 70;
     const ly = PANEL.latency.top + 14;

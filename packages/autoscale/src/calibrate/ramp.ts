@@ -185,10 +185,22 @@ export function measureStep(
   // Against the arrivals of the window, not the nominal rate: a Poisson schedule's count in a
   // window is itself random (±5 % at 20 req/s over 20 s is one standard deviation).
   const arrivedRps = inWindow.length / durationSeconds;
-  const saturated =
-    achievedRps < ACHIEVED_SHARE * arrivedRps ||
-    rejected + errors > FAILED_SHARE * inWindow.length ||
-    latencyGrowing(latencies);
+  const because = [
+    ...(achievedRps < ACHIEVED_SHARE * arrivedRps
+      ? [
+          `answered ${Math.round((100 * achievedRps) / arrivedRps)} % of the requests that arrived (under ${ACHIEVED_SHARE * 100} %)`,
+        ]
+      : []),
+    ...(rejected + errors > FAILED_SHARE * inWindow.length
+      ? [
+          `${((100 * (rejected + errors)) / inWindow.length).toFixed(1)} % failed or were shed (over ${FAILED_SHARE * 100} %)`,
+        ]
+      : []),
+    ...(latencyGrowing(latencies)
+      ? ['latency was still growing at the end of the window (its queue did not settle)']
+      : []),
+  ];
+  const saturated = because.length > 0;
   return {
     offeredRps,
     achievedRps,
@@ -200,6 +212,7 @@ export function measureStep(
     latency: summarizeLatency(latencies),
     server,
     saturated,
+    ...(saturated ? { saturatedBecause: because.join('; ') } : {}),
     sendLagP99Seconds: lags.length > 0 ? percentile(lags, 0.99) : 0,
   };
 }

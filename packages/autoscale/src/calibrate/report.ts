@@ -18,7 +18,11 @@ export function formatStepLine(step: CapacityStep): string {
     `p50 ${ms(step.latency.p50)} p95 ${ms(step.latency.p95)} p99 ${ms(step.latency.p99)} ms`,
     `depth ${num(step.server.meanQueueDepth)} wait ${step.server.meanWaitSeconds === null ? '-' : ms(step.server.meanWaitSeconds)} ms batch ${num(step.server.meanBatchSize)}`,
     `${step.rejected} shed ${step.errors} errors`,
-    step.saturated ? 'SATURATED' : failed > 0 ? 'failures' : 'ok',
+    step.saturated
+      ? `SATURATED${step.saturatedBecause ? ` (${step.saturatedBecause})` : ''}`
+      : failed > 0
+        ? 'failures'
+        : 'ok',
   ].join('  ');
 }
 

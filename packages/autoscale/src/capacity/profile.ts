@@ -53,6 +53,11 @@ export interface CapacityStep {
   /** True when the step is past saturation (achieved well below offered, or latency growing without bound). */
   saturated: boolean;
   /**
+   * Why the step was called saturated, for people (optional; written by `mlscale calibrate`):
+   * a step can be saturated while its latency still meets an SLO (a queue growing at its end).
+   */
+  saturatedBecause?: string;
+  /**
    * The 99th percentile of how late the generator sent requests against their intended times
    * (optional; written by `mlscale calibrate`). Above a few ms the client, not the pod, was the limit.
    */

@@ -33,6 +33,7 @@ const stepSchema = z.object({
     meanInferenceSeconds: nullableSeconds,
   }),
   saturated: z.boolean(),
+  saturatedBecause: z.string().optional(),
   sendLagP99Seconds: seconds.optional(),
 });
 

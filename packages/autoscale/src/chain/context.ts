@@ -1,4 +1,4 @@
-import { isRecord } from './manifests.js';
+import { isRecord } from '../is-record.js';
 import { type ChainInput, DEFAULT_ASSUMPTIONS, type WorkloadAssumptions } from './types.js';
 import type { Collector } from './verdict.js';
 

@@ -4,7 +4,6 @@ import { checkPromql } from '../promql/check.js';
 import type { AdapterFindings } from './adapter.js';
 import type { CheckContext } from './context.js';
 import type { ExternalFindings } from './external.js';
-import { knownExporter } from './hints.js';
 import { describe, field, list, ofKind } from './manifests.js';
 import { namespaceOf, scaleTargetLink } from './namespaces.js';
 import { closestName } from './similar.js';
@@ -58,12 +57,21 @@ export function checkHpas(
           status: 'warn',
           detail: `${name} will be served once the workload has handled a request (its series have no labels yet)`,
         });
+      } else if (from && assumed) {
+        // Its name is served, but whether the series exists was not seen: not "ok".
+        ctx.out.add(
+          skipped(
+            'hpa-metric',
+            subject,
+            `served by ${from.rule.path} from ${from.series} if the workload exposes ${from.series}: no /metrics given to see it (--metrics-file or --metrics-url)`,
+          ),
+        );
       } else if (from) {
         ctx.out.add({
           link: 'hpa-metric',
           subject,
           status: 'ok',
-          detail: `served by ${from.rule.path} from ${from.series}${assumed ? ' (if the workload exposes it: no /metrics given)' : ''}`,
+          detail: `served by ${from.rule.path} from ${from.series}`,
         });
       } else if (unverifiable !== undefined) {
         ctx.out.add(skipped('hpa-metric', subject, `cannot be verified: ${unverifiable}`));
@@ -159,17 +167,15 @@ function checkExternalMetric(
     return;
   }
   const parsed = checkPromql(rendered.value);
-  const exporter = knownExporter(from.series);
-  const where = exporter
-    ? `from ${exporter}, not the workload: whether Prometheus holds it with these labels is not verifiable from the workload's /metrics`
-    : 'whether Prometheus holds it with these labels is not verified';
+  // What this link saw: a rule serves the name and its query for this HPA parses. Whether the
+  // series is in Prometheus is the rule's series link, reported (and skipped) there.
   ctx.out.add(
     parsed.ok
       ? {
           link: 'hpa-external-metric',
           subject,
           status: 'ok',
-          detail: `served by ${from.rule.path} from ${from.series} (${where}): ${rendered.value}`,
+          detail: `served by ${from.rule.path}, whose query for this HPA's selector parses: ${rendered.value} (its series ${from.series}: see the ${from.rule.path} seriesQuery link)`,
         }
       : {
           link: 'hpa-external-metric',

@@ -1,3 +1,5 @@
+import { isRecord } from '../is-record.js';
+
 /** A Kubernetes object as parsed from YAML, with the fields the chain check reads. */
 export interface Manifest {
   readonly apiVersion?: string;
@@ -12,11 +14,6 @@ export interface Manifest {
 
 /** A record view of unknown YAML data. */
 export type Data = Readonly<Record<string, unknown>>;
-
-/** Whether a value is a mapping. */
-export function isRecord(value: unknown): value is Data {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Reads a nested field, `undefined` when any step is missing. */
 export function field(value: unknown, ...path: readonly (string | number)[]): unknown {

@@ -1,6 +1,8 @@
 /** Links inside the workload: Service → pods, Service port → container port, probes, shutdown budget. */
+
+import { isRecord } from '../is-record.js';
 import type { CheckContext } from './context.js';
-import { describe, field, isRecord, list, ofKind, selects, stringMap } from './manifests.js';
+import { describe, field, list, ofKind, selects, stringMap } from './manifests.js';
 import { describeScope, namespaceOf, resolve, unresolved } from './namespaces.js';
 import type { ChainLink } from './types.js';
 import { skipped, verdict } from './verdict.js';

@@ -126,6 +126,10 @@ export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): st
       `capacity: ${profile.maxSustainableRps.toFixed(1)} req/s sustained, ${(profile.peakAchievedRps ?? 0).toFixed(1)} req/s flat out (saturated at ${profile.saturationRps} req/s offered)`,
     );
     if (cutShort) lines.push(`note: ${cutShort}`);
+    const knee = profile.steps.find((s) => s.offeredRps === profile.saturationRps);
+    if (knee?.saturatedBecause) {
+      lines.push(`saturated at ${knee.offeredRps} req/s because ${knee.saturatedBecause}`);
+    }
   }
   const device = profile.target.emulatedDevice;
   if (device) {

@@ -100,16 +100,16 @@ export const EXAMPLES_DIR =
   'node_modules/@mlscale/autoscale/examples/';
 
 /**
- * Nothing defaults to a repository layout: a command that needs a file says which flag to pass,
- * and where the package's own examples are.
+ * The usage error of a missing file flag: nothing defaults to a repository layout, so a command
+ * that needs a file says which flag to pass, and where the package's own example of it is.
  *
+ * @param flag - the flag that sets it, e.g. `--hpa`
  * @param example - the example's name under `examples/`, e.g. `guide-hpa.yaml`
- * @param flag - the flag that sets it
  * @throws CliError (usage), always
  */
-export function defaultFile(example: string, flag: string): never {
+export function missingFileFlag(flag: string, example: string): never {
   throw new CliError(
-    `${flag} <file> is required (an example ships with this package: ${flag} ${join(EXAMPLES_DIR, basename(example))})`,
+    `${flag} <file> is required (an example ships with this package: ${flag} ${join(EXAMPLES_DIR, example)})`,
     ExitCode.Usage,
   );
 }

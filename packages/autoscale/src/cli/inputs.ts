@@ -16,7 +16,8 @@ import { execFile } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { field, isRecord, list } from '../chain/manifests.js';
+import { field, list } from '../chain/manifests.js';
+import { isRecord } from '../is-record.js';
 
 /** What was read, and from where. */
 export interface CheckInputs {

@@ -47,6 +47,18 @@ describe('mlscale plan', () => {
     });
   });
 
+  it("--gpu-share adds the pods' own GPU share, for the HPA only", async () => {
+    const args = ['plan', '--profile', profile, '--slo', 'p95=200ms', '--gpu-share', '2'];
+    const shared = await runCli(args);
+    expect(shared.code).toBe(0);
+    expect(shared.out).toContain('name: gpu_process_utilization_percent');
+    expect(shared.out).toContain('averageValue: 40000m');
+    const keda = await runCli([...args, '--keda']);
+    expect(keda.code).toBe(ExitCode.Usage);
+    expect(keda.err).toMatch(/--gpu-share writes an HPA metric/);
+    expect((await runCli([...args.slice(0, -1), '0'])).code).toBe(ExitCode.Usage);
+  });
+
   it('writes the files to a folder, or a KEDA ScaledObject', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mlscale-plan-'));
     expect(

@@ -1,5 +1,6 @@
 /** `mlscale plan`: an HPA (or KEDA ScaledObject) derived from a capacity profile and an SLO. */
 import { join } from 'node:path';
+import { SERIES } from '@mlscale/metric-contract';
 import type { Command } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
@@ -27,6 +28,7 @@ interface PlanFlags {
   prometheusUrl?: string;
   outDir?: string;
   json?: boolean;
+  gpuShare?: number;
 }
 
 /**
@@ -80,6 +82,11 @@ export function registerPlanCommand(program: Command): void {
       numberArg('--scrape-interval', { min: 1 }),
       5,
     )
+    .option(
+      '--gpu-share <pods per GPU>',
+      `pods share a GPU (time-slicing, MPS): also target each pod's own GPU share (${SERIES.gpuProcessUtilization.name})`,
+      numberFlag('--gpu-share', { min: 1, integer: true }),
+    )
     .option('--keda', 'write a KEDA ScaledObject instead of an HPA and adapter rules')
     .option('--name <name>', 'Deployment (and HPA) name', 'model-server')
     .option('--namespace <ns>', 'namespace written into KEDA queries', 'default')
@@ -96,6 +103,12 @@ Examples:
     )
     .action((flags: PlanFlags) => {
       if (flags.headroom >= 1) throw new CliError('--headroom must be below 1', ExitCode.Usage);
+      if (flags.gpuShare !== undefined && flags.keda) {
+        throw new CliError(
+          `--gpu-share writes an HPA metric and its adapter rule; with --keda add a Prometheus trigger on ${SERIES.gpuProcessUtilization.name} yourself`,
+          ExitCode.Usage,
+        );
+      }
       if (flags.outDir) {
         checkOutputFolder(
           flags.outDir,
@@ -116,6 +129,7 @@ Examples:
           ...(flags.baseRate !== undefined ? { baseRps: flags.baseRate } : {}),
           ...(flags.peakRate !== undefined ? { peakRps: flags.peakRate } : {}),
           ...(flags.minReplicas !== undefined ? { minReplicas: flags.minReplicas } : {}),
+          ...(flags.gpuShare !== undefined ? { podsPerGpu: flags.gpuShare } : {}),
         });
         files = renderPlan(plan, {
           keda: flags.keda === true,

@@ -83,6 +83,18 @@ describe('mlscale CLI', () => {
     );
   });
 
+  it('simulate --profile without --hpa names the example that ships with the package, once', async () => {
+    const profile = new URL('../../examples/capacity/emulated-pod.profile.json', import.meta.url)
+      .pathname;
+    const load = new URL('../../examples/capacity/step-1x-4x.csv', import.meta.url).pathname;
+    const result = await runCli(['simulate', '--profile', profile, '--load', load]);
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.err).toMatch(
+      /--hpa <file> is required \(an example ships with this package: --hpa \S+examples\/guide-hpa\.yaml\)/,
+    );
+    expect(result.err).not.toContain('infra/');
+  });
+
   it('calls file system errors on a path the user gave usage errors', () => {
     const error = Object.assign(new Error("EACCES: permission denied, open '/x.svg'"), {
       code: 'EACCES',

@@ -8,6 +8,7 @@ import { registerCheckCommand } from './check.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { registerPlanCommand } from './plan.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerTuneCommand } from './tune.js';
 import { registerWatchCommand } from './watch.js';
 
 /**
@@ -31,6 +32,7 @@ export function buildProgram(
   registerCheckCommand(program);
   registerCalibrateCommand(program);
   registerPlanCommand(program);
+  registerTuneCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
-import { parseLoadCsv } from '../simulate/load.js';
+import { closestName } from '../chain/similar.js';
 import {
   type ReactiveConfig,
   type ReactiveOptions,
@@ -21,15 +21,16 @@ import {
   signalsFromRules,
 } from '../simulate/signals.js';
 import { describeTimeBase } from '../simulate/time-base.js';
+import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { defaultFile, loadAdapterValues, loadHpas, readText } from './files.js';
+import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
+import { type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
 import { readProfile, sloArg, writeOutput } from './profile-args.js';
 import { numberArg } from './simulate.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
-export interface ProfileFlags {
+export interface ProfileFlags extends LoadFlags {
   profile?: string;
-  load?: string;
   slo?: LatencySlo;
   scrapeInterval?: number;
   adapterValues?: string;
@@ -58,7 +59,7 @@ export function profileOptions(command: Command): void {
     )
     .option(
       '--load <csv>',
-      'with --profile: arrival-rate trace, time,rps (requests per second offered to the service)',
+      'with --profile: the load, a rate trace (time,rps) or a request-level trace (one row per request: Azure, BurstGPT, a log with a timestamp column)',
     )
     .option('--slo <objective>', 'with --profile: latency objective (default p95=200ms)', sloArg)
     .option(
@@ -70,6 +71,7 @@ export function profileOptions(command: Command): void {
       '--adapter-values <yaml>',
       "with --profile: prometheus-adapter values whose rules give the HPA metrics (default: the guide's and the project's rules, see README)",
     );
+  loadOptions(command);
 }
 
 function signalsFor(
@@ -77,6 +79,8 @@ function signalsFor(
   keda: ReturnType<typeof loadHpas>[number]['keda'],
   rules: ReturnType<typeof signalsFromRules>,
   hpaMetrics: string[],
+  /** The --adapter-values file the rules came from; undefined for the default rules. */
+  valuesFile: string | undefined,
 ): Map<string, Signal> {
   const signals = new Map<string, Signal>();
   if (keda) {
@@ -95,8 +99,12 @@ function signalsFor(
   for (const name of hpaMetrics) {
     const found = rules.get(name);
     if (!found) {
+      const served = [...rules.keys()];
+      const close = closestName(name, served);
       throw new CliError(
-        `${file}: the HPA scales on "${name}" but no adapter rule serves it (metrics served: ${[...rules.keys()].join(', ')}); pass --adapter-values`,
+        valuesFile === undefined
+          ? `${file}: the HPA scales on "${name}", which no default rule serves (they serve ${served.join(', ')}): pass --adapter-values with the rule that serves it`
+          : `${file}: the HPA scales on "${name}", but no rules.custom rule in ${valuesFile} serves it (they serve ${served.join(', ') || 'nothing'})${close ? `: did you mean ${close}?` : ''}; add a rule whose name.as yields "${name}", or rename the HPA's metric`,
         ExitCode.Usage,
       );
     }
@@ -149,13 +157,8 @@ export function runProfileSimulation(flags: ProfileFlags): void {
     );
   }
   const pod = podModel(readProfile(flags.profile));
-  let load: ReturnType<typeof parseLoadCsv>;
-  try {
-    load = parseLoadCsv(readText(flags.load));
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`${flags.load}: ${(error as Error).message}`, ExitCode.Usage);
-  }
+  const read = readLoadFlags({ ...flags, load: flags.load });
+  const { load } = read;
   const first = load.points[0]?.time ?? 0;
   const last = load.points[load.points.length - 1]?.time ?? 0;
   if (flags.stepAt !== undefined && (flags.stepAt < first || flags.stepAt > last)) {
@@ -167,12 +170,7 @@ export function runProfileSimulation(flags: ProfileFlags): void {
   const rules = signalsFromRules(
     flags.adapterValues ? loadAdapterValues(flags.adapterValues).custom : defaultAdapterRules(),
   );
-  const files = flags.hpa?.length
-    ? flags.hpa
-    : [
-        defaultFile('infra/hpa/guide-hpa.yaml', '--hpa'),
-        defaultFile('infra/base/hpa.yaml', '--hpa'),
-      ];
+  const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
   const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
   const labels = uniqueLabels(
     loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
@@ -188,6 +186,7 @@ export function runProfileSimulation(flags: ProfileFlags): void {
         const name = (m.pods ?? m.object ?? m.external)?.metric.name;
         return name ? [name] : [];
       }),
+      flags.adapterValues,
     ),
   }));
   const options: ReactiveOptions = {
@@ -205,9 +204,12 @@ export function runProfileSimulation(flags: ProfileFlags): void {
   } catch (error) {
     throw new CliError((error as Error).message, ExitCode.Usage);
   }
+  const bound = clairvoyantBound(pod, load, report.slo);
   if (flags.svg) writeOutput(flags.svg, renderReactiveChart(report));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...report, load: read.description, clairvoyant: bound }, null, 2)}\n`,
+    );
     return;
   }
   const lines = [
@@ -221,8 +223,14 @@ export function runProfileSimulation(flags: ProfileFlags): void {
         : []),
     describeTimeBase(report.timeBase),
     `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
+    `load: ${read.description}`,
     '',
     formatReactiveTable(report),
+    '',
+    ...formatBoundLines(
+      report.results.map((r) => r.summary),
+      bound,
+    ),
   ];
   if (flags.phases) {
     const phases = sweepReactivePhases(pod, load, configs, options);

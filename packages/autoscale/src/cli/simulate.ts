@@ -20,7 +20,7 @@ import {
 import { describeTimeBase } from '../simulate/time-base.js';
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { defaultFile, loadHpas, readText } from './files.js';
+import { loadHpas, missingFileFlag, readText } from './files.js';
 import { checkOutputFile } from './output-path.js';
 import { writeOutput } from './profile-args.js';
 import {
@@ -249,7 +249,7 @@ Examples:
           ExitCode.Usage,
         );
       }
-      const files = flags.hpa?.length ? flags.hpa : defaultFile('guide-hpa.yaml', '--hpa');
+      const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
       const loaded = files.flatMap((file) => loadHpas(file).map((h) => ({ file, ...h })));
       const labels = uniqueLabels(
         loaded.map(

@@ -150,7 +150,8 @@ Example:
           });
           appendFileSync(
             flags.record,
-            `${Math.round(tick.time - recordStart)},${Math.max(tick.pods.length, 1)},${means.join(',')}\n`,
+            // No pod found is no count: an empty cell (a missing value), not a made-up 1.
+            `${Math.round(tick.time - recordStart)},${tick.pods.length > 0 ? tick.pods.length : ''},${means.join(',')}\n`,
           );
         }
         if (flags.count !== undefined && i + 1 >= flags.count) break;

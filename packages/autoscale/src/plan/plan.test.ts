@@ -121,6 +121,42 @@ describe('plan', () => {
   });
 });
 
+describe('plan for pods sharing a GPU (--gpu-share)', () => {
+  it("targets each pod's own GPU share: its busy fraction at the per-pod rate", () => {
+    // 279.2 of μ = 395 req/s: busy 70.68 % of the time
+    const alone = planAutoscaling(pod, { slo, podsPerGpu: 1 });
+    expect(alone.gpuShareTarget?.value).toBeCloseTo((100 * 279.2) / 395, 9);
+    const { files } = renderPlan(alone);
+    const hpa = parse(files['hpa.yaml'] ?? '') as HorizontalPodAutoscaler;
+    expect(
+      hpa.spec.metrics?.map((m) => [m.pods?.metric.name, m.pods?.target.averageValue]),
+    ).toEqual([
+      ['request_queue_depth_avg', expect.any(String)],
+      ['http_request_duration_seconds_avg', expect.any(String)],
+      ['gpu_process_utilization_percent', '70684m'],
+    ]);
+    expect(files['hpa.yaml']).toContain("# 70.68 %: the pod's own GPU share at 279.2 req/s");
+    const values = parseAdapterValues(files['prometheus-adapter-values.yaml'] ?? '');
+    if (!values.ok) throw new Error(values.error);
+    expect(
+      signalsFromRules(values.value.custom).get('gpu_process_utilization_percent'),
+    ).toMatchObject({
+      ok: true,
+      value: { kind: 'gpuShare' },
+    });
+    expect(planAutoscaling(pod, { slo }).gpuShareTarget).toBeUndefined();
+  });
+
+  it('caps the share below 100 / pods per GPU, where a higher target would never scale up', () => {
+    const shared = planAutoscaling(pod, { slo, podsPerGpu: 2 });
+    expect(shared.gpuShareTarget?.value).toBeCloseTo(40, 9); // 100 / 2 less 20 % headroom
+    expect(shared.gpuShareTarget?.why).toMatch(
+      /capped at 100 \/ 2 pods per GPU .* 141\.4 % of one GPU/,
+    );
+    expect(() => planAutoscaling(pod, { slo, podsPerGpu: 0 })).toThrow(/pods per GPU/);
+  });
+});
+
 describe('plan manifests', () => {
   const plan = planAutoscaling(pod, { slo, baseRps: 400, peakRps: 1600 });
 

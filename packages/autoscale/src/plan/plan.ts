@@ -44,6 +44,11 @@ export interface PlanOptions {
   scrapeIntervalSeconds?: number;
   /** minReplicas as given, instead of derived (the burst note then says what it costs). */
   minReplicas?: number;
+  /**
+   * Pods that share one GPU (time-slicing, MPS): adds a target on each pod's own share of its GPU
+   * (`gpu_process_utilization_percent`, from `@mlscale/gpu-probe`). Default: none.
+   */
+  podsPerGpu?: number;
 }
 
 /** A number of the plan with its reason. */
@@ -90,6 +95,8 @@ export interface AutoscalingPlan {
     periodSeconds: Explained;
     stabilizationWindowSeconds: Explained;
   };
+  /** `gpu_process_utilization_percent` target (percent), with `podsPerGpu`. */
+  gpuShareTarget?: Explained;
   /** What the plan expects of a burst from base to peak (when both are given). */
   burst?: {
     /** Seconds until the HPA sees the burst (a sync and a scrape, at worst). */
@@ -233,6 +240,25 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       },
     },
   };
+
+  const k = options.podsPerGpu;
+  if (k !== undefined) {
+    if (!(Number.isInteger(k) && k >= 1))
+      throw new Error('pods per GPU must be a whole number >= 1');
+    // A GPU-bound pod is busy for the share of its capacity it serves: its own GPU share.
+    const share = (100 * targetRps) / mu;
+    const ceiling = (100 / k) * (1 - headroom);
+    plan.gpuShareTarget =
+      k * share <= 100 * (1 - headroom)
+        ? {
+            value: share,
+            why: `the pod's own GPU share at ${round(targetRps)} req/s: busy ${round(targetRps)} / ${round(mu)} req/s of the time (a GPU-bound model); ${k} pods at that share use ${round(k * share)} % of their GPU`,
+          }
+        : {
+            value: ceiling,
+            why: `capped at 100 / ${k} pods per GPU less ${Math.round(headroom * 100)} % headroom: at ${round(targetRps)} req/s a pod would be busy ${round(share)} % of the time, and ${k} of them would need ${round(k * share)} % of one GPU, so a busy GPU gives each at most ${round(100 / k)} % and a higher target would never scale up. The profile was measured on a GPU of its own: calibrate on a shared one`,
+          };
+  }
 
   if (options.peakRps !== undefined) {
     const peak = options.peakRps;

@@ -50,6 +50,8 @@ const depthSeconds = SERIES.queueDepthSeconds.name;
 // The names the adapter serves them under (what the HPA reads).
 const LATENCY_METRIC = `${latency}_avg`;
 const DEPTH_METRIC = `${SERIES.queueDepth.name}_avg`;
+// Served under its own name (infra/helm/prometheus-adapter-values.yaml).
+const GPU_SHARE_METRIC = SERIES.gpuProcessUtilization.name;
 
 /** A Kubernetes quantity in milli-units: 9.296 → `9296m`. */
 function milli(value: number): string {
@@ -169,8 +171,24 @@ function hpaDocument(plan: AutoscalingPlan, name: string): Document {
       ],
     },
   };
+  if (plan.gpuShareTarget) {
+    hpa.spec.metrics?.push({
+      type: 'Pods',
+      pods: {
+        metric: { name: GPU_SHARE_METRIC },
+        target: { type: 'AverageValue', averageValue: milli(plan.gpuShareTarget.value) },
+      },
+    });
+  }
   const doc = new Document(hpa);
   doc.commentBefore = header(plan, 'HorizontalPodAutoscaler');
+  if (plan.gpuShareTarget) {
+    setComment(
+      doc,
+      ['spec', 'metrics', 2, 'pods', 'target', 'averageValue'],
+      `${round(plan.gpuShareTarget.value)} %: ${plan.gpuShareTarget.why}`,
+    );
+  }
   setComment(doc, ['spec', 'minReplicas'], plan.minReplicas.why);
   setComment(doc, ['spec', 'maxReplicas'], plan.maxReplicas.why);
   commentBehavior(doc, ['spec', 'behavior'], plan);
@@ -211,7 +229,24 @@ function adapterDocument(plan: AutoscalingPlan): Document {
       ],
     },
   };
+  if (plan.gpuShareTarget) {
+    const selected = '<<.LabelMatchers>>';
+    const byPod = '<<.GroupBy>>';
+    values.rules.custom.push({
+      seriesQuery: `${GPU_SHARE_METRIC}{namespace!="",pod!=""}`,
+      resources,
+      name: { matches: `^${GPU_SHARE_METRIC}$`, as: GPU_SHARE_METRIC },
+      metricsQuery: `avg(<<.Series>>{${selected}}) by (${byPod}) and on (${byPod}) (min(${SERIES.gpuProcessAttributed.name}{${selected}}) by (${byPod}) == 1) and on (${byPod}) (max(${SERIES.gpuProbeUp.name}{${selected}}) by (${byPod}) == 1)`,
+    });
+  }
   const doc = new Document(values, { aliasDuplicateObjects: false });
+  if (plan.gpuShareTarget) {
+    setComment(
+      doc,
+      ['rules', 'custom', 2],
+      `${GPU_SHARE_METRIC}: the pod's own share of its GPU (needs hostPID: the probe finds its PID as NVML reports it only there), while attributed and read`,
+    );
+  }
   doc.commentBefore = `${header(plan, 'prometheus-adapter Helm values (rules for the HPA above)')}\n Merge rules.custom into your values; the Prometheus URL is yours.`;
   setComment(
     doc,

@@ -2,6 +2,8 @@
  * A small client for the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`,
  * `/api/v1/series`) on `fetch`, with typed results and errors a person can act on.
  */
+
+import { isRecord } from '../is-record.js';
 import { PrometheusError } from './errors.js';
 
 /** Label set of a series. */
@@ -61,10 +63,6 @@ export function parseSampleValue(text: string): number {
   if (text === '+Inf') return Number.POSITIVE_INFINITY;
   if (text === '-Inf') return Number.NEGATIVE_INFINITY;
   return Number(text);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parsePair(pair: unknown): [number, string] {

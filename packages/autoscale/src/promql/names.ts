@@ -1,12 +1,7 @@
 import { parser } from '@prometheus-io/lezer-promql';
+import { unquotePromqlString } from './string-literal.js';
 
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
-
-function unquote(literal: string): string {
-  const body = literal.slice(1, -1);
-  if (literal.startsWith('`')) return body;
-  return body.replace(/\\(.)/g, '$1');
-}
 
 /**
  * Lists the metric names an expression selects, in order of appearance and without repeats: the
@@ -38,7 +33,7 @@ export function metricNamesInQuery(query: string): string[] {
       if (!label || !op || !value) continue;
       if (query.slice(label.from, label.to) !== '__name__') continue;
       if (query.slice(op.from, op.to) !== '=') continue;
-      add(unquote(query.slice(value.from, value.to)));
+      add(unquotePromqlString(query.slice(value.from, value.to)));
     }
   } while (cursor.next());
   return names;

@@ -99,8 +99,30 @@ export function seriesStyle(index: number): { color: string; dash: string } {
   return SERIES_STYLES[index % SERIES_STYLES.length] as { color: string; dash: string };
 }
 
-function escapeXml(text: string): string {
+/**
+ * Text made safe inside an SVG element or attribute: `<`, `>`, `&` and both quotes as character
+ * references. Every chart of the package writes its text through this.
+ *
+ * @param text - any text
+ * @example
+ * escapeXml('p95 < "200 ms"'); // 'p95 &#60; &#34;200 ms&#34;'
+ */
+export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * The smallest `m × 10^k` at or above `raw`, for `m` in `multipliers`: the round step of an axis.
+ *
+ * @param raw - the step the range would need for the wanted number of ticks
+ * @param multipliers - ascending, from 1 to 10
+ * @example
+ * roundStep(0.225, [1, 2, 5, 10]); // 0.5
+ */
+export function roundStep(raw: number, multipliers: readonly number[]): number {
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  for (const m of multipliers) if (m * magnitude >= raw) return m * magnitude;
+  return 10 * magnitude;
 }
 
 /**
@@ -122,9 +144,7 @@ export function niceStep(range: number, count: number, time = false): number {
       if (s >= raw) return s;
     }
   }
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * magnitude >= raw) return m * magnitude;
-  return 10 * magnitude;
+  return roundStep(raw, [1, 2, 2.5, 5, 10]);
 }
 
 /**
@@ -203,6 +223,8 @@ export function renderChart(spec: ChartSpec): string {
     `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
   let y0 = top;
+  /** Each panel's plot area: markers are drawn inside them, never across the titles between. */
+  const plotted: { top: number; bottom: number }[] = [];
   spec.panels.forEach((panel, index) => {
     const h = panelHeights[index] as number;
     const values = panel.lines.flatMap((l) =>
@@ -217,8 +239,10 @@ export function renderChart(spec: ChartSpec): string {
     const yMax = panel.yMax ?? Math.max(step, Math.ceil(dataMax / step - 1e-9) * step);
     const y = (v: number) => y0 + h - (Math.min(Math.max(v, 0), yMax) / yMax) * h;
     const format = panel.format ?? defaultFormat;
+    // The title says which reference lines are off the axis: the only place that knows is here.
+    const above = (panel.references ?? []).filter((ref) => ref.y > yMax).map((ref) => ref.label);
     parts.push(
-      `<text x="${left}" y="${y0 - 7}" fill="#333" font-weight="bold">${escapeXml(panel.title)}${clipped ? escapeXml(` (values above ${format(yMax)} drawn at the top)`) : ''}</text>`,
+      `<text x="${left}" y="${y0 - 7}" fill="#333" font-weight="bold">${escapeXml(panel.title)}${clipped ? escapeXml(` (values above ${format(yMax)} drawn at the top)`) : ''}${above.length > 0 ? escapeXml(` (${above.join(', ')}: above the axis, not drawn)`) : ''}</text>`,
       `<rect x="${left}" y="${y0}" width="${plotWidth}" height="${h}" fill="none" stroke="#999"/>`,
     );
     for (const band of panel.bands ?? []) {
@@ -243,10 +267,12 @@ export function renderChart(spec: ChartSpec): string {
     }
     for (const ref of panel.references ?? []) {
       if (ref.y > yMax) continue;
-      const yy = y(ref.y).toFixed(1);
+      const yy = y(ref.y);
+      // Above its line, unless that would put it on the panel's top edge or in the title row.
+      const labelY = yy - 4 - 11 < y0 + 2 ? yy + 13 : yy - 4;
       parts.push(
-        `<line x1="${left}" x2="${left + plotWidth}" y1="${yy}" y2="${yy}" stroke="${ref.color ?? '#555'}" stroke-dasharray="3 3" stroke-width="1"/>`,
-        `<text x="${left + plotWidth - 4}" y="${Number(yy) - 4}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(shorten(ref.label, 90))}</text>`,
+        `<line x1="${left}" x2="${left + plotWidth}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="${ref.color ?? '#555'}" stroke-dasharray="3 3" stroke-width="1"/>`,
+        `<text x="${left + plotWidth - 4}" y="${labelY.toFixed(1)}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(shorten(ref.label, 90))}</text>`,
       );
     }
     parts.push(
@@ -280,6 +306,7 @@ export function renderChart(spec: ChartSpec): string {
         `<path d="${segments.join(' ')}" fill="none" stroke="${line.color}" stroke-width="${line.width ?? 2}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''} clip-path="url(#panel${index})"/>`,
       );
     }
+    plotted.push({ top: y0, bottom: y0 + h });
     y0 += h + gap;
   });
   const plotsBottom = top + plotsHeight;
@@ -297,8 +324,12 @@ export function renderChart(spec: ChartSpec): string {
   for (const marker of spec.markers ?? []) {
     if (marker.x < spec.x0 || marker.x > spec.x1) continue;
     const xx = x(marker.x).toFixed(1);
+    for (const area of plotted) {
+      parts.push(
+        `<line x1="${xx}" x2="${xx}" y1="${area.top}" y2="${area.bottom}" stroke="#888" stroke-dasharray="4 3"/>`,
+      );
+    }
     parts.push(
-      `<line x1="${xx}" x2="${xx}" y1="${top}" y2="${plotsBottom}" stroke="#888" stroke-dasharray="4 3"/>`,
       `<text x="${Number(xx) + 4}" y="${top + 13}" fill="#666" font-size="11">${escapeXml(marker.label)}</text>`,
     );
   }

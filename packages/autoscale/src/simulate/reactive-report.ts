@@ -4,7 +4,7 @@ import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js'
 import { type ChartPanel, dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { ReactiveReport } from './reactive.js';
 import { formatBlockedCell, replicaReferences } from './report.js';
-import { formatTable } from './table.js';
+import { formatTable, plural } from './table.js';
 import { countsFrom, traceTime } from './time-base.js';
 
 function ms(value: number | undefined): string {
@@ -251,7 +251,7 @@ export function renderReactiveChart(
       lines: [
         `${r.summary.sloViolationSeconds} s over the SLO; back under ${secs(r.summary.recoverySeconds, 'never')} after the step`,
         `first scale-up ${secs(r.summary.timeToFirstScaleUp)} after the ${countsFrom(base)}; peak ${r.summary.maxReplicas} pods`,
-        `${Math.round(r.summary.replicaSeconds)} pod-s, ${Math.round(r.summary.failed)} 503s, ${r.summary.scaleEvents} scale events`,
+        `${Math.round(r.summary.replicaSeconds)} pod-s, ${Math.round(r.summary.failed)} 503s, ${plural(r.summary.scaleEvents, 'scale event')}`,
         ...(r.summary.drivingMetric ? [`driven by ${r.summary.drivingMetric}`] : []),
       ],
     })),

@@ -231,6 +231,47 @@ describe('reactive simulator: known answers', () => {
   });
 });
 
+describe("reactive simulator: a pod's own share of a shared GPU", () => {
+  const project = parseAdapterValues(
+    readFileSync(
+      new URL('../../examples/project/prometheus-adapter-values.yaml', import.meta.url),
+      'utf8',
+    ),
+  );
+  if (!project.ok) throw new Error(project.error);
+  const shares = signalsFromRules(project.value.custom);
+
+  it('reads the adapter rule of gpu_process_utilization_percent as the share signal', () => {
+    expect(shares.get('gpu_process_utilization_percent')).toMatchObject({
+      ok: true,
+      value: { kind: 'gpuShare' },
+    });
+    // the device-wide one depends on who shares the GPU: a simulated pod does not export it
+    expect(shares.has('gpu_utilization_percent')).toBe(false);
+    expect(signalFromQuery('avg(gpu_utilization_percent{pod="a"}) by (pod)')).toMatchObject({
+      ok: false,
+    });
+  });
+
+  it('is the busy fraction: 150 req/s on pods of 100 req/s settles at 3 pods for a 50 % target', () => {
+    const share = shares.get('gpu_process_utilization_percent');
+    if (!share?.ok) throw new Error('no share signal');
+    const config = podsHpa('share', 2, 10, undefined, {
+      name: 'gpu_process_utilization_percent',
+      averageValue: '50',
+    });
+    const report = simulateReactive(
+      podModel(flatProfile()),
+      parseLoadCsv('time,rps\n0,150\n300,150\n'),
+      [{ ...config, signals: new Map([['gpu_process_utilization_percent', share.value]]) }],
+    );
+    const result = report.results[0];
+    // 75 % each on 2 pods: ceil(2 × 75 / 50) = 3, then 50 % each: within tolerance
+    expect(result?.summary.finalReplicas).toBe(3);
+    expect(result?.summary.scaleEvents).toBe(1);
+  });
+});
+
 describe('reactive simulator over sync phases', () => {
   it('runs one phase per second of the sync period and gives the spread', () => {
     const pod = podModel(flatProfile());

@@ -40,6 +40,7 @@ import { detectRateStep, type LoadTrace, rateAt } from './load.js';
 import { countScaleEvent, scaleDownOrder } from './scaling.js';
 import type { Signal } from './signals.js';
 import { type TimeBase, timeBase } from './time-base.js';
+import { violationFigures } from './violation-figures.js';
 
 /** One HPA definition to simulate, with how each of its metrics is read. */
 export interface ReactiveConfig {
@@ -176,6 +177,8 @@ interface Sample {
   waitSum: number;
   count: number;
   depthSeconds: number;
+  /** Seconds the pod was busy serving (served rate / μ, integrated): its own GPU time. */
+  busySeconds: number;
   depth: number;
 }
 
@@ -217,6 +220,13 @@ function signalValue(signal: Signal, samples: readonly Sample[], now: number): n
     const last = samples[samples.length - 1];
     // Prometheus marks a series stale after 5 minutes without a sample.
     return last && now - last.time <= 300 ? last.depth : undefined;
+  }
+  if (signal.kind === 'gpuShare') {
+    // The probe's gauge: the share since its previous read, one scrape interval before.
+    const [previous, last] = samples.slice(-2);
+    if (!previous || !last || now - last.time > 300 || !(last.time > previous.time))
+      return undefined;
+    return (100 * (last.busySeconds - previous.busySeconds)) / (last.time - previous.time);
   }
   const inWindow = samples.filter((s) => s.time > now - signal.windowSeconds && s.time <= now);
   const first = inWindow[0];
@@ -289,6 +299,50 @@ export function simulateReactive(
   configs: readonly ReactiveConfig[],
   options: ReactiveOptions = {},
 ): ReactiveReport {
+  const run = runSettings(pod, load, configs, options);
+  const results = configs.map((config) => new ConfigSimulation(config, run).run());
+  return {
+    stepAt: run.stepAt,
+    timeBase: run.base,
+    slo: run.slo,
+    syncPeriodSeconds: run.syncPeriod,
+    startupDelaySeconds: run.startupDelay,
+    scrapeIntervalSeconds: run.scrapeInterval,
+    capacityRps: run.mu,
+    results,
+  };
+}
+
+/** What every config's simulation shares: the settings, in seconds and in ticks, and the clock. */
+interface RunSettings {
+  pod: PodModel;
+  load: LoadTrace;
+  options: ReactiveOptions;
+  slo: LatencySlo;
+  syncPeriod: number;
+  startupDelay: number;
+  scrapeInterval: number;
+  warmup: number;
+  syncTicks: number;
+  syncOffsetTicks: number;
+  scrapeTicks: number;
+  warmupTicks: number;
+  start: number;
+  end: number;
+  base: TimeBase;
+  stepAt: number;
+  quantile: number | undefined;
+  /** The pod's capacity, req/s. */
+  mu: number;
+}
+
+/** Reads the options with their defaults and checks them and the configs' metrics. */
+function runSettings(
+  pod: PodModel,
+  load: LoadTrace,
+  configs: readonly ReactiveConfig[],
+  options: ReactiveOptions,
+): RunSettings {
   const slo = options.slo ?? { statistic: 'p95', seconds: 0.2 };
   const syncPeriod = options.syncPeriodSeconds ?? 15;
   const startupDelay = options.startupDelaySeconds ?? 30;
@@ -318,30 +372,64 @@ export function simulateReactive(
     options.stepAt,
     options.stepAt === undefined ? detectRateStep(load, syncPeriod) : null,
   );
-  const stepAt = base.stepAt;
-  const quantile = quantileOf(slo.statistic);
-  const mu = pod.capacityRps;
+  return {
+    pod,
+    load,
+    options,
+    slo,
+    syncPeriod,
+    startupDelay,
+    scrapeInterval,
+    warmup,
+    syncTicks,
+    syncOffsetTicks,
+    scrapeTicks,
+    warmupTicks,
+    start,
+    end,
+    base,
+    stepAt: base.stepAt,
+    quantile: quantileOf(slo.statistic),
+    mu: pod.capacityRps,
+  };
+}
 
-  const results = configs.map((config) => {
-    const hpa = new HpaController(config.hpa, options.controller);
-    const min = hpa.spec.minReplicas ?? 1;
-    const initial = Math.min(hpa.spec.maxReplicas, Math.max(min, options.initialReplicas ?? min));
-    let serial = 0;
-    const newPod = (readyAt: number): Pod => ({
-      name: `pod-${serial++}`,
-      readyAt,
-      backlog: 0,
-      rate: 0,
-      counters: { latencySum: 0, inferenceSum: 0, waitSum: 0, count: 0, depthSeconds: 0 },
-      depth: 0,
-      samples: [],
-      pending: [],
-    });
-    let pods: Pod[] = Array.from({ length: initial }, () => newPod(start - warmup));
-    let replicas = initial;
-    const seconds: ReactiveSecond[] = [];
-    const syncs: ReactiveSync[] = [];
-    const summary: ReactiveSummary = {
+/**
+ * One config under the load, tick by tick: each tick (0) the answered requests enter the pods'
+ * counters, (1) Prometheus scrapes, (2) the HPA syncs, (3) the ready pods serve, and at each whole
+ * second (4) the second's figures are closed.
+ */
+class ConfigSimulation {
+  private readonly hpa: HpaController;
+  private readonly min: number;
+  private serial = 0;
+  private pods: Pod[];
+  private replicas: number;
+  private readonly seconds: ReactiveSecond[] = [];
+  private readonly syncs: ReactiveSync[] = [];
+  private readonly summary: ReactiveSummary;
+  // Groups of the whole run, merged where they have the same rate and wait (to 0.1 ms), so a
+  // long trace stays small: most seconds below capacity are alike.
+  private readonly allGroups = new Map<string, LatencyGroup>();
+  private allFailed = 0;
+  private secondGroups: LatencyGroup[] = [];
+  private secondFailed = 0;
+  private secondOffered = 0;
+  private readonly maxWindow: number;
+
+  constructor(
+    private readonly config: ReactiveConfig,
+    private readonly s: RunSettings,
+  ) {
+    this.hpa = new HpaController(config.hpa, s.options.controller);
+    this.min = this.hpa.spec.minReplicas ?? 1;
+    const initial = Math.min(
+      this.hpa.spec.maxReplicas,
+      Math.max(this.min, s.options.initialReplicas ?? this.min),
+    );
+    this.pods = Array.from({ length: initial }, () => this.newPod(s.start - s.warmup));
+    this.replicas = initial;
+    this.summary = {
       name: config.name,
       sloViolationSeconds: 0,
       failed: 0,
@@ -350,219 +438,261 @@ export function simulateReactive(
       scaleEvents: 0,
       maxReplicas: initial,
       finalReplicas: initial,
-      replicaBounds: { min, max: hpa.spec.maxReplicas },
+      replicaBounds: { min: this.min, max: this.hpa.spec.maxReplicas },
       blocked: [],
     };
-    // Groups of the whole run, merged where they have the same rate and wait (to 0.1 ms), so a
-    // long trace stays small: most seconds below capacity are alike.
-    const allGroups = new Map<string, LatencyGroup>();
-    let allFailed = 0;
-    let secondGroups: LatencyGroup[] = [];
-    let secondFailed = 0;
-    let secondOffered = 0;
-    const maxWindow = Math.max(
+    this.maxWindow = Math.max(
       300,
-      ...[...config.signals.values()].map((s) => ('windowSeconds' in s ? s.windowSeconds : 0)),
+      ...[...config.signals.values()].map((x) => ('windowSeconds' in x ? x.windowSeconds : 0)),
     );
-    const ticksPerSecond = Math.round(1 / TICK);
-    const totalTicks = Math.round((end - start) / TICK);
+  }
 
-    for (let k = -warmupTicks; k < totalTicks; k++) {
-      const t = start + k * TICK;
-      const live = () => pods.filter((p) => p.removedAt === undefined);
-      // 0. requests answered by now enter the counters
-      for (const p of pods) {
-        while ((p.pending[0]?.at ?? Number.POSITIVE_INFINITY) <= t) {
-          const done = p.pending.shift() as Completion;
-          p.counters.count += done.count;
-          p.counters.latencySum += done.latencySum;
-          p.counters.inferenceSum += done.inferenceSum;
-          p.counters.waitSum += done.waitSum;
-        }
+  run(): { summary: ReactiveSummary; seconds: ReactiveSecond[]; syncs: ReactiveSync[] } {
+    const { s } = this;
+    const ticksPerSecond = Math.round(1 / TICK);
+    const totalTicks = Math.round((s.end - s.start) / TICK);
+    for (let k = -s.warmupTicks; k < totalTicks; k++) {
+      const t = s.start + k * TICK;
+      this.enterAnswered(t);
+      if (k % s.scrapeTicks === 0) this.scrape(t);
+      if (k >= 0 && (k - s.syncOffsetTicks) % s.syncTicks === 0 && k >= s.syncOffsetTicks) {
+        this.sync(t);
       }
-      // 1. scrape
-      if (k % scrapeTicks === 0) {
-        for (const p of live()) {
-          if (p.readyAt > t) continue;
-          p.samples.push({ time: t, ...p.counters, depth: p.depth });
-          while ((p.samples[0]?.time ?? t) < t - maxWindow - scrapeInterval) p.samples.shift();
-        }
-      }
-      // 2. sync
-      if (k >= 0 && (k - syncOffsetTicks) % syncTicks === 0 && k >= syncOffsetTicks) {
-        const existing = live();
-        const ready = existing.filter((p) => p.readyAt <= t);
-        const podInfos: PodInfo[] = existing.map((p) => ({
-          name: p.name,
-          phase: p.readyAt <= t ? 'Running' : 'Pending',
-        }));
-        const input: Record<string, Record<string, number> | number> = {};
-        for (const metric of config.hpa.spec.metrics ?? []) {
-          const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
-          const signal = name !== undefined ? config.signals.get(name) : undefined;
-          if (name === undefined || !signal) continue;
-          if (metric.type === 'Pods') {
-            const values: Record<string, number> = {};
-            for (const p of ready) {
-              const v = signalValue(signal, p.samples, t);
-              if (v !== undefined && Number.isFinite(v)) values[p.name] = v;
-            }
-            if (Object.keys(values).length > 0) input[name] = values;
-          } else {
-            const v = pooledValue(signal, ready, t);
-            if (v !== undefined && Number.isFinite(v)) input[name] = v;
-          }
-        }
-        const decision = hpa.sync({
-          time: t,
-          currentReplicas: replicas,
-          statusReplicas: existing.length,
-          pods: podInfos,
-          metrics: input,
-        });
-        if (decision.scaled) {
-          countScaleEvent(summary, decision, replicas, t, stepAt);
-          if (decision.desiredReplicas > existing.length) {
-            for (let i = existing.length; i < decision.desiredReplicas; i++) {
-              pods.push(newPod(t + startupDelay));
-            }
-          } else if (decision.desiredReplicas < existing.length) {
-            const removed = existing.length - decision.desiredReplicas;
-            for (const p of scaleDownOrder(existing, t).slice(0, removed)) {
-              p.removedAt = t;
-            }
-          }
-          replicas = decision.desiredReplicas;
-        }
-        summary.maxReplicas = Math.max(summary.maxReplicas, replicas);
-        const seen: Record<string, number | undefined> = {};
-        for (const m of decision.metrics) seen[m.name] = m.current;
-        syncs.push({
-          time: t,
-          replicas,
-          seen,
-          decision,
-          explanation: describeDecision(decision),
-        });
-      }
-      // 3. serve the tick [t, t + TICK)
-      const offered = rateAt(load, k < 0 ? start : t);
-      const serving = pods.filter((p) => p.removedAt === undefined && p.readyAt <= t);
-      const share = serving.length > 0 ? offered / serving.length : 0;
-      if (serving.length === 0 && k >= 0) {
-        secondFailed += offered * TICK;
-      }
-      for (const p of pods) {
-        const draining = p.removedAt !== undefined;
-        if (!draining && p.readyAt > t) continue;
-        const r = draining ? 0 : share;
-        p.rate = r;
-        const point: OperatingPoint = pod.at(r);
-        const before = p.backlog;
-        // the warm-up fills the windows at the first rate, in steady state: no backlog builds
-        let after = k < 0 ? 0 : Math.max(0, before + (r - mu) * TICK);
-        let shed = 0;
-        if (pod.queueLimit !== null && point.depth + after > pod.queueLimit) {
-          shed = Math.min(r * TICK, point.depth + after - pod.queueLimit);
-          after = Math.max(0, after - shed);
-        }
-        p.backlog = after;
-        const arrivals = r * TICK;
-        const accepted = Math.max(0, arrivals - shed);
-        const extraWait = (before + after) / 2 / mu;
-        const depth = (draining ? 0 : point.depth) + (before + after) / 2;
-        p.depth = (draining ? 0 : point.depth) + after;
-        p.counters.depthSeconds += depth * TICK;
-        if (accepted > 0) {
-          // answered in FIFO order: the backlog's wait grows and shrinks by at most one tick
-          // per tick, so completions stay (nearly) sorted; insert in order to be exact
-          const latency = point.latency.mean + extraWait;
-          const done: Completion = {
-            at: t + TICK / 2 + latency,
-            count: accepted,
-            latencySum: accepted * latency,
-            inferenceSum: accepted * point.inferenceSeconds,
-            waitSum: accepted * (point.waitSeconds + extraWait),
-          };
-          let at = p.pending.length;
-          while (at > 0 && (p.pending[at - 1]?.at ?? 0) > done.at) at--;
-          p.pending.splice(at, 0, done);
-          if (k >= 0) secondGroups.push({ weight: accepted, point, extraWait });
-        }
-        if (k >= 0) secondFailed += shed;
-      }
+      const { offered, ready } = this.serve(k, t);
       // drained pods leave
-      pods = pods.filter(
+      this.pods = this.pods.filter(
         (p) => p.removedAt === undefined || p.backlog > 1e-9 || p.pending.length > 0,
       );
       if (k < 0) continue;
-      summary.replicaSeconds += pods.length * TICK;
-      secondOffered += offered * TICK;
-      // 4. close the second
+      this.summary.replicaSeconds += this.pods.length * TICK;
+      this.secondOffered += offered * TICK;
       if ((k + 1) % ticksPerSecond === 0) {
-        const value = sloStatistic(secondGroups, secondFailed, quantile);
-        const violation = value !== undefined && value > slo.seconds;
-        if (violation) summary.sloViolationSeconds++;
-        const second: ReactiveSecond = {
-          time: start + (k + 1 - ticksPerSecond) * TICK,
-          offeredRps: secondOffered,
-          replicas,
-          ready: serving.length,
-          pods: pods.length,
-          failed: secondFailed,
-          backlog: pods.reduce((sum, p) => sum + p.backlog, 0),
-          violation,
-        };
-        const p95 = mixtureQuantile(secondGroups, secondFailed, 0.95);
-        const p99 = mixtureQuantile(secondGroups, secondFailed, 0.99);
-        const mean = meanLatency(secondGroups);
-        if (p95 !== undefined) second.p95 = p95;
-        if (p99 !== undefined) second.p99 = p99;
-        if (mean !== undefined) second.mean = mean;
-        seconds.push(second);
-        summary.failed += secondFailed;
-        summary.offered += secondOffered;
-        allFailed += secondFailed;
-        for (const group of secondGroups) {
-          const key = `${group.point.rps.toFixed(3)}|${group.extraWait.toFixed(4)}`;
-          const seen = allGroups.get(key);
-          if (seen) seen.weight += group.weight;
-          else allGroups.set(key, { ...group });
-        }
-        secondGroups = [];
-        secondFailed = 0;
-        secondOffered = 0;
+        this.closeSecond(s.start + (k + 1 - ticksPerSecond) * TICK, ready);
       }
     }
-    summary.finalReplicas = replicas;
-    const p95 = mixtureQuantile([...allGroups.values()], allFailed, 0.95);
-    const p99 = mixtureQuantile([...allGroups.values()], allFailed, 0.99);
+    this.finish();
+    return { summary: this.summary, seconds: this.seconds, syncs: this.syncs };
+  }
+
+  private newPod(readyAt: number): Pod {
+    return {
+      name: `pod-${this.serial++}`,
+      readyAt,
+      backlog: 0,
+      rate: 0,
+      counters: {
+        latencySum: 0,
+        inferenceSum: 0,
+        waitSum: 0,
+        count: 0,
+        depthSeconds: 0,
+        busySeconds: 0,
+      },
+      depth: 0,
+      samples: [],
+      pending: [],
+    };
+  }
+
+  private live(): Pod[] {
+    return this.pods.filter((p) => p.removedAt === undefined);
+  }
+
+  /** 0. Requests answered by now enter the counters. */
+  private enterAnswered(t: number): void {
+    for (const p of this.pods) {
+      while ((p.pending[0]?.at ?? Number.POSITIVE_INFINITY) <= t) {
+        const done = p.pending.shift() as Completion;
+        p.counters.count += done.count;
+        p.counters.latencySum += done.latencySum;
+        p.counters.inferenceSum += done.inferenceSum;
+        p.counters.waitSum += done.waitSum;
+      }
+    }
+  }
+
+  /** 1. Prometheus scrapes the ready pods. */
+  private scrape(t: number): void {
+    for (const p of this.live()) {
+      if (p.readyAt > t) continue;
+      p.samples.push({ time: t, ...p.counters, depth: p.depth });
+      while ((p.samples[0]?.time ?? t) < t - this.maxWindow - this.s.scrapeInterval) {
+        p.samples.shift();
+      }
+    }
+  }
+
+  /** The HPA's metric values at `t`, read from the ready pods' samples as the adapter would. */
+  private metricInput(
+    ready: readonly Pod[],
+    t: number,
+  ): Record<string, Record<string, number> | number> {
+    const input: Record<string, Record<string, number> | number> = {};
+    for (const metric of this.config.hpa.spec.metrics ?? []) {
+      const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
+      const signal = name !== undefined ? this.config.signals.get(name) : undefined;
+      if (name === undefined || !signal) continue;
+      if (metric.type === 'Pods') {
+        const values: Record<string, number> = {};
+        for (const p of ready) {
+          const v = signalValue(signal, p.samples, t);
+          if (v !== undefined && Number.isFinite(v)) values[p.name] = v;
+        }
+        if (Object.keys(values).length > 0) input[name] = values;
+      } else {
+        const v = pooledValue(signal, ready, t);
+        if (v !== undefined && Number.isFinite(v)) input[name] = v;
+      }
+    }
+    return input;
+  }
+
+  /** 2. The HPA syncs; pods are created or marked for removal as the decision says. */
+  private sync(t: number): void {
+    const existing = this.live();
+    const ready = existing.filter((p) => p.readyAt <= t);
+    const podInfos: PodInfo[] = existing.map((p) => ({
+      name: p.name,
+      phase: p.readyAt <= t ? 'Running' : 'Pending',
+    }));
+    const decision = this.hpa.sync({
+      time: t,
+      currentReplicas: this.replicas,
+      statusReplicas: existing.length,
+      pods: podInfos,
+      metrics: this.metricInput(ready, t),
+    });
+    if (decision.scaled) {
+      countScaleEvent(this.summary, decision, this.replicas, t, this.s.stepAt);
+      if (decision.desiredReplicas > existing.length) {
+        for (let i = existing.length; i < decision.desiredReplicas; i++) {
+          this.pods.push(this.newPod(t + this.s.startupDelay));
+        }
+      } else if (decision.desiredReplicas < existing.length) {
+        const removed = existing.length - decision.desiredReplicas;
+        for (const p of scaleDownOrder(existing, t).slice(0, removed)) p.removedAt = t;
+      }
+      this.replicas = decision.desiredReplicas;
+    }
+    this.summary.maxReplicas = Math.max(this.summary.maxReplicas, this.replicas);
+    const seen: Record<string, number | undefined> = {};
+    for (const m of decision.metrics) seen[m.name] = m.current;
+    this.syncs.push({
+      time: t,
+      replicas: this.replicas,
+      seen,
+      decision,
+      explanation: describeDecision(decision),
+    });
+  }
+
+  /** 3. The ready pods serve the tick [t, t + TICK); draining pods only work off their backlog. */
+  private serve(k: number, t: number): { offered: number; ready: number } {
+    const { s } = this;
+    const offered = rateAt(s.load, k < 0 ? s.start : t);
+    const serving = this.pods.filter((p) => p.removedAt === undefined && p.readyAt <= t);
+    const share = serving.length > 0 ? offered / serving.length : 0;
+    if (serving.length === 0 && k >= 0) this.secondFailed += offered * TICK;
+    for (const p of this.pods) {
+      const draining = p.removedAt !== undefined;
+      if (!draining && p.readyAt > t) continue;
+      this.serveOne(p, draining ? 0 : share, draining, k, t);
+    }
+    return { offered, ready: serving.length };
+  }
+
+  private serveOne(p: Pod, r: number, draining: boolean, k: number, t: number): void {
+    const { pod, mu } = this.s;
+    p.rate = r;
+    const point: OperatingPoint = pod.at(r);
+    const before = p.backlog;
+    // the warm-up fills the windows at the first rate, in steady state: no backlog builds
+    let after = k < 0 ? 0 : Math.max(0, before + (r - mu) * TICK);
+    let shed = 0;
+    if (pod.queueLimit !== null && point.depth + after > pod.queueLimit) {
+      shed = Math.min(r * TICK, point.depth + after - pod.queueLimit);
+      after = Math.max(0, after - shed);
+    }
+    p.backlog = after;
+    const arrivals = r * TICK;
+    const accepted = Math.max(0, arrivals - shed);
+    const extraWait = (before + after) / 2 / mu;
+    const depth = (draining ? 0 : point.depth) + (before + after) / 2;
+    p.depth = (draining ? 0 : point.depth) + after;
+    p.counters.depthSeconds += depth * TICK;
+    // served this tick: the arrivals and what the backlog drained, at most μ
+    p.counters.busySeconds += (Math.min(mu, r - shed / TICK + (before - after) / TICK) / mu) * TICK;
+    if (accepted > 0) {
+      // answered in FIFO order: the backlog's wait grows and shrinks by at most one tick
+      // per tick, so completions stay (nearly) sorted; insert in order to be exact
+      const latency = point.latency.mean + extraWait;
+      const done: Completion = {
+        at: t + TICK / 2 + latency,
+        count: accepted,
+        latencySum: accepted * latency,
+        inferenceSum: accepted * point.inferenceSeconds,
+        waitSum: accepted * (point.waitSeconds + extraWait),
+      };
+      let at = p.pending.length;
+      while (at > 0 && (p.pending[at - 1]?.at ?? 0) > done.at) at--;
+      p.pending.splice(at, 0, done);
+      if (k >= 0) this.secondGroups.push({ weight: accepted, point, extraWait });
+    }
+    if (k >= 0) this.secondFailed += shed;
+  }
+
+  /** 4. The second that started at `time` is over: its figures join the timeline. */
+  private closeSecond(time: number, ready: number): void {
+    const { secondGroups, secondFailed } = this;
+    const value = sloStatistic(secondGroups, secondFailed, this.s.quantile);
+    const second: ReactiveSecond = {
+      time,
+      offeredRps: this.secondOffered,
+      replicas: this.replicas,
+      ready,
+      pods: this.pods.length,
+      failed: secondFailed,
+      backlog: this.pods.reduce((sum, p) => sum + p.backlog, 0),
+      violation: value !== undefined && value > this.s.slo.seconds,
+    };
+    const p95 = mixtureQuantile(secondGroups, secondFailed, 0.95);
+    const p99 = mixtureQuantile(secondGroups, secondFailed, 0.99);
+    const mean = meanLatency(secondGroups);
+    if (p95 !== undefined) second.p95 = p95;
+    if (p99 !== undefined) second.p99 = p99;
+    if (mean !== undefined) second.mean = mean;
+    this.seconds.push(second);
+    this.summary.failed += secondFailed;
+    this.summary.offered += this.secondOffered;
+    this.allFailed += secondFailed;
+    for (const group of secondGroups) {
+      const key = `${group.point.rps.toFixed(3)}|${group.extraWait.toFixed(4)}`;
+      const seen = this.allGroups.get(key);
+      if (seen) seen.weight += group.weight;
+      else this.allGroups.set(key, { ...group });
+    }
+    this.secondGroups = [];
+    this.secondFailed = 0;
+    this.secondOffered = 0;
+  }
+
+  /** The figures of the whole run. */
+  private finish(): void {
+    const { summary } = this;
+    summary.finalReplicas = this.replicas;
+    const p95 = mixtureQuantile([...this.allGroups.values()], this.allFailed, 0.95);
+    const p99 = mixtureQuantile([...this.allGroups.values()], this.allFailed, 0.99);
     if (p95 !== undefined) summary.p95 = p95;
     if (p99 !== undefined) summary.p99 = p99;
     summary.blocked = blockedNotes(
-      syncs.map((s) => s.decision),
-      syncPeriod,
-      min,
+      this.syncs.map((sync) => sync.decision),
+      this.s.syncPeriod,
+      this.min,
     );
-    const driving = drivingMetric(syncs.map((sync) => sync.decision));
+    const driving = drivingMetric(this.syncs.map((sync) => sync.decision));
     if (driving !== undefined) summary.drivingMetric = driving;
-    const firstViolation = seconds.find((s) => s.time >= stepAt && s.violation);
-    if (!firstViolation) summary.recoverySeconds = 0;
-    else {
-      const back = seconds.find((s) => s.time > firstViolation.time && !s.violation);
-      if (back) summary.recoverySeconds = back.time - stepAt;
-    }
-    return { summary, seconds, syncs };
-  });
-
-  return {
-    stepAt,
-    timeBase: base,
-    slo,
-    syncPeriodSeconds: syncPeriod,
-    startupDelaySeconds: startupDelay,
-    scrapeIntervalSeconds: scrapeInterval,
-    capacityRps: mu,
-    results,
-  };
+    const figures = violationFigures(this.seconds, this.s.stepAt);
+    summary.sloViolationSeconds = figures.sloViolationSeconds;
+    if (figures.recoverySeconds !== undefined) summary.recoverySeconds = figures.recoverySeconds;
+  }
 }

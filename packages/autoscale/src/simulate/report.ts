@@ -2,7 +2,7 @@
 import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js';
 import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
 import type { PhaseSummary, SimulationReport } from './simulate.js';
-import { formatTable } from './table.js';
+import { formatTable, plural } from './table.js';
 import { countsFrom, traceTime } from './time-base.js';
 
 function seconds(value: number | undefined): string {
@@ -198,7 +198,7 @@ export function renderSvgChart(
     markers: base.step === null ? [] : [{ x: base.stepAt - base.start, label: 'load step' }],
     panels: [
       {
-        title: `replicas (spec.replicas), with min and max${report.results.some((r) => r.summary.replicaBounds.max > peak + 1) ? ` (max ${[...new Set(report.results.map((r) => r.summary.replicaBounds.max))].join('/')} is above the axis)` : ''}`,
+        title: 'replicas (spec.replicas), with min and max',
         integer: true,
         yMax: peak + 1,
         lines: lines.map(({ summary, timeline, style, offset }) => ({
@@ -251,7 +251,7 @@ export function renderSvgChart(
       ...style,
       lines: [
         `first scale-up ${seconds(summary.timeToFirstScaleUp)} after the ${countsFrom(base)}`,
-        `${summary.scaleEvents} scale events, peak ${summary.maxReplicas}, ${Math.round(summary.replicaSeconds)} pod-s`,
+        `${plural(summary.scaleEvents, 'scale event')}, peak ${summary.maxReplicas}, ${Math.round(summary.replicaSeconds)} pod-s`,
         ...(summary.drivingMetric ? [`driven by ${summary.drivingMetric}`] : []),
       ],
     })),
@@ -260,19 +260,20 @@ export function renderSvgChart(
 }
 
 /**
- * The min and max replica lines of a config (the max only when it is on the axis, else named in the label).
+ * The min and max replica lines of a config. The chart draws those on its axis and names the
+ * others in the panel's title, so that a note and a line never disagree.
  *
  * @param summary - the config's figures
  * @param color - its color
  * @returns reference lines
  */
 export function replicaReferences(
-  summary: { name: string; replicaBounds: { min: number; max: number }; maxReplicas: number },
+  summary: { name: string; replicaBounds: { min: number; max: number } },
   color: string,
 ): { y: number; label: string; color: string }[] {
   const { min, max } = summary.replicaBounds;
-  const refs = [{ y: min, label: `min ${min} (${summary.name})`, color }];
-  if (max <= summary.maxReplicas + 1)
-    refs.push({ y: max, label: `max ${max} (${summary.name})`, color });
-  return refs;
+  return [
+    { y: min, label: `min ${min} (${summary.name})`, color },
+    { y: max, label: `max ${max} (${summary.name})`, color },
+  ];
 }

@@ -13,6 +13,11 @@
  *   back to zero (`... or 0 * ...`, `or vector(0)`);
  * - `rate(request_queue_depth_seconds_total[w])` → the exact mean depth over `w`;
  * - `request_queue_depth` without a range → the gauge as last scraped.
+ * - `gpu_process_utilization_percent` without a range → the pod's own share of its GPU since the
+ *   previous scrape, taken as the share of time the pod was busy (its served rate over its
+ *   capacity): a GPU-bound model on a GPU it shares, as `@mlscale/gpu-probe` reads it per process.
+ *   The device-wide `gpu_utilization_percent` depends on which pods share a GPU, which the
+ *   simulator does not know: it is reported, not modelled.
  * Any other query (a quantile from buckets, another series) is reported, never guessed.
  */
 
@@ -48,6 +53,11 @@ export type Signal =
       /** The queue depth gauge at the last scrape. */
       kind: 'depthGauge';
       query: string;
+    }
+  | {
+      /** The pod's own GPU share in percent since the previous scrape: 100 × its busy fraction. */
+      kind: 'gpuShare';
+      query: string;
     };
 
 const {
@@ -56,6 +66,7 @@ const {
   queueWait: { name: wait },
   queueDepth: { name: depth },
   queueDepthSeconds: { name: depthSeconds },
+  gpuProcessUtilization: { name: gpuShare },
 } = SERIES;
 
 const HISTOGRAMS: Record<string, MeanSource> = {
@@ -73,6 +84,15 @@ export function simulatedSeries(pod = 'pod-0', namespace = 'default'): SeriesLab
     ),
     { name: depth, labels: { namespace, pod } },
     { name: depthSeconds, labels: { namespace, pod } },
+    // The GPU probe's per-process series, on the pod's one GPU.
+    ...[gpuShare, SERIES.gpuProbeUp.name].map((name) => ({
+      name,
+      labels: { namespace, pod, gpu: '0', uuid: 'GPU-0' },
+    })),
+    {
+      name: SERIES.gpuProcessAttributed.name,
+      labels: { namespace, pod, gpu: '0', uuid: 'GPU-0', reason: 'host-pid-namespace' },
+    },
   ];
 }
 
@@ -132,9 +152,12 @@ export function signalFromQuery(
   if (names.includes(depth) && window === undefined) {
     return { ok: true, value: { kind: 'depthGauge', query } };
   }
+  if (names.includes(gpuShare) && window === undefined) {
+    return { ok: true, value: { kind: 'gpuShare', query } };
+  }
   return {
     ok: false,
-    error: `the query reads ${names.join(', ') || 'no series'}${window !== undefined ? ` over ${window} s` : ''}; the simulator models the means of ${Object.keys(HISTOGRAMS).join(', ')}, rate(${depthSeconds}[w]) and the ${depth} gauge`,
+    error: `the query reads ${names.join(', ') || 'no series'}${window !== undefined ? ` over ${window} s` : ''}; the simulator models the means of ${Object.keys(HISTOGRAMS).join(', ')}, rate(${depthSeconds}[w]), the ${depth} gauge and ${gpuShare}`,
   };
 }
 

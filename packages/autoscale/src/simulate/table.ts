@@ -23,3 +23,12 @@ export function formatTable(
       .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
+
+/**
+ * A count with its noun, singular for one: `1 scale event`, `3 scale events`.
+ *
+ * @example plural(1, 'scale event'); // '1 scale event'
+ */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}

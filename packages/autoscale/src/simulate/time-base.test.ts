@@ -180,5 +180,46 @@ describe('watch --record', () => {
     expect(text).toMatch(/^# recorded by mlscale watch from \d{4}-/);
     const trace = parseTraceCsv(text);
     expect(trace.points.map((p) => p.time)).toEqual([0, 1]);
+    expect(trace.points.map((p) => p.replicas)).toEqual([1, 1]);
+    expect(text.split('\n')[2]).toMatch(/^0,1,/);
+  }, 10_000);
+});
+
+describe('watch --record without pods', () => {
+  let server: Server | undefined;
+  afterEach(
+    () => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  );
+
+  it('leaves the replica count empty rather than writing a made-up 1', async () => {
+    const created = createServer((req, res) => {
+      res.setHeader('content-type', 'application/json');
+      const data = req.url === '/api/v1/series' ? [] : { resultType: 'vector', result: [] };
+      req.resume();
+      req.on('end', () => res.end(JSON.stringify({ status: 'success', data })));
+    });
+    server = created;
+    await new Promise<void>((resolve) => created.listen(0, '127.0.0.1', resolve));
+    const values = join(dir, 'values-empty.yaml');
+    writeFileSync(
+      values,
+      `rules:\n  custom:\n    - seriesQuery: 'request_queue_depth{namespace!="",pod!=""}'\n      resources: {overrides: {namespace: {resource: namespace}, pod: {resource: pod}}}\n      metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)'\n`,
+    );
+    const record = join(dir, 'rec-empty.csv');
+    const result = await runCli([
+      'watch',
+      '--prometheus',
+      `http://127.0.0.1:${(created.address() as AddressInfo).port}`,
+      '--hpa',
+      guide,
+      '--adapter-values',
+      values,
+      '--count',
+      '1',
+      '--record',
+      record,
+    ]);
+    expect(result.code, result.err).toBe(0);
+    expect(readFileSync(record, 'utf8').split('\n')[2]).toMatch(/^0,,/);
   }, 10_000);
 });
