@@ -1,5 +1,7 @@
 /** `mlscale plan`: an HPA (or KEDA ScaledObject) derived from a capacity profile and an SLO. */
+
 import { join } from 'node:path';
+import { SERIES } from '@mlscale/metric-contract';
 import type { Command } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
@@ -83,7 +85,7 @@ export function registerPlanCommand(program: Command): void {
     )
     .option(
       '--gpu-share <pods per GPU>',
-      "pods share a GPU (time-slicing, MPS): also target each pod's own GPU share (gpu_process_utilization_percent)",
+      `pods share a GPU (time-slicing, MPS): also target each pod's own GPU share (${SERIES.gpuProcessUtilization.name})`,
       numberFlag('--gpu-share', { min: 1, integer: true }),
     )
     .option('--keda', 'write a KEDA ScaledObject instead of an HPA and adapter rules')
@@ -104,7 +106,7 @@ Examples:
       if (flags.headroom >= 1) throw new CliError('--headroom must be below 1', ExitCode.Usage);
       if (flags.gpuShare !== undefined && flags.keda) {
         throw new CliError(
-          '--gpu-share writes an HPA metric and its adapter rule; with --keda add a Prometheus trigger on gpu_process_utilization_percent yourself',
+          `--gpu-share writes an HPA metric and its adapter rule; with --keda add a Prometheus trigger on ${SERIES.gpuProcessUtilization.name} yourself`,
           ExitCode.Usage,
         );
       }
