@@ -302,15 +302,26 @@ async function outOfSample(
   chosen: Tried,
 ): Promise<{ lines: string[]; rows: Tried[] }> {
   const { flags, test } = run;
-  if (!test) return { lines: [], rows: [] };
-  const rows = await evaluateOn(run.profile, test.load, [chosen.files, ...run.references], flags);
+  if (!test || !flags.test) return { lines: [], rows: [] };
+  // The configurations live through the whole trace up to the test window's end, as deployed
+  // ones do, and are counted on the test window only: a window played on its own would start
+  // every configuration at its minReplicas in the middle of the traffic.
+  const lived = readLoadFlags(flags, { from: 0, to: flags.test.to });
+  const countFrom = (lived.load.points[0]?.time ?? 0) + flags.test.from * (flags.timeScale ?? 1);
+  const rows = await evaluateOn(
+    run.profile,
+    lived.load,
+    [chosen.files, ...run.references.filter((r) => r !== chosen.files)],
+    flags,
+    countFrom,
+  );
   const bound = clairvoyantBound(run.pod, test.load, flags.slo);
   const allowed = Math.floor(flags.budget * durationOf(test.load));
   return {
     rows,
     lines: [
       '',
-      `out of sample: the same configurations on ${flags.test?.text} (${test.description}); ${run.budgetText} there is ${allowed} s`,
+      `out of sample: the same configurations on ${flags.test.text} (${test.description}); ${run.budgetText} there is ${allowed} s. Each ran from the trace's start and is counted on ${flags.test.text} only (replica-seconds: the pods of each second).`,
       '',
       formatTable(
         TABLE_HEADER(flags.slo).slice(0, 5),
@@ -452,6 +463,7 @@ async function evaluateOn(
   load: LoadTrace,
   configs: ConfigFiles[],
   flags: TuneFlags,
+  countFrom: number,
 ): Promise<Tried[]> {
   const pool = startPool(flags.workers ?? availableParallelism());
   try {
@@ -466,6 +478,7 @@ async function evaluateOn(
           scrapeIntervalSeconds: flags.scrapeInterval,
         },
         config,
+        countFrom,
       })),
     );
     return configs.map((files, i) => ({ files, result: results[i] as Tried['result'] }));

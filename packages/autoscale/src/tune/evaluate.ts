@@ -35,6 +35,12 @@ export interface EvaluationJob {
   load: LoadTrace;
   options: Omit<ReactiveOptions, 'controller'>;
   config: ConfigFiles;
+  /**
+   * Count the figures from this trace time on only (an out-of-sample window played after the
+   * rest of the trace, as a deployed configuration lives through it): seconds over the SLO and
+   * the pods that existed, second by second.
+   */
+  countFrom?: number;
 }
 
 /** The figures `tune` compares. */
@@ -91,7 +97,21 @@ export function evaluate(job: EvaluationJob): Evaluation {
     [reactiveConfigFromFiles(job.config)],
     job.options,
   );
-  const s = report.results[0]?.summary as ReactiveSummary;
+  const first = report.results[0];
+  const s = first?.summary as ReactiveSummary;
+  if (job.countFrom !== undefined) {
+    const from = job.countFrom;
+    const counted = (first?.seconds ?? []).filter((second) => second.time >= from);
+    return {
+      name: s.name,
+      sloViolationSeconds: counted.filter((second) => second.violation).length,
+      replicaSeconds: counted.reduce((sum, second) => sum + second.pods, 0),
+      failed: counted.reduce((sum, second) => sum + second.failed, 0),
+      maxReplicas: Math.max(0, ...counted.map((second) => second.replicas)),
+      scaleEvents: (first?.syncs ?? []).filter((sync) => sync.time >= from && sync.decision.scaled)
+        .length,
+    };
+  }
   return {
     name: s.name,
     sloViolationSeconds: s.sloViolationSeconds,
