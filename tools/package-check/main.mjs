@@ -16,7 +16,8 @@ import { asCommonJs, examples, installCommand } from './readme-blocks.mjs';
 import { runExample } from './run-example.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+// The check's own TypeScript (its devDependency), not the root's: the root declares none.
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const work = mkdtempSync(join(tmpdir(), 'mlscale-package-check-'));
 const license = readFileSync(join(root, 'LICENSE'), 'utf8');
 const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node;
