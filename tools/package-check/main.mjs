@@ -16,7 +16,7 @@ import { asCommonJs, examples, installCommand } from './readme-blocks.mjs';
 import { runExample } from './run-example.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-// The check's own TypeScript (its devDependency), not the root's: the root declares none.
+// TypeScript is this tool's own devDependency, not the root's.
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const work = mkdtempSync(join(tmpdir(), 'mlscale-package-check-'));
 const license = readFileSync(join(root, 'LICENSE'), 'utf8');

@@ -48,6 +48,7 @@ export const readmes = [
         block: 'clairvoyantBound',
         stdout: /^clairvoyant bound: 18110 replica-seconds, at most 9 pods$/m,
       },
+      { block: "'tune'", stdout: /^chosen: tuned: headroom 0%, min 5, down-window 50s$/m },
     ],
   },
   {

@@ -1,11 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NvmlReturn } from './errors.js';
-import { HOST_PID_NAMESPACE } from './host-pid.js';
 
 /**
  * Path of `fake-nvml.c`, the stand-in NVML library shipped in this package's `testing` folder.
@@ -161,19 +160,17 @@ export function compileFakeNvml({ cc, dir, omit = [] }: CompileFakeNvmlOptions =
       );
     }
   }
-  const defines = omit.map((name) => `-DFAKE_NVML_OMIT_${name}`);
   if (!existsSync(FAKE_NVML_SOURCE)) {
     throw new Error(`@mlscale/gpu-probe/testing: ${FAKE_NVML_SOURCE} is missing from the package`);
   }
   const folder = dir ?? mkdtempSync(join(tmpdir(), 'fake-nvml-'));
   const libraryPath = join(folder, 'libnvidia-ml.so.1');
+  const defines = omit.map((name) => `-DFAKE_NVML_OMIT_${name}`);
   try {
     execFileSync(
       compiler,
       ['-shared', '-fPIC', '-O2', ...defines, '-o', libraryPath, FAKE_NVML_SOURCE],
-      {
-        stdio: 'pipe',
-      },
+      { stdio: 'pipe' },
     );
   } catch (error) {
     if (!dir) rmSync(folder, { recursive: true, force: true });
@@ -186,10 +183,36 @@ export function compileFakeNvml({ cc, dir, omit = [] }: CompileFakeNvmlOptions =
         `(install a C compiler, e.g. apt-get install gcc, or set CC): ${detail}`,
     );
   }
+  const c = bindControls(libraryPath);
+  return {
+    libraryPath,
+    env: { NVML_LIBRARY_PATH: libraryPath },
+    ...deviceControls(c),
+    ...processControls(c),
+    get initCalls() {
+      return c.initCalls();
+    },
+    get shutdownCalls() {
+      return c.shutdownCalls();
+    },
+    get initRefs() {
+      return c.initRefs();
+    },
+    get clockUs() {
+      return Number(c.clock());
+    },
+    dispose: () => {
+      if (!dir) rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The fake's `fake_nvml_*` control functions, bound through koffi. */
+function bindControls(libraryPath: string) {
   const koffi = createRequire(import.meta.url)('koffi') as Koffi;
   const lib = koffi.load(libraryPath);
   const f = (decl: string): Fn => lib.func(decl) as Fn;
-  const c = {
+  return {
     reset: f('void fake_nvml_reset(void)'),
     count: f('int fake_nvml_set_device_count(unsigned int)'),
     identity: f('int fake_nvml_set_identity(unsigned int, const char *, const char *)'),
@@ -216,13 +239,30 @@ export function compileFakeNvml({ cc, dir, omit = [] }: CompileFakeNvmlOptions =
     shutdownCalls: f('int fake_nvml_shutdown_calls(void)'),
     initRefs: f('int fake_nvml_init_refs(void)'),
   };
-  const check = (what: string, rc: number): void => {
-    if (rc !== 0)
-      throw new RangeError(`fake NVML: ${what} refused (index out of range or bad value)`);
-  };
+}
+
+type Controls = ReturnType<typeof bindControls>;
+
+function check(what: string, rc: number): void {
+  if (rc !== 0)
+    throw new RangeError(`fake NVML: ${what} refused (index out of range or bad value)`);
+}
+
+/** The device-wide controls: identity, readings, failures. */
+function deviceControls(
+  c: Controls,
+): Omit<
+  FakeNvml,
+  | 'libraryPath'
+  | 'env'
+  | 'initCalls'
+  | 'shutdownCalls'
+  | 'initRefs'
+  | 'clockUs'
+  | 'dispose'
+  | keyof ReturnType<typeof processControls>
+> {
   return {
-    libraryPath,
-    env: { NVML_LIBRARY_PATH: libraryPath },
     reset: () => void c.reset(),
     setDeviceCount: (count) => check('setDeviceCount', c.count(count)),
     setIdentity: (i, { name, uuid }) =>
@@ -237,6 +277,27 @@ export function compileFakeNvml({ cc, dir, omit = [] }: CompileFakeNvmlOptions =
       check('setSamplesSupported', c.samplesSupported(i, 1));
       check('pushSample', c.push(i, ts, percent));
     },
+    fail: (fn, code, device = -1) => check('fail', c.fail(fn, device, code)),
+    loseDevice: (i) => check('loseDevice', c.fail('*', i, NvmlReturn.ERROR_GPU_IS_LOST)),
+    restoreDevice: (i) => check('restoreDevice', c.fail('*', i, 0)),
+    failInit: (code = NvmlReturn.ERROR_DRIVER_NOT_LOADED) =>
+      check('failInit', c.fail('nvmlInit_v2', -1, code)),
+  };
+}
+
+/** The per-process controls: process lists, samples, duty cycles on the virtual clock. */
+function processControls(
+  c: Controls,
+): Pick<
+  FakeNvml,
+  | 'setProcess'
+  | 'removeProcess'
+  | 'pushProcessSample'
+  | 'setProcessUtilizationSupported'
+  | 'setDutyCycle'
+  | 'advanceClock'
+> {
+  return {
     setProcess: (i, pid, { usedBytes = 0, mps = false } = {}) =>
       // NVML_VALUE_NOT_AVAILABLE is (unsigned long long)-1
       check(
@@ -260,69 +321,7 @@ export function compileFakeNvml({ cc, dir, omit = [] }: CompileFakeNvmlOptions =
         ),
       ),
     advanceClock: (ms) => Number(c.advance(Math.round(ms * 1000))),
-    get clockUs() {
-      return Number(c.clock());
-    },
-    fail: (fn, code, device = -1) => check('fail', c.fail(fn, device, code)),
-    loseDevice: (i) => check('loseDevice', c.fail('*', i, NvmlReturn.ERROR_GPU_IS_LOST)),
-    restoreDevice: (i) => check('restoreDevice', c.fail('*', i, 0)),
-    failInit: (code = NvmlReturn.ERROR_DRIVER_NOT_LOADED) =>
-      check('failInit', c.fail('nvmlInit_v2', -1, code)),
-    get initCalls() {
-      return c.initCalls();
-    },
-    get shutdownCalls() {
-      return c.shutdownCalls();
-    },
-    get initRefs() {
-      return c.initRefs();
-    },
-    dispose: () => {
-      if (!dir) rmSync(folder, { recursive: true, force: true });
-    },
   };
 }
 
-/** How {@link createFakeProcRoot} lays out a process's view of /proc. */
-export interface FakeProcRootOptions {
-  /** The process's PID in its own namespace (the last `NSpid` entry). */
-  pid: number;
-  /**
-   * - `'host'`: the process runs in the host's PID namespace (`hostPID: true`): `pid` is the host's.
-   * - `'own'`: its own namespace; `/proc` shows only that namespace (a pod without hostPID).
-   * - `'own-host-procfs'`: its own namespace, but the `/proc` it sees is the host's, so `NSpid`
-   *   starts with `hostPid`.
-   */
-  namespace: 'host' | 'own' | 'own-host-procfs';
-  /** Its PID in the host's namespace, for `'own-host-procfs'`. */
-  hostPid?: number;
-}
-
-/**
- * Writes a folder that looks like `/proc` to a process in the given PID namespace setup
- * (`self/status`, `self/ns/pid`, `1/ns/pid`), for the probe's `procRoot` option: emulates pods
- * with and without `hostPID` on one machine. Returns the folder; remove it when done.
- *
- * @example
- * const procRoot = createFakeProcRoot({ pid: 4242, namespace: 'host' });
- * nvml.setProcess(0, 4242, { usedBytes: 2 ** 30 });
- * createGpuProbe({ libraryPath: nvml.libraryPath, procRoot });
- */
-export function createFakeProcRoot({ pid, namespace, hostPid }: FakeProcRootOptions): string {
-  if (namespace === 'own-host-procfs' && hostPid === undefined) {
-    throw new TypeError('createFakeProcRoot: own-host-procfs needs the hostPid');
-  }
-  const root = mkdtempSync(join(tmpdir(), 'fake-proc-'));
-  const own = 'pid:[4026532500]';
-  const nspid = namespace === 'own-host-procfs' ? `${hostPid}\t${pid}` : `${pid}`;
-  const shownPid = namespace === 'own-host-procfs' ? hostPid : pid;
-  mkdirSync(join(root, 'self', 'ns'), { recursive: true });
-  mkdirSync(join(root, '1', 'ns'), { recursive: true });
-  writeFileSync(
-    join(root, 'self', 'status'),
-    `Name:\tnode\nTgid:\t${shownPid}\nPid:\t${shownPid}\nNSpid:\t${nspid}\n`,
-  );
-  symlinkSync(namespace === 'host' ? HOST_PID_NAMESPACE : own, join(root, 'self', 'ns', 'pid'));
-  symlinkSync(namespace === 'own' ? own : HOST_PID_NAMESPACE, join(root, '1', 'ns', 'pid'));
-  return root;
-}
+export { createFakeProcRoot, type FakeProcRootOptions } from './fake-proc-root.js';

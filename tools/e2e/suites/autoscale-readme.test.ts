@@ -2,7 +2,7 @@
  * packages/autoscale/README.md as a new user meets it: the package packed (`pnpm pack`), installed
  * with npm into an empty folder, then every ```sh block of the README run there as written, each
  * as one bash script (`set -euo pipefail`), and each must exit 0. Three substitutions, and only
- * these: `npm install @mlscale/autoscale` installs the packed tarball instead of the registry's;
+ * these: `npm install @mlscale/autoscale` installs the packed tarballs (it and the workspace packages it depends on) instead of the registry's;
  * a block that talks to a Prometheus at http://127.0.0.1:9090 gets a real one (with two model
  * servers scraped as pods model-server-0 and -1 of namespace default) on a free port instead; and
  * a block that talks to a pod at http://127.0.0.1:8080 (`mlscale calibrate`) gets the model server
@@ -37,6 +37,28 @@ const EMULATED_POD = { EMULATED_DEVICE_MS: '40', BATCH_MAX_SIZE: '1', WORKERS: '
 /** What those settings imply the pod serves flat out: one request per 40 ms. */
 const EMULATED_POD_RPS = 25;
 
+/** The folders of the workspace packages a package depends on (`workspace:` ranges), transitively. */
+function workspaceDependencies(dir: string, seen = new Set<string>()): string[] {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+  };
+  for (const [name, range] of Object.entries(manifest.dependencies ?? {})) {
+    if (!range.startsWith('workspace:')) continue;
+    const found = readdirSync(join(REPO_ROOT, 'packages'))
+      .map((entry) => join(REPO_ROOT, 'packages', entry))
+      .find((candidate) => {
+        const file = join(candidate, 'package.json');
+        return existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).name === name;
+      });
+    if (!found) throw new Error(`${name} (${range}) is not a package under packages/`);
+    if (!seen.has(found)) {
+      seen.add(found);
+      workspaceDependencies(found, seen);
+    }
+  }
+  return [...seen];
+}
+
 /** The ```sh blocks of a Markdown text, in order. */
 function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
@@ -53,12 +75,17 @@ const servers: Running[] = [];
 describe('packages/autoscale/README.md, run from an empty folder after npm install', () => {
   beforeAll(() => {
     mkdirSync(join(work, 'tarballs'));
-    execFileSync('pnpm', ['pack', '--pack-destination', join(work, 'tarballs')], {
-      cwd: PACKAGE,
-      stdio: 'pipe',
-    });
-    const [file] = readdirSync(join(work, 'tarballs'));
-    tarball = join(work, 'tarballs', file ?? 'missing.tgz');
+    // The package and the workspace packages it depends on (@mlscale/hpa...), packed as the
+    // registry would hold them: npm cannot fetch unpublished ones.
+    for (const dir of [PACKAGE, ...workspaceDependencies(PACKAGE)]) {
+      execFileSync('pnpm', ['pack', '--pack-destination', join(work, 'tarballs')], {
+        cwd: dir,
+        stdio: 'pipe',
+      });
+    }
+    tarball = readdirSync(join(work, 'tarballs'))
+      .map((file) => join(work, 'tarballs', file))
+      .join(' ');
     mkdirSync(app);
     execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'pipe' });
   }, 120_000);
