@@ -15,6 +15,8 @@ const args = new Set(process.argv.slice(2));
 
 /** The limits of the architecture issue (#20). */
 export const LIMITS = { functionLines: 80, testFileLines: 500 };
+/** Export limits of the architecture issue, by package name. */
+const EXPORT_LIMITS = { '@mlscale/hpa': 40, '@mlscale/autoscale': 60 };
 
 /** Upstream ports that keep upstream's shape, so a reader can diff them against Kubernetes. */
 const UPSTREAM_SHAPE = [/\/hpa\/(src\/)?controller\.ts$/, /\/hpa\/(src\/)?behavior\.ts$/];
@@ -212,3 +214,26 @@ for (const name of names) {
 }
 console.log('exports per published package:');
 for (const p of exportsByPackage) console.log(`  ${p.exports}\t${p.name}`);
+
+if (args.has('--check')) {
+  const over = [
+    ...(functions.length > 0
+      ? [`${functions.length} functions over ${LIMITS.functionLines} lines`]
+      : []),
+    ...(tests.length > 0 ? [`${tests.length} test files over ${LIMITS.testFileLines} lines`] : []),
+    ...names.flatMap((name) => {
+      const count = (literalFiles.get(name) ?? []).length;
+      return count > 1 ? [`${name} written in ${count} files`] : [];
+    }),
+    ...exportsByPackage.flatMap(({ name, exports }) => {
+      const limit = EXPORT_LIMITS[name];
+      return limit !== undefined && exports > limit
+        ? [`${name} exports ${exports} (at most ${limit})`]
+        : [];
+    }),
+  ];
+  if (over.length > 0) {
+    console.error(`over the limits: ${over.join('; ')}`);
+    process.exit(1);
+  }
+}

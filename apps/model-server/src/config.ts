@@ -73,15 +73,8 @@ export function defaultThreads(cpus: number): { workers: number; intraOpThreads:
 
 type Env = Record<string, string | undefined>;
 
-/**
- * Reads and validates the configuration from `env`.
- *
- * @throws {ConfigError} naming every variable that is wrong
- * @example
- * const config = loadConfig(process.env);
- */
-export function loadConfig(env: Env = process.env, cpus = availableCpus()): Config {
-  const problems: string[] = [];
+/** Readers of `env`'s variables: each returns its fallback and adds a line to `problems` when wrong. */
+function envReader(env: Env, problems: string[]) {
   const value = (name: string) => {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
@@ -117,6 +110,17 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     }
     return n;
   };
+  /** Milliseconds from 0 to `max`, 0 when unset or wrong. */
+  const milliseconds = (name: string, max: number) => {
+    const raw = value(name);
+    if (raw === undefined) return 0;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < 0 || n > max) {
+      problems.push(`${name} must be a number of milliseconds 0…${max}, got '${raw}'`);
+      return 0;
+    }
+    return n;
+  };
   const boolean = (name: string, fallback: boolean) => {
     const raw = value(name)?.toLowerCase();
     if (raw === undefined) return fallback;
@@ -132,42 +136,46 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     problems.push(`${name} must be one of ${allowed.join(', ')}, got '${value(name)}'`);
     return fallback;
   };
+  return { value, integer, optionalLimit, autoOr, seconds, milliseconds, boolean, oneOf };
+}
 
-  const modelPath = path.resolve(value('MODEL_PATH') ?? BUNDLED_MODEL);
+/** The model's file, and the name and version it is served under (URL path segments). */
+function modelIdentity(
+  read: ReturnType<typeof envReader>,
+  problems: string[],
+): Pick<Config, 'modelPath' | 'modelName' | 'modelVersion'> {
+  const modelPath = path.resolve(read.value('MODEL_PATH') ?? BUNDLED_MODEL);
   if (!existsSync(modelPath)) problems.push(`MODEL_PATH names no file: '${modelPath}'`);
-  const modelName = value('MODEL_NAME') ?? path.basename(modelPath).replace(/\.onnx$/i, '');
+  const modelName = read.value('MODEL_NAME') ?? path.basename(modelPath).replace(/\.onnx$/i, '');
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(modelName)) {
     problems.push(
       `MODEL_NAME must be letters, digits, '_', '.' or '-' (it is a URL path segment), got '${modelName}'`,
     );
   }
-  const modelVersion = value('MODEL_VERSION') ?? '1';
+  const modelVersion = read.value('MODEL_VERSION') ?? '1';
   if (!/^[A-Za-z0-9_.-]+$/.test(modelVersion)) {
     problems.push(`MODEL_VERSION must be letters, digits, '_', '.' or '-', got '${modelVersion}'`);
   }
+  return { modelPath, modelName, modelVersion };
+}
+
+/**
+ * Reads and validates the configuration from `env`.
+ *
+ * @throws {ConfigError} naming every variable that is wrong
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Env = process.env, cpus = availableCpus()): Config {
+  const problems: string[] = [];
+  const read = envReader(env, problems);
+  const { value, integer, optionalLimit, autoOr, seconds, milliseconds, boolean, oneOf } = read;
+  const { modelPath, modelName, modelVersion } = modelIdentity(read, problems);
   const threads = defaultThreads(cpus);
-  const waitRaw = value('BATCH_MAX_WAIT_MS');
-  let batchMaxWaitMs = 0;
-  if (waitRaw !== undefined) {
-    batchMaxWaitMs = Number(waitRaw);
-    if (!Number.isFinite(batchMaxWaitMs) || batchMaxWaitMs < 0 || batchMaxWaitMs > 10_000) {
-      problems.push(`BATCH_MAX_WAIT_MS must be a number of milliseconds 0…10000, got '${waitRaw}'`);
-      batchMaxWaitMs = 0;
-    }
-  }
-  const deviceMs = (name: string) => {
-    const raw = value(name);
-    if (raw === undefined) return 0;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0 || n > 60_000) {
-      problems.push(`${name} must be a number of milliseconds 0…60000, got '${raw}'`);
-      return 0;
-    }
-    return n;
-  };
+  const batchMaxWaitMs = milliseconds('BATCH_MAX_WAIT_MS', 10_000);
   const emulated = {
-    batchMs: deviceMs('EMULATED_DEVICE_MS'),
-    rowMs: deviceMs('EMULATED_DEVICE_ROW_MS'),
+    batchMs: milliseconds('EMULATED_DEVICE_MS', 60_000),
+    rowMs: milliseconds('EMULATED_DEVICE_ROW_MS', 60_000),
   };
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),

@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SERIES } from '@mlscale/metric-contract';
 import { createGpuProbe } from '../dist/index.js';
 
 const busyBinary = process.argv[2];
@@ -121,7 +122,7 @@ try {
   const busyRate = (after.busySecondsTotal - before.busySecondsTotal) / seconds;
   check(
     busyRate >= LOAD_MIN / 100,
-    `gpu_busy_seconds_total rate under load (${after.busySource})`,
+    `${SERIES.gpuBusySeconds.name} rate under load (${after.busySource})`,
     `${busyRate.toFixed(3)} busy s per s over ${seconds.toFixed(1)} s`,
   );
   const grew = (after.memory.used - idleReading.devices[0].memory.used) / MiB;

@@ -132,9 +132,17 @@ export function compareRuns(
   measured: ClosedLoopTrace,
   phases: readonly Phase[],
 ): Agreement[] {
-  const out: Agreement[] = [];
+  return [
+    ...replicaAgreement(simulated, measured),
+    ...violationAgreement(simulated, measured, phases),
+    recoveryAgreement(simulated, measured),
+    ...readings(simulated, measured, phases),
+  ];
+}
+
+/** Replicas after each sync, from the first scale-up (in either) on, paired by sync time. */
+function replicaAgreement(simulated: SimulatedRun, measured: ClosedLoopTrace): Agreement[] {
   const b = AGREEMENT_BOUNDS;
-  // Replicas after each sync, from the first scale-up (in either) on, paired by sync time.
   const firstUp = Math.min(
     simulated.syncs.find((s, i) => i > 0 && s.replicas > (simulated.syncs[i - 1]?.replicas ?? 0))
       ?.time ?? Number.POSITIVE_INFINITY,
@@ -164,30 +172,43 @@ export function compareRuns(
     worstSameSync = Math.max(worstSameSync, Math.abs(twin.replicas - real));
     worstNear = Math.max(worstNear, Math.min(...near.map((s) => Math.abs(s.replicas - real))));
   }
-  out.push({
-    figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference to the simulation within ${b.replicaSlackSeconds} s)`,
-    simulated: undefined,
-    measured: worstNear,
-    bound: `≤ ${b.replicas}`,
-    ok: pairs > 0 && worstNear <= b.replicas,
-  });
-  out.push({
-    figure: 'replicas: largest difference at the same sync (not bounded: for reading)',
-    simulated: undefined,
-    measured: worstSameSync,
-    bound: '-',
-    ok: true,
-  });
+  return [
+    {
+      figure: `replicas after each of ${pairs} syncs from the first scale-up (largest difference to the simulation within ${b.replicaSlackSeconds} s)`,
+      simulated: undefined,
+      measured: worstNear,
+      bound: `≤ ${b.replicas}`,
+      ok: pairs > 0 && worstNear <= b.replicas,
+    },
+    {
+      figure: 'replicas: largest difference at the same sync (not bounded: for reading)',
+      simulated: undefined,
+      measured: worstSameSync,
+      bound: '-',
+      ok: true,
+    },
+  ];
+}
+
+/** Seconds over the SLO, in all and per phase. */
+function violationAgreement(
+  simulated: SimulatedRun,
+  measured: ClosedLoopTrace,
+  phases: readonly Phase[],
+): Agreement[] {
+  const b = AGREEMENT_BOUNDS;
   const violationBound = `±${b.violationShare * 100} % (or ±${b.violationSlackSeconds} s)`;
   const sim = simulated.summary.sloViolationSeconds;
   const real = measured.summary.sloViolationSeconds;
-  out.push({
-    figure: 'seconds in SLO violation',
-    simulated: sim,
-    measured: real,
-    bound: violationBound,
-    ok: within(sim, real, b.violationShare, b.violationSlackSeconds),
-  });
+  const out: Agreement[] = [
+    {
+      figure: 'seconds in SLO violation',
+      simulated: sim,
+      measured: real,
+      bound: violationBound,
+      ok: within(sim, real, b.violationShare, b.violationSlackSeconds),
+    },
+  ];
   for (const phase of phases) {
     const s = phaseViolationSeconds(simulated.seconds, phase);
     const m = phaseViolationSeconds(measured.seconds, phase);
@@ -199,9 +220,15 @@ export function compareRuns(
       ok: within(s, m, b.violationShare, b.violationSlackSeconds),
     });
   }
+  return out;
+}
+
+/** Seconds from the step until the SLO statistic is back under the objective. */
+function recoveryAgreement(simulated: SimulatedRun, measured: ClosedLoopTrace): Agreement {
+  const b = AGREEMENT_BOUNDS;
   const simRecovery = simulated.summary.recoverySeconds;
   const realRecovery = measured.summary.recoverySeconds;
-  out.push({
+  return {
     figure: 'seconds from the step until the SLO statistic is back under (recovery)',
     simulated: simRecovery ?? Number.POSITIVE_INFINITY,
     measured: realRecovery ?? Number.POSITIVE_INFINITY,
@@ -210,24 +237,31 @@ export function compareRuns(
       simRecovery === undefined || realRecovery === undefined
         ? simRecovery === realRecovery
         : within(simRecovery, realRecovery, b.recoveryShare, b.recoverySlackSeconds),
-  });
-  for (const phase of phases) {
-    out.push({
+  };
+}
+
+/** Figures shown for reading, not bounded: p95 per phase and replica-seconds. */
+function readings(
+  simulated: SimulatedRun,
+  measured: ClosedLoopTrace,
+  phases: readonly Phase[],
+): Agreement[] {
+  return [
+    ...phases.map((phase) => ({
       figure: `p95 ${phase.name} (median of per-second p95, s; not bounded: for reading)`,
       simulated: phaseP95(simulated.seconds, phase),
       measured: phaseP95(measured.seconds, phase),
       bound: '-',
       ok: true,
-    });
-  }
-  out.push({
-    figure: 'replica-seconds (not bounded: for reading)',
-    simulated: simulated.summary.replicaSeconds,
-    measured: measured.summary.replicaSeconds,
-    bound: '-',
-    ok: true,
-  });
-  return out;
+    })),
+    {
+      figure: 'replica-seconds (not bounded: for reading)',
+      simulated: simulated.summary.replicaSeconds,
+      measured: measured.summary.replicaSeconds,
+      bound: '-',
+      ok: true,
+    },
+  ];
 }
 
 /** The comparison as an aligned text table. */

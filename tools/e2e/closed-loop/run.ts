@@ -201,202 +201,215 @@ function metricNames(hpa: HorizontalPodAutoscaler): string[] {
   );
 }
 
-/**
- * Runs the closed loop (see the module comment) and returns what it recorded. Everything it
- * starts is stopped before it returns, also on failure.
- *
- * @param options - trace, HPA, adapter rules, pods, timings
- * @throws Error when Prometheus or the first pods cannot start
- */
-export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopTrace> {
+/** A pod count sampled each second of the run. */
+interface PodSample {
+  time: number;
+  replicas: number;
+  ready: number;
+  pods: number;
+}
+
+/** Samples the pods every second and, with `onTick`, reports the loop's state for a live view. */
+function startTicker(loop: {
+  replicaSet: LocalReplicaSet;
+  now: () => number;
+  podSamples: PodSample[];
+  results: readonly RequestResult[];
+  warmupSeconds: number;
+  start: number;
+  traceRate: (t: number) => number;
+  generator: { inFlight(): number };
+  onTick?: ((tick: LoopTick) => void) | undefined;
+}): NodeJS.Timeout {
   const {
-    load,
-    hpa,
-    rules,
-    podEnv,
-    slo = { statistic: 'p95', seconds: 0.2 },
-    syncPeriodSeconds = 15,
-    scrapeIntervalSeconds = 5,
-    startupDelaySeconds = 30,
-    warmupSeconds = 60,
-    requestTimeoutSeconds = 60,
-    body = predictBody(),
-    namespace = 'closed-loop',
-    onTick,
-    onSync,
-    onPodFailure,
-    signal,
-  } = options;
-  const start = load.points[0]?.time ?? 0;
-  const end = load.points[load.points.length - 1]?.time ?? 0;
-  if (!(end > start)) throw new Error('the load trace must span some time');
-  const stepAt = options.stepAt ?? firstRise(load);
-  const names = metricNames(hpa);
-  const traceRate = rateFromTrace(load.points.map((p) => ({ atSeconds: p.time, rps: p.rps })));
-  const env = { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '3', ...podEnv };
-
-  // The clock: trace seconds, negative during the warm-up.
-  let origin = performance.now() / 1000;
-  const now = () => performance.now() / 1000 - origin;
-
-  let prometheus: RunningPrometheus | undefined;
-  const replicaSet = new LocalReplicaSet({
-    env,
-    startupDelaySeconds,
+    replicaSet,
     now,
-    ...(onPodFailure ? { onError: (_pod: unknown, error: Error) => onPodFailure(error) } : {}),
-    onChange: () =>
-      prometheus?.setTargets(
-        replicaSet.pods.flatMap((p) =>
-          p.server && p.state !== 'starting'
-            ? [{ address: `127.0.0.1:${p.server.port}`, labels: { namespace, pod: p.name } }]
-            : [],
-        ),
-      ),
-  });
-  const seconds: LoopSecond[] = [];
-  const syncs: LoopSync[] = [];
-  const results: RequestResult[] = [];
-  const podSamples: { time: number; replicas: number; ready: number; pods: number }[] = [];
-  try {
-    prometheus = await startPrometheus({ scrapeInterval: `${scrapeIntervalSeconds}s` });
-    const initial = Math.min(
-      hpa.spec.maxReplicas,
-      Math.max(hpa.spec.minReplicas ?? 1, options.initialReplicas ?? hpa.spec.minReplicas ?? 1),
+    podSamples,
+    results,
+    warmupSeconds,
+    start,
+    traceRate,
+    generator,
+    onTick,
+  } = loop;
+  return setInterval(() => {
+    const t = now();
+    const pods = replicaSet.pods;
+    const sample = {
+      time: Math.floor(t),
+      replicas: replicaSet.replicas,
+      ready: pods.filter((p) => p.state === 'ready').length,
+      pods: pods.length,
+    };
+    podSamples.push(sample);
+    if (onTick) {
+      const lastSecond = Math.floor(t) - 1;
+      const mine = results.filter(
+        (r) => Math.floor(r.intendedMs / 1000 - warmupSeconds + start) === lastSecond,
+      );
+      const latencies = mine
+        .map((r) => (r.status !== null && r.status < 300 ? r.latencyMs / 1000 : Infinity))
+        .sort((a, b) => a - b);
+      const p95 = quantile(latencies, 0.95);
+      onTick({
+        ...sample,
+        time: t,
+        offeredRps: t < 0 ? traceRate(start) : traceRate(start + t),
+        inFlight: generator.inFlight(),
+        last: {
+          time: lastSecond,
+          sent: mine.length,
+          ...(p95 === undefined ? {} : { p95 }),
+          failed: latencies.filter((l) => l === Infinity).length,
+        },
+      });
+    }
+  }, 1000);
+}
+
+/** One HPA sync: collect the live pods' metrics through the adapter rules, decide, scale. */
+async function syncOnce(sync: {
+  client: PrometheusClient;
+  rules: readonly AdapterRule[];
+  namespace: string;
+  names: string[];
+  replicaSet: LocalReplicaSet;
+  controller: HpaController;
+  /** Loop seconds now. */
+  time: number;
+  /** Trace seconds the HPA decides at: the sync's scheduled time. */
+  hpaTime: number;
+  start: number;
+}): Promise<LoopSync> {
+  const { client, rules, namespace, names, replicaSet, controller, time, hpaTime, start } = sync;
+  const live = replicaSet.pods.filter((p) => p.state !== 'terminating');
+  // A failed collection is what the HPA sees when the metrics API fails: no values.
+  const collection: Collection = await collectAdapterMetrics({
+    client,
+    rules,
+    namespace,
+    metrics: names,
+    pods: live.map((p) => p.name),
+  }).catch((error: Error) => ({
+    pods: [],
+    metrics: Object.fromEntries(
+      names.map((name) => [name, { metric: name, values: {}, error: error.message }]),
+    ),
+  }));
+  const values: Record<string, Record<string, number>> = {};
+  const errors: Record<string, string> = {};
+  const input: Record<string, Record<string, number>> = {};
+  for (const name of names) {
+    const entry = collection.metrics[name];
+    const finite: Record<string, number> = Object.fromEntries(
+      Object.entries(entry?.values ?? {}).filter(([, v]) => Number.isFinite(v)),
     );
-    await replicaSet.startInitial(initial);
-    replicaSet.scaleTo(initial);
-    await prometheus.waitForTargets();
-    const client = new PrometheusClient({ url: prometheus.url });
-    const controller = new HpaController(hpa, options.controller);
-
-    origin = performance.now() / 1000 + warmupSeconds;
-    for (const pod of replicaSet.pods) {
-      pod.createdAt = -warmupSeconds;
-      pod.readyAt = -warmupSeconds;
-    }
-    const generator = startOpenLoop({
-      targets: () => replicaSet.endpoints(),
-      body,
-      rate: (t) => (t < warmupSeconds ? traceRate(start) : traceRate(start + t - warmupSeconds)),
-      durationSeconds: warmupSeconds + (end - start),
-      timeoutMs: requestTimeoutSeconds * 1000,
-      onResult: (r) => results.push(r),
-    });
-    const ticker = setInterval(() => {
-      const t = now();
-      const pods = replicaSet.pods;
-      const sample = {
-        time: Math.floor(t),
-        replicas: replicaSet.replicas,
-        ready: pods.filter((p) => p.state === 'ready').length,
-        pods: pods.length,
-      };
-      podSamples.push(sample);
-      if (onTick) {
-        const lastSecond = Math.floor(t) - 1;
-        const mine = results.filter(
-          (r) => Math.floor(r.intendedMs / 1000 - warmupSeconds + start) === lastSecond,
-        );
-        const latencies = mine
-          .map((r) => (r.status !== null && r.status < 300 ? r.latencyMs / 1000 : Infinity))
-          .sort((a, b) => a - b);
-        const p95 = quantile(latencies, 0.95);
-        onTick({
-          ...sample,
-          time: t,
-          offeredRps: t < 0 ? traceRate(start) : traceRate(start + t),
-          inFlight: generator.inFlight(),
-          last: {
-            time: lastSecond,
-            sent: mine.length,
-            ...(p95 === undefined ? {} : { p95 }),
-            failed: latencies.filter((l) => l === Infinity).length,
-          },
-        });
-      }
-    }, 1000);
-
-    const aborted = new Promise<void>((resolve) => {
-      if (signal?.aborted) resolve();
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
-    try {
-      for (let sync = 0; start + sync * syncPeriodSeconds < end && !signal?.aborted; sync++) {
-        const at = sync * syncPeriodSeconds;
-        await Promise.race([sleep(Math.max(0, (at - now()) * 1000)), aborted]);
-        if (signal?.aborted) break;
-        const time = now();
-        const live = replicaSet.pods.filter((p) => p.state !== 'terminating');
-        // A failed collection is what the HPA sees when the metrics API fails: no values.
-        const collection: Collection = await collectAdapterMetrics({
-          client,
-          rules,
-          namespace,
-          metrics: names,
-          pods: live.map((p) => p.name),
-        }).catch((error: Error) => ({
-          pods: [],
-          metrics: Object.fromEntries(
-            names.map((name) => [name, { metric: name, values: {}, error: error.message }]),
-          ),
-        }));
-        const values: Record<string, Record<string, number>> = {};
-        const errors: Record<string, string> = {};
-        const input: Record<string, Record<string, number>> = {};
-        for (const name of names) {
-          const entry = collection.metrics[name];
-          const finite: Record<string, number> = Object.fromEntries(
-            Object.entries(entry?.values ?? {}).filter(([, v]) => Number.isFinite(v)),
-          );
-          values[name] = finite;
-          if (entry?.error) errors[name] = entry.error;
-          if (Object.keys(finite).length > 0) input[name] = finite;
-        }
-        const pods: PodInfo[] = live.map((p) => ({
-          name: p.name,
-          phase: p.state === 'ready' ? 'Running' : 'Pending',
-        }));
-        // The HPA's clock is the sync's scheduled time (as in the simulator): the few ms a sleep
-        // overshoots must not decide whether a scale event 60 s ago is still inside a 60 s policy
-        // period, which would shift every later scale-up by a whole sync.
-        const decision = controller.sync({
-          time: start + at,
-          currentReplicas: replicaSet.replicas,
-          statusReplicas: live.length,
-          pods,
-          metrics: input,
-        });
-        if (decision.scaled) replicaSet.scaleTo(decision.desiredReplicas);
-        const record: LoopSync = {
-          time: start + time,
-          pods: replicaSet.pods.map((p) => ({ name: p.name, state: p.state })),
-          values,
-          errors,
-          decision,
-          explanation: describeDecision(decision),
-        };
-        syncs.push(record);
-        onSync?.(record);
-      }
-      if (signal?.aborted) generator.stop();
-      await generator.done;
-    } finally {
-      clearInterval(ticker);
-      generator.stop();
-    }
-  } finally {
-    await replicaSet.close();
-    await prometheus?.stop();
+    values[name] = finite;
+    if (entry?.error) errors[name] = entry.error;
+    if (Object.keys(finite).length > 0) input[name] = finite;
   }
+  const pods: PodInfo[] = live.map((p) => ({
+    name: p.name,
+    phase: p.state === 'ready' ? 'Running' : 'Pending',
+  }));
+  // The HPA's clock is the sync's scheduled time (as in the simulator): the few ms a sleep
+  // overshoots must not decide whether a scale event 60 s ago is still inside a 60 s policy
+  // period, which would shift every later scale-up by a whole sync.
+  const decision = controller.sync({
+    time: hpaTime,
+    currentReplicas: replicaSet.replicas,
+    statusReplicas: live.length,
+    pods,
+    metrics: input,
+  });
+  if (decision.scaled) replicaSet.scaleTo(decision.desiredReplicas);
+  return {
+    time: start + time,
+    pods: replicaSet.pods.map((p) => ({ name: p.name, state: p.state })),
+    values,
+    errors,
+    decision,
+    explanation: describeDecision(decision),
+  };
+}
 
-  // Per second, by intended send time.
+/** One second's figures from its requests (by intended send time) and the pods sampled in it. */
+function figuresOfSecond(
+  i: number,
+  mine: readonly RequestResult[],
+  run: { start: number; slo: LatencySlo; podSamples: readonly PodSample[] },
+  failedBy: Record<string, number>,
+): { second: LoopSecond; latencies: number[] } {
+  const { start, slo, podSamples } = run;
+  const ok: RequestResult[] = [];
+  let rejected = 0;
+  for (const r of mine) {
+    if (r.status !== null && r.status >= 200 && r.status < 300) {
+      ok.push(r);
+      continue;
+    }
+    if (r.status === 503 || r.status === 429) rejected++;
+    const why = r.status === null ? (r.error ?? 'no answer') : String(r.status);
+    failedBy[why] = (failedBy[why] ?? 0) + 1;
+  }
+  const errors = mine.length - ok.length - rejected;
+  const latencies = [
+    ...ok.map((r) => r.latencyMs / 1000),
+    ...Array.from({ length: rejected + errors }, () => Number.POSITIVE_INFINITY),
+  ].sort((a, b) => a - b);
+  const mean =
+    ok.length > 0 ? ok.reduce((s, r) => s + r.latencyMs / 1000, 0) / ok.length : undefined;
+  const value =
+    slo.statistic === 'mean'
+      ? rejected + errors > 0
+        ? Number.POSITIVE_INFINITY
+        : mean
+      : quantile(latencies, Number(slo.statistic.slice(1)) / 100);
+  const sample = podSamples.find((s) => s.time === i) ?? podSamples.find((s) => s.time > i);
+  const second: LoopSecond = {
+    time: start + i,
+    offeredRps: mine.length,
+    replicas: sample?.replicas ?? 0,
+    ready: sample?.ready ?? 0,
+    pods: sample?.pods ?? 0,
+    rejected,
+    errors,
+    violation: value !== undefined && value > slo.seconds,
+  };
+  const p50 = quantile(latencies, 0.5);
+  const p95 = quantile(latencies, 0.95);
+  const p99 = quantile(latencies, 0.99);
+  if (p50 !== undefined) second.p50 = p50;
+  if (p95 !== undefined) second.p95 = p95;
+  if (p99 !== undefined) second.p99 = p99;
+  if (mean !== undefined) second.mean = mean;
+  return { second, latencies };
+}
+
+/**
+ * The run's figures from what it recorded: per second by intended send time, the failures by why,
+ * and the summary (the violation figures are autoscale's `violationFigures`, as the simulator's).
+ */
+function loopFigures(run: {
+  results: readonly RequestResult[];
+  podSamples: readonly PodSample[];
+  syncs: readonly LoopSync[];
+  start: number;
+  end: number;
+  warmupSeconds: number;
+  slo: LatencySlo;
+  stepAt: number;
+  /** The HPA's `minReplicas` (default 1). */
+  minReplicas: number;
+}): Pick<ClosedLoopTrace, 'seconds' | 'failedBy' | 'summary'> {
+  const { results, syncs, start, end, warmupSeconds, stepAt, minReplicas } = run;
   const total = Math.round(end - start);
   const buckets: RequestResult[][] = Array.from({ length: total }, () => []);
   for (const r of results) {
     const second = Math.floor(r.intendedMs / 1000 - warmupSeconds);
     if (second >= 0 && second < total) buckets[second]?.push(r);
   }
+  const seconds: LoopSecond[] = [];
   const all: number[] = [];
   const failedBy: Record<string, number> = {};
   const summary: LoopSummary = {
@@ -405,59 +418,15 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
     offered: 0,
     replicaSeconds: 0,
     scaleEvents: syncs.filter((s) => s.decision.scaled).length,
-    maxReplicas: Math.max(
-      hpa.spec.minReplicas ?? 1,
-      ...syncs.map((s) => s.decision.desiredReplicas),
-    ),
-    finalReplicas: syncs[syncs.length - 1]?.decision.desiredReplicas ?? hpa.spec.minReplicas ?? 1,
+    maxReplicas: Math.max(minReplicas, ...syncs.map((s) => s.decision.desiredReplicas)),
+    finalReplicas: syncs[syncs.length - 1]?.decision.desiredReplicas ?? minReplicas,
   };
   for (let i = 0; i < total; i++) {
     const mine = buckets[i] ?? [];
-    const ok: RequestResult[] = [];
-    let rejected = 0;
-    for (const r of mine) {
-      if (r.status !== null && r.status >= 200 && r.status < 300) {
-        ok.push(r);
-        continue;
-      }
-      if (r.status === 503 || r.status === 429) rejected++;
-      const why = r.status === null ? (r.error ?? 'no answer') : String(r.status);
-      failedBy[why] = (failedBy[why] ?? 0) + 1;
-    }
-    const errors = mine.length - ok.length - rejected;
-    const latencies = [
-      ...ok.map((r) => r.latencyMs / 1000),
-      ...Array.from({ length: rejected + errors }, () => Number.POSITIVE_INFINITY),
-    ].sort((a, b) => a - b);
+    const { second, latencies } = figuresOfSecond(i, mine, run, failedBy);
     all.push(...latencies);
-    const mean =
-      ok.length > 0 ? ok.reduce((s, r) => s + r.latencyMs / 1000, 0) / ok.length : undefined;
-    const value =
-      slo.statistic === 'mean'
-        ? rejected + errors > 0
-          ? Number.POSITIVE_INFINITY
-          : mean
-        : quantile(latencies, Number(slo.statistic.slice(1)) / 100);
-    const sample = podSamples.find((s) => s.time === i) ?? podSamples.find((s) => s.time > i);
-    const second: LoopSecond = {
-      time: start + i,
-      offeredRps: mine.length,
-      replicas: sample?.replicas ?? 0,
-      ready: sample?.ready ?? 0,
-      pods: sample?.pods ?? 0,
-      rejected,
-      errors,
-      violation: value !== undefined && value > slo.seconds,
-    };
-    const p50 = quantile(latencies, 0.5);
-    const p95 = quantile(latencies, 0.95);
-    const p99 = quantile(latencies, 0.99);
-    if (p50 !== undefined) second.p50 = p50;
-    if (p95 !== undefined) second.p95 = p95;
-    if (p99 !== undefined) second.p99 = p99;
-    if (mean !== undefined) second.mean = mean;
     seconds.push(second);
-    summary.failed += rejected + errors;
+    summary.failed += second.rejected + second.errors;
     summary.offered += mine.length;
     summary.replicaSeconds += second.pods;
   }
@@ -476,30 +445,221 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedL
   const figures = violationFigures(seconds, stepAt);
   summary.sloViolationSeconds = figures.sloViolationSeconds;
   if (figures.recoverySeconds !== undefined) summary.recoverySeconds = figures.recoverySeconds;
+  return { seconds, failedBy, summary };
+}
+
+/** Every sync of the run, on schedule from the trace's start, until its end or `signal` aborts. */
+async function runSyncs(loop: {
+  client: PrometheusClient;
+  rules: readonly AdapterRule[];
+  namespace: string;
+  names: string[];
+  replicaSet: LocalReplicaSet;
+  controller: HpaController;
+  now: () => number;
+  start: number;
+  end: number;
+  syncPeriodSeconds: number;
+  syncs: LoopSync[];
+  onSync?: ((sync: LoopSync) => void) | undefined;
+  signal?: AbortSignal | undefined;
+}): Promise<void> {
+  const { now, start, end, syncPeriodSeconds, syncs, onSync, signal } = loop;
+  const aborted = new Promise<void>((resolve) => {
+    if (signal?.aborted) resolve();
+    signal?.addEventListener('abort', () => resolve(), { once: true });
+  });
+  for (let sync = 0; start + sync * syncPeriodSeconds < end && !signal?.aborted; sync++) {
+    const at = sync * syncPeriodSeconds;
+    await Promise.race([sleep(Math.max(0, (at - now()) * 1000)), aborted]);
+    if (signal?.aborted) break;
+    const record = await syncOnce({ ...loop, time: now(), hpaTime: start + at });
+    syncs.push(record);
+    onSync?.(record);
+  }
+}
+
+/** Every pod the run had, its times in trace seconds. */
+function podTimeline(replicaSet: LocalReplicaSet, start: number): ClosedLoopTrace['pods'] {
+  return replicaSet.allPods.map(({ name, createdAt, readyAt, terminatingAt, goneAt, failure }) => ({
+    name,
+    createdAt: start + createdAt,
+    ...(readyAt === undefined ? {} : { readyAt: start + readyAt }),
+    ...(terminatingAt === undefined ? {} : { terminatingAt: start + terminatingAt }),
+    ...(goneAt === undefined ? {} : { goneAt: start + goneAt }),
+    ...(failure === undefined ? {} : { failure }),
+  }));
+}
+
+/** The options with their defaults, and what follows from the trace. */
+function loopSettings(options: ClosedLoopOptions) {
+  const {
+    load,
+    hpa,
+    podEnv,
+    slo = { statistic: 'p95', seconds: 0.2 },
+    syncPeriodSeconds = 15,
+    scrapeIntervalSeconds = 5,
+    startupDelaySeconds = 30,
+    warmupSeconds = 60,
+    requestTimeoutSeconds = 60,
+    body = predictBody(),
+    namespace = 'closed-loop',
+  } = options;
+  const start = load.points[0]?.time ?? 0;
+  const end = load.points[load.points.length - 1]?.time ?? 0;
+  if (!(end > start)) throw new Error('the load trace must span some time');
+  return {
+    ...options,
+    slo,
+    syncPeriodSeconds,
+    scrapeIntervalSeconds,
+    startupDelaySeconds,
+    warmupSeconds,
+    requestTimeoutSeconds,
+    body,
+    namespace,
+    start,
+    end,
+    stepAt: options.stepAt ?? firstRise(load),
+    names: metricNames(hpa),
+    traceRate: rateFromTrace(load.points.map((p) => ({ atSeconds: p.time, rps: p.rps }))),
+    env: { SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '3', ...podEnv },
+  };
+}
+
+type LoopSettings = ReturnType<typeof loopSettings>;
+
+/** The replica set of model servers; Prometheus (once started) scrapes the pods that have started. */
+function startReplicaSet(
+  { env, startupDelaySeconds, namespace, onPodFailure }: LoopSettings,
+  now: () => number,
+  prometheus: () => RunningPrometheus | undefined,
+): LocalReplicaSet {
+  const replicaSet = new LocalReplicaSet({
+    env,
+    startupDelaySeconds,
+    now,
+    ...(onPodFailure ? { onError: (_pod: unknown, error: Error) => onPodFailure(error) } : {}),
+    onChange: () =>
+      prometheus()?.setTargets(
+        replicaSet.pods.flatMap((p) =>
+          p.server && p.state !== 'starting'
+            ? [{ address: `127.0.0.1:${p.server.port}`, labels: { namespace, pod: p.name } }]
+            : [],
+        ),
+      ),
+  });
+  return replicaSet;
+}
+
+/** Starts the HPA's initial replicas (`initialReplicas` within min and max) and waits for their scrape. */
+async function startInitialPods(
+  { hpa, initialReplicas }: LoopSettings,
+  replicaSet: LocalReplicaSet,
+  prometheus: RunningPrometheus,
+): Promise<void> {
+  const initial = Math.min(
+    hpa.spec.maxReplicas,
+    Math.max(hpa.spec.minReplicas ?? 1, initialReplicas ?? hpa.spec.minReplicas ?? 1),
+  );
+  await replicaSet.startInitial(initial);
+  replicaSet.scaleTo(initial);
+  await prometheus.waitForTargets();
+}
+
+/**
+ * Drives the loop: pods, Prometheus, the load through the warm-up and the trace, an HPA sync every
+ * period. Returns what it recorded; everything it started is stopped, also on failure.
+ */
+async function driveLoop(run: LoopSettings): Promise<{
+  syncs: LoopSync[];
+  results: RequestResult[];
+  podSamples: PodSample[];
+  replicaSet: LocalReplicaSet;
+}> {
+  const { start, end, warmupSeconds, traceRate } = run;
+  // The clock: trace seconds, negative during the warm-up.
+  let origin = performance.now() / 1000;
+  const now = () => performance.now() / 1000 - origin;
+
+  let prometheus: RunningPrometheus | undefined;
+  const replicaSet = startReplicaSet(run, now, () => prometheus);
+  const syncs: LoopSync[] = [];
+  const results: RequestResult[] = [];
+  const podSamples: PodSample[] = [];
+  try {
+    prometheus = await startPrometheus({ scrapeInterval: `${run.scrapeIntervalSeconds}s` });
+    await startInitialPods(run, replicaSet, prometheus);
+    const client = new PrometheusClient({ url: prometheus.url });
+    const controller = new HpaController(run.hpa, run.controller);
+
+    origin = performance.now() / 1000 + warmupSeconds;
+    for (const pod of replicaSet.pods) {
+      pod.createdAt = -warmupSeconds;
+      pod.readyAt = -warmupSeconds;
+    }
+    const generator = startOpenLoop({
+      targets: () => replicaSet.endpoints(),
+      body: run.body,
+      rate: (t) => (t < warmupSeconds ? traceRate(start) : traceRate(start + t - warmupSeconds)),
+      durationSeconds: warmupSeconds + (end - start),
+      timeoutMs: run.requestTimeoutSeconds * 1000,
+      onResult: (r) => results.push(r),
+    });
+    const ticker = startTicker({ ...run, replicaSet, now, podSamples, results, generator });
+    try {
+      await runSyncs({ ...run, client, replicaSet, controller, now, syncs });
+      if (run.signal?.aborted) generator.stop();
+      await generator.done;
+    } finally {
+      clearInterval(ticker);
+      generator.stop();
+    }
+  } finally {
+    await replicaSet.close();
+    await prometheus?.stop();
+  }
+  return { syncs, results, podSamples, replicaSet };
+}
+
+/**
+ * Runs the closed loop (see the module comment) and returns what it recorded. Everything it
+ * starts is stopped before it returns, also on failure.
+ *
+ * @param options - trace, HPA, adapter rules, pods, timings
+ * @throws Error when Prometheus or the first pods cannot start
+ */
+export async function runClosedLoop(options: ClosedLoopOptions): Promise<ClosedLoopTrace> {
+  const run = loopSettings(options);
+  const { slo, start, warmupSeconds, stepAt, hpa } = run;
+  const { syncs, results, podSamples, replicaSet } = await driveLoop(run);
+  const { seconds, failedBy, summary } = loopFigures({
+    results,
+    podSamples,
+    syncs,
+    start,
+    end: run.end,
+    warmupSeconds,
+    slo,
+    stepAt,
+    minReplicas: hpa.spec.minReplicas ?? 1,
+  });
 
   return {
     settings: {
       slo,
-      syncPeriodSeconds,
-      scrapeIntervalSeconds,
-      startupDelaySeconds,
+      syncPeriodSeconds: run.syncPeriodSeconds,
+      scrapeIntervalSeconds: run.scrapeIntervalSeconds,
+      startupDelaySeconds: run.startupDelaySeconds,
       warmupSeconds,
       stepAt,
-      podEnv: env,
+      podEnv: run.env,
       hpa: hpa.metadata?.name ?? 'hpa',
     },
     seconds,
     syncs,
-    pods: replicaSet.allPods.map(
-      ({ name, createdAt, readyAt, terminatingAt, goneAt, failure }) => ({
-        name,
-        createdAt: start + createdAt,
-        ...(readyAt === undefined ? {} : { readyAt: start + readyAt }),
-        ...(terminatingAt === undefined ? {} : { terminatingAt: start + terminatingAt }),
-        ...(goneAt === undefined ? {} : { goneAt: start + goneAt }),
-        ...(failure === undefined ? {} : { failure }),
-      }),
-    ),
+    pods: podTimeline(replicaSet, start),
     failedBy,
     summary,
   };

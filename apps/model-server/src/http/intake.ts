@@ -131,6 +131,76 @@ function tooLarge(maxBytes: number): Read {
 }
 
 /**
+ * Reads `c`'s whole body: at once when it came with its headers, else within `timeoutMs` (408 past
+ * it) and, when chunked, within `maxBytes`.
+ */
+async function readBody(c: Context, maxBytes: number, timeoutMs: number): Promise<Read> {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  // Usually the whole body came with the headers: no timer needed.
+  if (incoming?.complete && c.req.header('content-length') !== undefined) {
+    return c.req.text().then(
+      (text): Read => ({ ok: true, text }),
+      (error: unknown): Read => unreadable(error),
+    );
+  }
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<Read>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve({
+        ok: false,
+        status: 408,
+        error: `the request body did not arrive within ${timeoutMs} ms (BODY_TIMEOUT_MS)`,
+      });
+    }, timeoutMs);
+  });
+  const chunked = c.req.header('content-length') === undefined;
+  const reading = (async (): Promise<Read> => {
+    if (!chunked) return { ok: true, text: await c.req.text() };
+    const body = c.req.raw.body;
+    return body ? readStream(body, maxBytes, controller.signal) : { ok: true, text: '' };
+  })().catch(unreadable);
+  try {
+    return await Promise.race([reading, timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The refusals decided on the headers alone, before anything is read: a compressed body or one
+ * that is not JSON (415), a declared length over `maxBytes` (413, and the connection closes).
+ */
+function refuseByHeaders(c: Context, maxBytes: number): Response | undefined {
+  const encoding = c.req.header('content-encoding');
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
+    c.header('Accept-Encoding', 'identity');
+    return problem(
+      c,
+      415,
+      `Content-Encoding '${encoding.slice(0, 40)}' is not supported; send the body uncompressed`,
+    );
+  }
+  const contentType = c.req.header('content-type');
+  if (contentType !== undefined && !isJsonType(contentType)) {
+    return problem(
+      c,
+      415,
+      `Content-Type must be application/json, got '${contentType.slice(0, 80)}'`,
+    );
+  }
+  const length = c.req.header('content-length');
+  if (length !== undefined && Number(length) > maxBytes) {
+    // Close rather than read and discard what is coming: under a flood of large bodies the
+    // discarding, not the answer, is what would keep the HTTP thread from the probes.
+    c.header('Connection', 'close');
+    return problem(c, 413, tooLargeMessage(maxBytes));
+  }
+  return undefined;
+}
+
+/**
  * Two middlewares that take in a JSON request body. `receive` sets `c.var.bodyText`; a request is
  * ready to run once it passes, so mount the queue after it. `parse` sets `c.var.json`; mount it
  * after the queue, so a request the queue refuses costs no parsing. In `receive`, in order, before
@@ -167,65 +237,9 @@ export function bodyIntake({
     },
   });
 
-  async function read(c: Context): Promise<Read> {
-    const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-    // Usually the whole body came with the headers: no timer needed.
-    if (incoming?.complete && c.req.header('content-length') !== undefined) {
-      return c.req.text().then(
-        (text): Read => ({ ok: true, text }),
-        (error: unknown): Read => unreadable(error),
-      );
-    }
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<Read>((resolve) => {
-      timer = setTimeout(() => {
-        controller.abort();
-        resolve({
-          ok: false,
-          status: 408,
-          error: `the request body did not arrive within ${timeoutMs} ms (BODY_TIMEOUT_MS)`,
-        });
-      }, timeoutMs);
-    });
-    const chunked = c.req.header('content-length') === undefined;
-    const reading = (async (): Promise<Read> => {
-      if (!chunked) return { ok: true, text: await c.req.text() };
-      const body = c.req.raw.body;
-      return body ? readStream(body, maxBytes, controller.signal) : { ok: true, text: '' };
-    })().catch(unreadable);
-    try {
-      return await Promise.race([reading, timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   const receive: BodyIntake['receive'] = async function receiveBody(c, next) {
-    const encoding = c.req.header('content-encoding');
-    if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      c.header('Accept-Encoding', 'identity');
-      return problem(
-        c,
-        415,
-        `Content-Encoding '${encoding.slice(0, 40)}' is not supported; send the body uncompressed`,
-      );
-    }
-    const contentType = c.req.header('content-type');
-    if (contentType !== undefined && !isJsonType(contentType)) {
-      return problem(
-        c,
-        415,
-        `Content-Type must be application/json, got '${contentType.slice(0, 80)}'`,
-      );
-    }
-    const length = c.req.header('content-length');
-    if (length !== undefined && Number(length) > maxBytes) {
-      // Close rather than read and discard what is coming: under a flood of large bodies the
-      // discarding, not the answer, is what would keep the HTTP thread from the probes.
-      c.header('Connection', 'close');
-      return problem(c, 413, tooLargeMessage(maxBytes));
-    }
+    const refused = refuseByHeaders(c, maxBytes);
+    if (refused !== undefined) return refused;
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     // MAX_RECEIVING bounds bodies still arriving, not those that come with their headers or right
     // behind them (a client's headers and a 10 kB body are often two packets). Node emits the
@@ -247,7 +261,7 @@ export function bodyIntake({
     receiving += 1;
     let body: Read;
     try {
-      body = await read(c);
+      body = await readBody(c, maxBytes, timeoutMs);
     } finally {
       receiving -= 1;
     }

@@ -1,4 +1,5 @@
 /** `mlscale plan`: an HPA (or KEDA ScaledObject) derived from a capacity profile and an SLO. */
+
 import { join } from 'node:path';
 import { SERIES } from '@mlscale/metric-contract';
 import type { Command } from 'commander';

@@ -89,6 +89,35 @@ export function paretoFront(tried: readonly Tried[]): Tried[] {
 }
 
 /**
+ * Per family, a bisection for the least minReplicas within the budget: more standing pods only
+ * lower the seconds over the SLO (and raise the replica-seconds), so the first feasible value is
+ * the family's cheapest. `lo` is the least value not known to fail, `hi` the least known to pass
+ * (max + 1 while none has).
+ */
+interface Family {
+  headroom: number;
+  window: number | undefined;
+  lo: number;
+  hi: number;
+  max: number;
+}
+
+function familiesOf(input: SearchInput, peakRps: number): Family[] {
+  const { pod, slo, timings } = input;
+  return HEADROOMS.flatMap((headroom) =>
+    stabilizationWindows(timings).map((window) => {
+      const probe = candidatePlan(
+        pod,
+        { headroom, minReplicas: 1 },
+        { slo, timings, peakRps, why: input.why },
+      );
+      const max = probe.maxReplicas.value;
+      return { headroom, window, lo: 1, hi: max + 1, max };
+    }),
+  );
+}
+
+/**
  * Runs the search (see the module comment).
  *
  * @param input - profile, load, SLO, timings, budget, references and the pool
@@ -121,28 +150,7 @@ export async function searchConfigurations(input: SearchInput): Promise<SearchRe
     result: referenceResults[i] as Evaluation,
   }));
 
-  // Per family, a bisection for the least minReplicas within the budget: more standing pods
-  // only lower the seconds over the SLO (and raise the replica-seconds), so the first feasible
-  // value is the family's cheapest. `lo` is the least value not known to fail, `hi` the least
-  // known to pass (max + 1 while none has).
-  interface Family {
-    headroom: number;
-    window: number | undefined;
-    lo: number;
-    hi: number;
-    max: number;
-  }
-  const families: Family[] = HEADROOMS.flatMap((headroom) =>
-    stabilizationWindows(timings).map((window) => {
-      const probe = candidatePlan(
-        pod,
-        { headroom, minReplicas: 1 },
-        { slo, timings, peakRps, why: input.why },
-      );
-      const max = probe.maxReplicas.value;
-      return { headroom, window, lo: 1, hi: max + 1, max };
-    }),
-  );
+  const families = familiesOf(input, peakRps);
   for (let round = 1; families.some((f) => f.lo < f.hi && f.lo <= f.max); round++) {
     const batch = families
       .filter((f) => f.lo < f.hi && f.lo <= f.max)
