@@ -25,6 +25,43 @@ export interface TimeSeriesCsv {
   rows: CsvRow[];
 }
 
+/** A CSV record with the line it ended on, as csv-parse's `info` gives it. */
+export interface CsvRecord {
+  record: string[];
+  info: { lines: number };
+}
+
+/**
+ * Parses CSV text the way every CSV input of the CLI is read: `#` comments, blank lines skipped,
+ * a UTF-8 BOM dropped, cells trimmed, rows of any length. A syntax error (an unclosed quote, say)
+ * is rethrown with the message `describe` makes of its line and csv-parse's reason.
+ *
+ * @param text - the file's text
+ * @param describe - the error message from the line (when csv-parse knows it) and the reason
+ * @returns the records with their line numbers
+ * @example
+ * parseCsvRecords('time,rps\n0,1\n', (line, why) => `line ${line}: ${why}`)[1]?.record; // ['0', '1']
+ */
+export function parseCsvRecords(
+  text: string,
+  describe: (line: number | undefined, message: string) => string,
+): CsvRecord[] {
+  try {
+    return parse(text, {
+      bom: true,
+      comment: '#',
+      comment_no_infix: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      info: true,
+    }) as unknown as CsvRecord[];
+  } catch (error) {
+    const e = error as Error & { lines?: number };
+    throw new Error(describe(e.lines, e.message.replace(/^Invalid [^:]*: /, '')));
+  }
+}
+
 /**
  * Parses CSV text into a header and rows, with line numbers. `#` lines are comments; blank lines
  * are skipped; a UTF-8 BOM is dropped.
@@ -37,23 +74,10 @@ export interface TimeSeriesCsv {
  * readTimeSeriesCsv('"time","rps"\n0,"100"\n', 'load CSV').rows[0]; // { line: 2, cells: ['0', '100'] }
  */
 export function readTimeSeriesCsv(text: string, what: string): TimeSeriesCsv {
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      comment: '#',
-      comment_no_infix: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    const e = error as Error & { lines?: number };
-    throw new Error(
-      `${what}${e.lines !== undefined ? ` line ${e.lines}` : ''}: ${e.message.replace(/^Invalid [^:]*: /, '')}`,
-    );
-  }
+  const records = parseCsvRecords(
+    text,
+    (line, message) => `${what}${line !== undefined ? ` line ${line}` : ''}: ${message}`,
+  );
   const header = records.shift();
   if (!header) throw new Error(`${what} is empty: expected a header row such as "time,rps"`);
   const columns = header.record.map((c) => c.trim());

@@ -16,7 +16,7 @@
  * time 0; `timeScale` stretches the time axis (0.1 plays an hour in six minutes) keeping the rates;
  * `rateScale` multiplies the rates.
  */
-import { parse } from 'csv-parse/sync';
+import { type CsvRecord, parseCsvRecords } from '../simulate/csv.js';
 import { type LoadTrace, parseLoadCsv } from '../simulate/load.js';
 
 /** How a load file is read. */
@@ -68,7 +68,7 @@ interface Arrivals {
   format: string;
 }
 
-function readArrivals(records: { record: string[]; info: { lines: number } }[]): Arrivals | null {
+function readArrivals(records: CsvRecord[]): Arrivals | null {
   const header = records[0];
   if (!header) return null;
   const names = header.record.map((c) => c.trim());
@@ -220,23 +220,10 @@ function describeScales(options: ReturnType<typeof checkOptions>): string {
  */
 export function readLoad(text: string, options: LoadReadOptions = {}): ReadLoad {
   const checked = checkOptions(options);
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      bom: true,
-      comment: '#',
-      comment_no_infix: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim: true,
-      info: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    const e = error as Error & { lines?: number };
-    throw new Error(
-      `${e.lines !== undefined ? `line ${e.lines}: ` : ''}${e.message.replace(/^Invalid [^:]*: /, '')}`,
-    );
-  }
+  const records = parseCsvRecords(
+    text,
+    (line, message) => `${line !== undefined ? `line ${line}: ` : ''}${message}`,
+  );
   const names = (records[0]?.record ?? []).map((c) => c.trim());
   if (names.length === 2 && names[0] === 'time' && names[1] === 'rps') {
     const rates = windowRates(parseLoadCsv(text), checked);
