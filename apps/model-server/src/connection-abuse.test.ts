@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { until } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer } from './server.fixture.js';
+import { predictStatus, sampleOf, startTestServer } from './server.fixture.js';
 import type { RunningServer } from './server.js';
 
 const predict768 = await readFile(new URL('../bench/bodies/predict-768.json', import.meta.url));
@@ -31,28 +31,8 @@ afterAll(async () => {
 });
 
 /** A sample's value, the server's `model`/`version` labels left out of the series written here. */
-async function sample(series: string): Promise<number> {
-  const text = await (await fetch(`${base}/metrics`)).text();
-  for (const line of text.split('\n')) {
-    const at = line.lastIndexOf(' ');
-    const key = line
-      .slice(0, at)
-      .replace(/,?model="linear-768x2",version="1"/, '')
-      .replace('{,', '{')
-      .replace('{}', '');
-    if (key === series) return Number(line.slice(at + 1));
-  }
-  return 0;
-}
-async function predict(): Promise<number> {
-  const res = await fetch(`${base}/predict`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: predict768,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const sample = (series: string) => sampleOf(base, series);
+const predict = () => predictStatus(base, predict768);
 /** Opens a connection, writes `data`, resolves once it is written and the connection is open. */
 function send(data: string): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { until } from '@mlscale/testkit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer } from './server.fixture.js';
+import { predictStatus, sampleOf, startTestServer } from './server.fixture.js';
 import type { RunningServer } from './server.js';
 
 const predict768 = await readFile(new URL('../bench/bodies/predict-768.json', import.meta.url));
@@ -79,31 +79,10 @@ function slowUpload(length = 100_000, everyMs = 200) {
 
 const status = (response: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(response)?.[1]);
 
-async function scrape(): Promise<string> {
-  return (await fetch(`${base}/metrics`)).text();
-}
-/** A sample's value by its series as written here, without the server's `model`/`version` labels. */
-async function sample(series: string): Promise<number> {
-  for (const line of (await scrape()).split('\n')) {
-    const at = line.lastIndexOf(' ');
-    const key = line
-      .slice(0, at)
-      .replace(/model="linear-768x2",version="1"/, '')
-      .replace(/\{,|,,|,\}/, (m) => (m === ',,' ? ',' : m.replace(',', '')))
-      .replace('{}', '');
-    if (key === series) return Number(line.slice(at + 1));
-  }
-  return 0;
-}
-async function predict(): Promise<number> {
-  const res = await fetch(`${base}/predict`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: predict768,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const scrape = async (): Promise<string> => (await fetch(`${base}/metrics`)).text();
+/** A sample's value, the server's `model`/`version` labels left out of the series written here. */
+const sample = (series: string) => sampleOf(base, series);
+const predict = () => predictStatus(base, predict768);
 
 describe('slow uploads', () => {
   it('hold no slot and no depth; normal requests are served; each is cut with 408', async () => {
