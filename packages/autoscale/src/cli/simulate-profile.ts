@@ -22,11 +22,11 @@ import {
 } from '../simulate/signals.js';
 import { describeTimeBase } from '../simulate/time-base.js';
 import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
+import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
 import { type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
-import { readProfile, sloArg, writeOutput } from './profile-args.js';
-import { numberArg } from './simulate.js';
+import { readProfile, writeOutput } from './profile-args.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
 export interface ProfileFlags extends LoadFlags {
@@ -65,7 +65,7 @@ export function profileOptions(command: Command): void {
     .option(
       '--scrape-interval <seconds>',
       'with --profile: Prometheus scrape interval (default 5)',
-      numberArg('--scrape-interval', { min: 0.25 }),
+      numberFlag('--scrape-interval', { min: 0.25 }),
     )
     .option(
       '--adapter-values <yaml>',

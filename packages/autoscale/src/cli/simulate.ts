@@ -19,6 +19,7 @@ import {
 } from '../simulate/simulate.js';
 import { describeTimeBase } from '../simulate/time-base.js';
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
+import { numberFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadHpas, missingFileFlag, readText } from './files.js';
 import { checkOutputFile } from './output-path.js';
@@ -29,19 +30,6 @@ import {
   runProfileSimulation,
   uniqueLabels,
 } from './simulate-profile.js';
-
-/** Parses a number flag or rejects it with commander's usage error. */
-export function numberArg(name: string, { min = Number.NEGATIVE_INFINITY } = {}) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min) {
-      throw new InvalidArgumentError(
-        `${name} must be a number${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ''}`,
-      );
-    }
-    return n;
-  };
-}
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -131,7 +119,7 @@ export function registerSimulateCommand(
     .option(
       '--step <seconds>',
       'with --prometheus: resolution',
-      numberArg('--step', { min: 0.001 }),
+      numberFlag('--step', { min: 0.001 }),
       5,
     )
     .option(
@@ -142,19 +130,19 @@ export function registerSimulateCommand(
     .option(
       '--sync-period <seconds>',
       'HPA sync period',
-      numberArg('--sync-period', { min: 1 }),
+      numberFlag('--sync-period', { min: 1 }),
       15,
     )
     .option(
       '--startup-delay <seconds>',
       'seconds until a new pod is ready and takes load',
-      numberArg('--startup-delay', { min: 0 }),
+      numberFlag('--startup-delay', { min: 0 }),
       30,
     )
     .option(
       '--step-at <seconds>',
       'trace time of the load step (default: detected)',
-      numberArg('--step-at'),
+      numberFlag('--step-at'),
     )
     .option(
       '--latency-metric <name>',
@@ -163,18 +151,18 @@ export function registerSimulateCommand(
     .option(
       '--latency-target <value>',
       'latency target in the metric unit',
-      numberArg('--latency-target', { min: 0 }),
+      numberFlag('--latency-target', { min: 0 }),
       0.2,
     )
     .option(
       '--tolerance <ratio>',
       'controller tolerance (default 0.1)',
-      numberArg('--tolerance', { min: 0 }),
+      numberFlag('--tolerance', { min: 0 }),
     )
     .option(
       '--initial-replicas <n>',
       "replicas at the start (default: the trace's, within min/max)",
-      numberArg('--initial-replicas', { min: 0 }),
+      numberFlag('--initial-replicas', { min: 0 }),
     )
     .option('--svg <file>', 'write an SVG chart of replicas and the metric over time')
     .option(

@@ -32,13 +32,12 @@ import {
   type Tried,
 } from '../tune/search.js';
 import { candidateFiles } from '../tune/space.js';
-import { numberFlag } from './args.js';
+import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { EXAMPLES_DIR, readText } from './files.js';
 import { durationArg, type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
-import { readProfile, sloArg, writeOutput } from './profile-args.js';
-import { numberArg } from './simulate.js';
+import { readProfile, writeOutput } from './profile-args.js';
 
 interface TuneFlags extends LoadFlags {
   profile: string;
@@ -121,19 +120,19 @@ export function registerTuneCommand(program: Command): void {
     .option(
       '--startup-delay <seconds>',
       'seconds until a new pod serves',
-      numberArg('--startup-delay', { min: 0 }),
+      numberFlag('--startup-delay', { min: 0 }),
       30,
     )
     .option(
       '--sync-period <seconds>',
       'HPA sync period',
-      numberArg('--sync-period', { min: 1 }),
+      numberFlag('--sync-period', { min: 1 }),
       15,
     )
     .option(
       '--scrape-interval <seconds>',
       'Prometheus scrape interval',
-      numberArg('--scrape-interval', { min: 0.25 }),
+      numberFlag('--scrape-interval', { min: 0.25 }),
       5,
     )
     .option(
