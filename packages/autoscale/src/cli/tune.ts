@@ -38,6 +38,7 @@ import { EXAMPLES_DIR, readText } from './files.js';
 import { durationArg, type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
 import { readProfile, writeOutput } from './profile-args.js';
+import { timingOptions } from './timing-args.js';
 
 interface TuneFlags extends LoadFlags {
   profile: string;
@@ -116,25 +117,8 @@ export function registerTuneCommand(program: Command): void {
       0.01,
     );
   loadOptions(command);
+  timingOptions(command, 'default');
   command
-    .option(
-      '--startup-delay <seconds>',
-      'seconds until a new pod serves',
-      numberFlag('--startup-delay', { min: 0 }),
-      30,
-    )
-    .option(
-      '--sync-period <seconds>',
-      'HPA sync period',
-      numberFlag('--sync-period', { min: 1 }),
-      15,
-    )
-    .option(
-      '--scrape-interval <seconds>',
-      'Prometheus scrape interval',
-      numberFlag('--scrape-interval', { min: 0.25 }),
-      5,
-    )
     .option(
       '--train <from-to>',
       'tune on this window of the trace only, e.g. 0-30m (default: the whole trace)',
