@@ -221,7 +221,7 @@ Examples:
             );
           }
         }
-        runProfileSimulation(flags);
+        await runProfileSimulation(flags);
         return;
       }
       if (
