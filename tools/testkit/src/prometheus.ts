@@ -3,10 +3,18 @@
  * temporary TSDB, a free 127.0.0.1 port, and file-based service discovery so that the scraped
  * targets can be rewritten while it runs (pods come and go in a closed loop).
  */
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { type Running, startOnFreePort, track } from './process.js';
 import { sleep, waitFor } from './wait.js';
 
@@ -71,6 +79,13 @@ export interface PrometheusOptions {
   jobs?: readonly ScrapeJob[];
   /** Feature flags, each passed as `--enable-feature=<name>` (such as `exemplar-storage`); default none. */
   features?: readonly string[];
+  /**
+   * Samples to hold before it starts, as OpenMetrics text with timestamps (ending in `# EOF`):
+   * written into its TSDB with `promtool tsdb create-blocks-from openmetrics` (promtool beside the
+   * binary, or on PATH), so queries over known samples at known times answer exactly. Keep them
+   * within one two-hour block (retention drops older blocks); default none.
+   */
+  openMetrics?: string;
 }
 
 /** A scrape job with fixed targets: another exporter, as Prometheus would scrape it in a cluster. */
@@ -187,6 +202,7 @@ export async function startPrometheus({
   metricsPath = '/metrics',
   jobs = [],
   features = [],
+  openMetrics,
 }: PrometheusOptions = {}): Promise<RunningPrometheus> {
   const otherJobs = jobConfigs(jobs, jobName);
   const found = binary ? { path: binary } : findPrometheus();
@@ -203,6 +219,7 @@ export async function startPrometheus({
   });
   let running: Running;
   try {
+    if (openMetrics !== undefined) backfill(found.path, dir, openMetrics);
     running = await launchPrometheus(found.path, dir, features);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
@@ -224,6 +241,24 @@ export async function startPrometheus({
     waitForTargets: (timeoutMs = 30_000) =>
       waitForScraped(api.activeTargets, () => [...sd.targets(), ...fixed], timeoutMs),
   };
+}
+
+/** Writes OpenMetrics samples into the TSDB at `dir/data` with promtool, before Prometheus starts. */
+function backfill(prometheus: string, dir: string, openMetrics: string): void {
+  const beside = join(dirname(prometheus), 'promtool');
+  const promtool = existsSync(beside) ? beside : 'promtool';
+  const file = join(dir, 'backfill.om');
+  writeFileSync(file, openMetrics);
+  const result = spawnSync(
+    promtool,
+    ['tsdb', 'create-blocks-from', 'openmetrics', file, join(dir, 'data')],
+    { encoding: 'utf8' },
+  );
+  if (result.error || result.status !== 0) {
+    throw new Error(
+      `promtool tsdb create-blocks-from openmetrics failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr ?? ''} (promtool comes with Prometheus: ${INSTALL_PROMETHEUS})`,
+    );
+  }
 }
 
 /** The file-based service discovery file, rewritten atomically (write, then rename). */

@@ -26,7 +26,7 @@ import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
 import { sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
-import { type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
+import { type LoadFlags, loadOptions, readLoadFlags, readLoadSource } from './load-args.js';
 import { readProfile, writeOutput } from './profile-args.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
@@ -59,8 +59,8 @@ export function profileOptions(command: Command): void {
       'capacity profile (mlscale calibrate): simulate pods that serve as it says',
     )
     .option(
-      '--load <csv>',
-      'with --profile: the load, a rate trace (time,rps) or a request-level trace (one row per request: Azure, BurstGPT, a log with a timestamp column)',
+      '--load <file|url>',
+      'with --profile: the load, a rate trace (time,rps), a request-level trace (one row per request: Azure, BurstGPT, a log with a timestamp column), or a Prometheus URL (with --load-query, --load-start)',
     )
     .option('--slo <objective>', 'with --profile: latency objective (default p95=200ms)', sloArg)
     .option(
@@ -145,7 +145,7 @@ export function uniqueLabels(
  *
  * @param flags - the parsed flags
  */
-export function runProfileSimulation(flags: ProfileFlags): void {
+export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
   if (!flags.profile || !flags.load) {
     throw new CliError(
       'a profile simulation needs both --profile <json> and --load <csv>',
@@ -153,7 +153,8 @@ export function runProfileSimulation(flags: ProfileFlags): void {
     );
   }
   const pod = podModel(readProfile(flags.profile));
-  const read = readLoadFlags({ ...flags, load: flags.load });
+  const withLoad = { ...flags, load: flags.load };
+  const read = readLoadFlags(withLoad, {}, await readLoadSource(withLoad));
   const { load } = read;
   const first = load.points[0]?.time ?? 0;
   const last = load.points[load.points.length - 1]?.time ?? 0;

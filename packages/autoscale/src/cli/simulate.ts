@@ -115,7 +115,7 @@ Examples:
       if (flags.svg) checkOutputFile(flags.svg, '--svg');
       if (flags.profile !== undefined || flags.load !== undefined) {
         checkProfileFlags(flags);
-        runProfileSimulation(flags);
+        await runProfileSimulation(flags);
         return;
       }
       await runReplay(flags, makeClient);

@@ -35,7 +35,13 @@ import { candidateFiles } from '../tune/space.js';
 import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { EXAMPLES_DIR, readText } from './files.js';
-import { durationArg, type LoadFlags, loadOptions, readLoadFlags } from './load-args.js';
+import {
+  durationArg,
+  type LoadFlags,
+  loadOptions,
+  readLoadFlags,
+  readLoadSource,
+} from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
 import { readProfile, writeOutput } from './profile-args.js';
 import { timingOptions } from './timing-args.js';
@@ -103,8 +109,8 @@ export function registerTuneCommand(program: Command): void {
     )
     .requiredOption('--profile <json>', 'capacity profile written by mlscale calibrate')
     .requiredOption(
-      '--load <file>',
-      'the traffic: a rate trace (time,rps) or a request-level trace (Azure, BurstGPT, a log with a timestamp column; .gz too)',
+      '--load <file|url>',
+      'the traffic: a rate trace (time,rps), a request-level trace (Azure, BurstGPT, a log with a timestamp column; .gz too), or a Prometheus URL (with --load-query, --load-start)',
     )
     .option('--slo <objective>', 'latency objective (default p95=200ms)', sloArg, {
       statistic: 'p95',
@@ -163,7 +169,7 @@ interface TuneRun {
   references: ConfigFiles[];
 }
 
-function prepare(flags: TuneFlags): TuneRun {
+async function prepare(flags: TuneFlags): Promise<TuneRun> {
   if (flags.outDir)
     checkOutputFolder(flags.outDir, '-o, --out-dir', [
       'hpa.yaml',
@@ -175,8 +181,9 @@ function prepare(flags: TuneFlags): TuneRun {
   }
   const profile = readProfile(flags.profile);
   const pod = podModel(profile);
-  const train = readLoadFlags(flags, flags.train ?? {});
-  const test = flags.test ? readLoadFlags(flags, flags.test) : undefined;
+  const source = await readLoadSource(flags);
+  const train = readLoadFlags(flags, flags.train ?? {}, source);
+  const test = flags.test ? readLoadFlags(flags, flags.test, source) : undefined;
   const timings = {
     startupSeconds: flags.startupDelay,
     syncPeriodSeconds: flags.syncPeriod,
@@ -357,7 +364,7 @@ function writeTuneFiles(run: TuneRun, chosen: Tried, bound: ClairvoyantBound | n
 }
 
 async function runTune(flags: TuneFlags): Promise<void> {
-  const run = prepare(flags);
+  const run = await prepare(flags);
   const searched = await search(run);
   const { result } = searched;
   const bound = clairvoyantBound(run.pod, run.train.load, flags.slo);
