@@ -1,26 +1,54 @@
 /** Validators for flag values: each returns the parsed value or throws commander's InvalidArgumentError (exit 2). */
 import { InvalidArgumentError } from 'commander';
+import { type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { compileGoRegexp } from '../regexp/re2.js';
 
 /**
- * A number flag, at least `min`.
- * @example .option('--timeout <s>', 'seconds', positiveNumber('--timeout'))
+ * A number flag: at least `min`, or above `above`, or a whole number. Every number flag of the CLI
+ * parses with this one, so every refusal reads the same: `--x must be a number >= 1, got "0"`.
+ *
+ * @param name - the flag, as the message names it
+ * @param bounds - `min` (inclusive), `above` (exclusive), `integer` (whole numbers only)
+ * @example .option('--timeout <s>', 'seconds', numberFlag('--timeout', { above: 0 }))
  */
-export function numberFlag(name: string, { min = Number.NEGATIVE_INFINITY, integer = false } = {}) {
+export function numberFlag(
+  name: string,
+  { min = Number.NEGATIVE_INFINITY, above = Number.NEGATIVE_INFINITY, integer = false } = {},
+) {
+  const bound =
+    above > Number.NEGATIVE_INFINITY
+      ? ` > ${above}`
+      : min > Number.NEGATIVE_INFINITY
+        ? ` >= ${min}`
+        : '';
   return (value: string): number => {
     const n = Number(value);
     if (
       value.trim() === '' ||
       !Number.isFinite(n) ||
       n < min ||
+      !(n > above) ||
       (integer && !Number.isInteger(n))
     ) {
       throw new InvalidArgumentError(
-        `${name} must be ${integer ? 'a whole number' : 'a number'}${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ''}, got "${value}"`,
+        `${name} must be ${integer ? 'a whole number' : 'a number'}${bound}, got "${value}"`,
       );
     }
     return n;
   };
+}
+
+/**
+ * Commander parser for `--slo p95=200ms`.
+ *
+ * @param value - the flag value
+ * @returns the SLO
+ * @throws InvalidArgumentError (a usage error) naming what is expected
+ */
+export function sloArg(value: string): LatencySlo {
+  const parsed = parseSlo(value);
+  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
+  return parsed.value;
 }
 
 /** An http(s) URL flag. */

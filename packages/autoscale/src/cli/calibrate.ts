@@ -1,17 +1,17 @@
 /** `mlscale calibrate <url>`: measure one pod's capacity with an open-loop ramp. */
 import { writeFileSync } from 'node:fs';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { renderCapacitySvg } from '../calibrate/chart.js';
 import { CalibrationError, type CalibrationProgress, calibrate } from '../calibrate/ramp.js';
 import { formatProfileTable, formatStepLine } from '../calibrate/report.js';
 import { highestRateMeeting } from '../calibrate/slo.js';
 import { capacityLowerBound, rampCutShort } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
-import { formatSlo, type LatencySlo, parseSlo } from '../capacity/slo.js';
+import { formatSlo, type LatencySlo } from '../capacity/slo.js';
+import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
 import { checkOutputFile } from './output-path.js';
-import { numberArg } from './simulate.js';
 
 interface CalibrateFlags {
   path: string;
@@ -36,30 +36,6 @@ interface CalibrateFlags {
 /** The request calibrate sends when no `--body` is given: the guide's 768 features. */
 export function defaultPredictBody(): string {
   return JSON.stringify({ features: Array.from({ length: 768 }, (_, i) => ((i % 17) - 8) / 8) });
-}
-
-function integerArg(name: string, min: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || n < min) {
-      throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
-    }
-    return n;
-  };
-}
-
-function positiveArg(name: string) {
-  return (value: string): number => {
-    const n = numberArg(name, { min: 0 })(value);
-    if (n === 0) throw new InvalidArgumentError(`${name} must be a number > 0`);
-    return n;
-  };
-}
-
-function sloArg(value: string): LatencySlo {
-  const parsed = parseSlo(value);
-  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
-  return parsed.value;
 }
 
 function baseUrl(value: string): string {
@@ -172,33 +148,48 @@ export function registerCalibrateCommand(program: Command): void {
     .option('--path <path>', 'inference route', '/predict')
     .option('--metrics-path <path>', "the pod's Prometheus metrics", '/metrics')
     .option('--body <file>', 'JSON request body to send (default: 768 features for /predict)')
-    .option('--start-rps <n>', 'rate of the first step', positiveArg('--start-rps'), 10)
-    .option('--step-rps <n>', 'added at every step', positiveArg('--step-rps'), 10)
-    .option('--step-seconds <s>', 'measured seconds per step', positiveArg('--step-seconds'), 10)
+    .option(
+      '--start-rps <n>',
+      'rate of the first step',
+      numberFlag('--start-rps', { above: 0 }),
+      10,
+    )
+    .option('--step-rps <n>', 'added at every step', numberFlag('--step-rps', { above: 0 }), 10)
+    .option(
+      '--step-seconds <s>',
+      'measured seconds per step',
+      numberFlag('--step-seconds', { above: 0 }),
+      10,
+    )
     .option(
       '--warmup-seconds <s>',
       'seconds each step runs before it is measured',
-      numberArg('--warmup-seconds', { min: 0 }),
+      numberFlag('--warmup-seconds', { min: 0 }),
       3,
     )
     .option(
       '--timeout <s>',
       'seconds before an unanswered request fails',
-      positiveArg('--timeout'),
+      numberFlag('--timeout', { above: 0 }),
       10,
     )
-    .option('--max-rps <n>', 'no step above this rate', positiveArg('--max-rps'))
-    .option('--max-steps <n>', 'at most this many steps', integerArg('--max-steps', 1), 50)
+    .option('--max-rps <n>', 'no step above this rate', numberFlag('--max-rps', { above: 0 }))
+    .option(
+      '--max-steps <n>',
+      'at most this many steps',
+      numberFlag('--max-steps', { min: 1, integer: true }),
+      50,
+    )
     .option(
       '--refine-steps <n>',
       'steps added after the ramp, each halving the gap between the last unsaturated and the first saturated rate',
-      integerArg('--refine-steps', 0),
+      numberFlag('--refine-steps', { min: 0, integer: true }),
       2,
     )
     .option(
       '--connections <n>',
       'keep-alive connections, at most',
-      integerArg('--connections', 1),
+      numberFlag('--connections', { min: 1, integer: true }),
       256,
     )
     .addOption(

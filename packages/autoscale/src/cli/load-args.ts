@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type ReadLoad, readLoad } from '../traffic/requests.js';
+import { numberFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
 import {
@@ -78,16 +79,6 @@ export function durationArg(name: string) {
   };
 }
 
-function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n <= 0) {
-      throw new InvalidArgumentError(`${name} must be a number > 0`);
-    }
-    return n;
-  };
-}
-
 /**
  * Adds the load flags (except `--load` itself) to a command.
  *
@@ -98,13 +89,17 @@ export function loadOptions(command: Command): void {
     .option(
       '--bin <seconds>',
       'with a request-level --load: seconds per bin, each bin’s requests ÷ its length as the rate (default 10)',
-      positive('--bin'),
+      numberFlag('--bin', { above: 0 }),
     )
-    .option('--rate-scale <x>', 'multiply the load’s rates (default 1)', positive('--rate-scale'))
+    .option(
+      '--rate-scale <x>',
+      'multiply the load’s rates (default 1)',
+      numberFlag('--rate-scale', { above: 0 }),
+    )
     .option(
       '--time-scale <x>',
       'stretch the load’s time axis, keeping its rates (0.5 plays it twice as fast; default 1)',
-      positive('--time-scale'),
+      numberFlag('--time-scale', { above: 0 }),
     )
     .option(
       '--from <duration>',

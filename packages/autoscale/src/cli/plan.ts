@@ -9,12 +9,11 @@ import type { ForecastMethod } from '../forecast/signal.js';
 import { planForecast } from '../plan/forecast.js';
 import { planAutoscaling } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
-import { numberFlag } from './args.js';
+import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { durationArg } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
-import { readProfile, sloArg, writeOutput } from './profile-args.js';
-import { numberArg } from './simulate.js';
+import { readProfile, writeOutput } from './profile-args.js';
 
 interface PlanFlags {
   profile: string;
@@ -65,18 +64,18 @@ export function registerPlanCommand(program: Command): void {
     .option(
       '--headroom <ratio>',
       'share of the SLO-meeting rate per pod kept free',
-      numberArg('--headroom', { min: 0 }),
+      numberFlag('--headroom', { min: 0 }),
       0.2,
     )
     .option(
       '--base-rate <rps>',
       'requests per second at the quietest time (sets minReplicas)',
-      numberArg('--base-rate', { min: 0 }),
+      numberFlag('--base-rate', { min: 0 }),
     )
     .option(
       '--peak-rate <rps>',
       'requests per second at the busiest time (sets maxReplicas and the scale-up)',
-      numberArg('--peak-rate', { min: 0.001 }),
+      numberFlag('--peak-rate', { min: 0.001 }),
     )
     .option(
       '--min-replicas <n>',
@@ -86,14 +85,14 @@ export function registerPlanCommand(program: Command): void {
     .option(
       '--startup-seconds <s>',
       'seconds from the decision until a new pod serves',
-      numberArg('--startup-seconds', { min: 0 }),
+      numberFlag('--startup-seconds', { min: 0 }),
       30,
     )
-    .option('--sync-period <s>', 'HPA sync period', numberArg('--sync-period', { min: 1 }), 15)
+    .option('--sync-period <s>', 'HPA sync period', numberFlag('--sync-period', { min: 1 }), 15)
     .option(
       '--scrape-interval <s>',
       'Prometheus scrape interval of the pods (the depth window is three)',
-      numberArg('--scrape-interval', { min: 1 }),
+      numberFlag('--scrape-interval', { min: 1 }),
       5,
     )
     .option(

@@ -1,25 +1,10 @@
 /** Flags shared by `plan` and `simulate --profile`: the SLO and the capacity profile. */
 import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { loadCapacityProfile } from '../capacity/load.js';
 import type { CapacityProfile } from '../capacity/profile.js';
-import { type LatencySlo, parseSlo } from '../capacity/slo.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { makeOutputFolder } from './output-path.js';
-
-/**
- * Commander parser for `--slo p95=200ms`.
- *
- * @param value - the flag value
- * @returns the SLO
- * @throws InvalidArgumentError (a usage error) naming what is expected
- */
-export function sloArg(value: string): LatencySlo {
-  const parsed = parseSlo(value);
-  if (!parsed.ok) throw new InvalidArgumentError(parsed.error);
-  return parsed.value;
-}
 
 /**
  * Loads a capacity profile or fails with a usage error listing every problem.

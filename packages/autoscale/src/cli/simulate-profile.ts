@@ -1,11 +1,12 @@
 /** `mlscale simulate --profile P --load L.csv`: the reactive simulator on the command line. */
 import type { Command } from 'commander';
-import { podModel } from '../capacity/model.js';
+import { type PodModel, podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
 import { closestName } from '../chain/similar.js';
 import {
   type ReactiveConfig,
   type ReactiveOptions,
+  type ReactiveReport,
   simulateReactive,
 } from '../simulate/reactive.js';
 import { formatReactivePhaseTable, sweepReactivePhases } from '../simulate/reactive-phases.js';
@@ -22,11 +23,11 @@ import {
 } from '../simulate/signals.js';
 import { describeTimeBase } from '../simulate/time-base.js';
 import { clairvoyantBound, formatBoundLines } from '../traffic/clairvoyant.js';
+import { sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
 import { type LoadFlags, loadOptions, readLoadFlags, readLoadSource } from './load-args.js';
-import { readProfile, sloArg, writeOutput } from './profile-args.js';
-import { numberArg } from './simulate.js';
+import { readProfile, writeOutput } from './profile-args.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
 export interface ProfileFlags extends LoadFlags {
@@ -62,11 +63,6 @@ export function profileOptions(command: Command): void {
       'with --profile: the load, a rate trace (time,rps), a request-level trace (one row per request: Azure, BurstGPT, a log with a timestamp column), or a Prometheus URL (with --load-query, --load-start)',
     )
     .option('--slo <objective>', 'with --profile: latency objective (default p95=200ms)', sloArg)
-    .option(
-      '--scrape-interval <seconds>',
-      'with --profile: Prometheus scrape interval (default 5)',
-      numberArg('--scrape-interval', { min: 0.25 }),
-    )
     .option(
       '--adapter-values <yaml>',
       "with --profile: prometheus-adapter values whose rules give the HPA metrics (default: the guide's and the project's rules, see README)",
@@ -168,29 +164,7 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
       ExitCode.Usage,
     );
   }
-  const values = flags.adapterValues ? loadAdapterValues(flags.adapterValues) : undefined;
-  const rules = values
-    ? signalsFromRules(values.custom, values.external)
-    : signalsFromRules(defaultAdapterRules());
-  const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
-  const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
-  const labels = uniqueLabels(
-    loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
-  );
-  const configs: ReactiveConfig[] = loaded.map(({ file, ...loaded }, index) => ({
-    name: labels[index] as string,
-    hpa: loaded.hpa,
-    signals: signalsFor(
-      file,
-      loaded.keda,
-      rules,
-      (loaded.hpa.spec.metrics ?? []).flatMap((m) => {
-        const name = (m.pods ?? m.object ?? m.external)?.metric.name;
-        return name ? [name] : [];
-      }),
-      flags.adapterValues,
-    ),
-  }));
+  const configs = profileConfigs(flags);
   const options: ReactiveOptions = {
     syncPeriodSeconds: flags.syncPeriod,
     startupDelaySeconds: flags.startupDelay,
@@ -214,26 +188,7 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
     );
     return;
   }
-  const lines = [
-    `pod: ${Math.round(pod.capacityRps)} req/s at most (${pod.capacitySource}); ${pod.queueLimit === null ? 'no shedding' : `sheds above ${Math.round(pod.queueLimit)} requests`}`,
-    ...(pod.lowerBound
-      ? [
-          `warning: the pods are modelled at a capacity the profile only bounds from below (${pod.lowerBound}): real pods may serve more, and the SLO figures below are not measured at their limit`,
-        ]
-      : pod.cutShort
-        ? [`note: ${pod.cutShort}`]
-        : []),
-    describeTimeBase(report.timeBase),
-    `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
-    `load: ${read.description}`,
-    '',
-    formatReactiveTable(report),
-    '',
-    ...formatBoundLines(
-      report.results.map((r) => r.summary),
-      bound,
-    ),
-  ];
+  const lines = profileReportLines(pod, report, read.description, bound);
   if (flags.phases) {
     const phases = sweepReactivePhases(pod, load, configs, options);
     lines.push(
@@ -246,4 +201,60 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
   if (flags.timeline) lines.push('', formatReactiveTimeline(report));
   if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** The `--hpa` files' HPAs with the signals their metrics read (from the adapter rules or KEDA). */
+function profileConfigs(flags: ProfileFlags): ReactiveConfig[] {
+  const values = flags.adapterValues ? loadAdapterValues(flags.adapterValues) : undefined;
+  const rules = values
+    ? signalsFromRules(values.custom, values.external)
+    : signalsFromRules(defaultAdapterRules());
+  const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
+  const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
+  const labels = uniqueLabels(
+    loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
+  );
+  return loaded.map(({ file, ...loaded }, index) => ({
+    name: labels[index] as string,
+    hpa: loaded.hpa,
+    signals: signalsFor(
+      file,
+      loaded.keda,
+      rules,
+      (loaded.hpa.spec.metrics ?? []).flatMap((m) => {
+        const name = (m.pods ?? m.object ?? m.external)?.metric.name;
+        return name ? [name] : [];
+      }),
+      flags.adapterValues,
+    ),
+  }));
+}
+
+/** The report's heading (the pod, the clock, the load), its table and the clairvoyant bound. */
+function profileReportLines(
+  pod: PodModel,
+  report: ReactiveReport,
+  loadDescription: string,
+  bound: ReturnType<typeof clairvoyantBound>,
+): string[] {
+  return [
+    `pod: ${Math.round(pod.capacityRps)} req/s at most (${pod.capacitySource}); ${pod.queueLimit === null ? 'no shedding' : `sheds above ${Math.round(pod.queueLimit)} requests`}`,
+    ...(pod.lowerBound
+      ? [
+          `warning: the pods are modelled at a capacity the profile only bounds from below (${pod.lowerBound}): real pods may serve more, and the SLO figures below are not measured at their limit`,
+        ]
+      : pod.cutShort
+        ? [`note: ${pod.cutShort}`]
+        : []),
+    describeTimeBase(report.timeBase),
+    `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
+    `load: ${loadDescription}`,
+    '',
+    formatReactiveTable(report),
+    '',
+    ...formatBoundLines(
+      report.results.map((r) => r.summary),
+      bound,
+    ),
+  ];
 }

@@ -19,6 +19,7 @@ import {
 } from '../simulate/simulate.js';
 import { describeTimeBase } from '../simulate/time-base.js';
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
+import { numberFlag } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadHpas, missingFileFlag, readText } from './files.js';
 import { checkOutputFile } from './output-path.js';
@@ -29,19 +30,7 @@ import {
   runProfileSimulation,
   uniqueLabels,
 } from './simulate-profile.js';
-
-/** Parses a number flag or rejects it with commander's usage error. */
-export function numberArg(name: string, { min = Number.NEGATIVE_INFINITY } = {}) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || n < min) {
-      throw new InvalidArgumentError(
-        `${name} must be a number${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ''}`,
-      );
-    }
-    return n;
-  };
-}
+import { timingOptions } from './timing-args.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -105,7 +94,37 @@ export function registerSimulateCommand(
     .command('simulate')
     .description(
       'compare HPA definitions: replay a recorded metric trace (--trace, --prometheus), or simulate pods from a capacity profile under an arrival-rate trace with Prometheus, the adapter and the HPA in the loop (--profile with --load)',
+    );
+  replayOptions(command);
+  timingOptions(command, 'profile only');
+  profileOptions(command);
+  command
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mlscale simulate --trace node_modules/@mlscale/autoscale/examples/step-load.csv \\
+    --hpa node_modules/@mlscale/autoscale/examples/guide-hpa.yaml
+  mlscale simulate --trace run.csv --hpa guide-hpa.yaml --hpa hpa.yaml --svg sim.svg --timeline
+  mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
+    --query '${SERIES.queueDepth.name}=sum(${SERIES.queueDepth.name}{namespace="default"}) by (pod)' --hpa hpa.yaml
+  mlscale simulate --profile pod.profile.json --load load.csv --slo p95=200ms \\
+    --hpa guide-hpa.yaml --hpa plan/hpa.yaml --svg sim.svg`,
     )
+    .action(async (flags: SimulateFlags) => {
+      if (flags.svg) checkOutputFile(flags.svg, '--svg');
+      if (flags.profile !== undefined || flags.load !== undefined) {
+        checkProfileFlags(flags);
+        await runProfileSimulation(flags);
+        return;
+      }
+      await runReplay(flags, makeClient);
+    });
+}
+
+/** The flags of a trace replay, and the ones both modes read (`--hpa`, `--svg`, `--json`, …). */
+function replayOptions(command: Command): void {
+  command
     .option(
       '-t, --trace <csv>',
       'trace CSV: time,[replicas],[load],<metric>...,[each:<metric>] (per-pod means; see README)',
@@ -131,7 +150,7 @@ export function registerSimulateCommand(
     .option(
       '--step <seconds>',
       'with --prometheus: resolution',
-      numberArg('--step', { min: 0.001 }),
+      numberFlag('--step', { min: 0.001 }),
       5,
     )
     .option(
@@ -140,21 +159,9 @@ export function registerSimulateCommand(
       collect,
     )
     .option(
-      '--sync-period <seconds>',
-      'HPA sync period',
-      numberArg('--sync-period', { min: 1 }),
-      15,
-    )
-    .option(
-      '--startup-delay <seconds>',
-      'seconds until a new pod is ready and takes load',
-      numberArg('--startup-delay', { min: 0 }),
-      30,
-    )
-    .option(
       '--step-at <seconds>',
       'trace time of the load step (default: detected)',
-      numberArg('--step-at'),
+      numberFlag('--step-at'),
     )
     .option(
       '--latency-metric <name>',
@@ -163,18 +170,18 @@ export function registerSimulateCommand(
     .option(
       '--latency-target <value>',
       'latency target in the metric unit',
-      numberArg('--latency-target', { min: 0 }),
+      numberFlag('--latency-target', { min: 0 }),
       0.2,
     )
     .option(
       '--tolerance <ratio>',
       'controller tolerance (default 0.1)',
-      numberArg('--tolerance', { min: 0 }),
+      numberFlag('--tolerance', { min: 0 }),
     )
     .option(
       '--initial-replicas <n>',
       "replicas at the start (default: the trace's, within min/max)",
-      numberArg('--initial-replicas', { min: 0 }),
+      numberFlag('--initial-replicas', { min: 0 }),
     )
     .option('--svg <file>', 'write an SVG chart of replicas and the metric over time')
     .option(
@@ -187,123 +194,122 @@ export function registerSimulateCommand(
       'also run every sync phase (the first sync 0, 1, … s after the trace starts) and print the spread',
     )
     .addOption(new Option('--json', 'print the full report as JSON'));
-  profileOptions(command);
-  command
-    .addHelpText(
-      'after',
-      `
-Examples:
-  mlscale simulate --trace node_modules/@mlscale/autoscale/examples/step-load.csv \\
-    --hpa node_modules/@mlscale/autoscale/examples/guide-hpa.yaml
-  mlscale simulate --trace run.csv --hpa guide-hpa.yaml --hpa hpa.yaml --svg sim.svg --timeline
-  mlscale simulate --prometheus http://127.0.0.1:9090 --start -20m \\
-    --query '${SERIES.queueDepth.name}=sum(${SERIES.queueDepth.name}{namespace="default"}) by (pod)' --hpa hpa.yaml
-  mlscale simulate --profile pod.profile.json --load load.csv --slo p95=200ms \\
-    --hpa guide-hpa.yaml --hpa plan/hpa.yaml --svg sim.svg`,
-    )
-    .action(async (flags: SimulateFlags) => {
-      if (flags.svg) checkOutputFile(flags.svg, '--svg');
-      if (flags.profile !== undefined || flags.load !== undefined) {
-        if (flags.trace || flags.prometheus) {
-          throw new CliError(
-            '--profile/--load simulate pods from a capacity profile; --trace/--prometheus replay recorded metrics: give one or the other',
-            ExitCode.Usage,
-          );
-        }
-        for (const [flag, given] of [
-          ['--chart-metric', flags.chartMetric],
-          ['--latency-metric', flags.latencyMetric],
-        ] as const) {
-          if (given !== undefined) {
-            throw new CliError(
-              `${flag} applies to a metric-trace replay (--trace), not to --profile`,
-              ExitCode.Usage,
-            );
-          }
-        }
-        await runProfileSimulation(flags);
-        return;
-      }
-      if (
-        flags.slo !== undefined ||
-        flags.adapterValues !== undefined ||
-        flags.scrapeInterval !== undefined
-      ) {
-        throw new CliError(
-          '--slo, --adapter-values and --scrape-interval apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
-          ExitCode.Usage,
-        );
-      }
-      const trace = await loadTrace(flags, makeClient);
-      const first = trace.points[0]?.time ?? 0;
-      const last = trace.points[trace.points.length - 1]?.time ?? 0;
-      if (flags.stepAt !== undefined && (flags.stepAt < first || flags.stepAt > last)) {
-        throw new CliError(
-          `--step-at ${flags.stepAt} is outside the trace (${first} to ${last} s)`,
-          ExitCode.Usage,
-        );
-      }
-      if (flags.chartMetric !== undefined && !trace.metrics.includes(flags.chartMetric)) {
-        throw new CliError(
-          `--chart-metric "${flags.chartMetric}" is not in the trace (metrics: ${trace.metrics.join(', ') || 'none'})`,
-          ExitCode.Usage,
-        );
-      }
-      const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
-      const loaded = files.flatMap((file) => loadHpas(file).map((h) => ({ file, ...h })));
-      const labels = uniqueLabels(
-        loaded.map(
-          (l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const,
-        ),
+}
+
+/** Refuses the replay's flags in a profile simulation. */
+function checkProfileFlags(flags: SimulateFlags): void {
+  if (flags.trace || flags.prometheus) {
+    throw new CliError(
+      '--profile/--load simulate pods from a capacity profile; --trace/--prometheus replay recorded metrics: give one or the other',
+      ExitCode.Usage,
+    );
+  }
+  for (const [flag, given] of [
+    ['--chart-metric', flags.chartMetric],
+    ['--latency-metric', flags.latencyMetric],
+  ] as const) {
+    if (given !== undefined) {
+      throw new CliError(
+        `${flag} applies to a metric-trace replay (--trace), not to --profile`,
+        ExitCode.Usage,
       );
-      const configs: SimulationConfig[] = loaded.map((h, i) => ({
-        name: labels[i] as string,
-        hpa: h.hpa,
-      }));
-      const simulationOptions: SimulationOptions = {
-        syncPeriodSeconds: flags.syncPeriod,
-        startupDelaySeconds: flags.startupDelay,
-        latencyTarget: flags.latencyTarget,
-        ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
-        ...(flags.latencyMetric !== undefined ? { latencyMetric: flags.latencyMetric } : {}),
-        ...(flags.initialReplicas !== undefined ? { initialReplicas: flags.initialReplicas } : {}),
-        ...(flags.tolerance !== undefined ? { controller: { tolerance: flags.tolerance } } : {}),
-      };
-      let report: ReturnType<typeof simulate>;
-      try {
-        report = simulate(trace, configs, simulationOptions);
-      } catch (error) {
-        throw new CliError((error as Error).message, ExitCode.Usage);
-      }
-      if (flags.svg) {
-        writeOutput(
-          flags.svg,
-          renderSvgChart(report, flags.chartMetric ? { metric: flags.chartMetric } : {}),
-        );
-      }
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        return;
-      }
-      const lines = [
-        describeTimeBase(report.timeBase),
-        `sync every ${report.syncPeriodSeconds}s, pods ready ${flags.startupDelay}s after a scale-up`,
-        '',
-        formatSummaryTable(report),
-      ];
-      if (flags.phases) {
-        const phases = sweepSyncPhases(trace, configs, simulationOptions);
-        lines.push(
-          '',
-          `over all ${phases[0]?.phases ?? 0} sync phases (where the first sync falls in the sync period):`,
-          '',
-          formatPhaseTable(phases),
-        );
-      }
-      if (flags.timeline) lines.push('', formatTimeline(report));
-      if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    });
+    }
+  }
+}
+
+/** Replays a recorded trace (`--trace` or `--prometheus`) through the HPAs and prints the report. */
+async function runReplay(
+  flags: SimulateFlags,
+  makeClient: (url: string) => PrometheusClient,
+): Promise<void> {
+  if (
+    flags.slo !== undefined ||
+    flags.adapterValues !== undefined ||
+    flags.scrapeInterval !== undefined
+  ) {
+    throw new CliError(
+      '--slo, --adapter-values and --scrape-interval apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
+      ExitCode.Usage,
+    );
+  }
+  const trace = await loadTrace(flags, makeClient);
+  checkTraceFlags(flags, trace);
+  const configs = replayConfigs(flags);
+  const simulationOptions = replaySimulationOptions(flags);
+  let report: ReturnType<typeof simulate>;
+  try {
+    report = simulate(trace, configs, simulationOptions);
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCode.Usage);
+  }
+  if (flags.svg) {
+    writeOutput(
+      flags.svg,
+      renderSvgChart(report, flags.chartMetric ? { metric: flags.chartMetric } : {}),
+    );
+  }
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  const lines = [
+    describeTimeBase(report.timeBase),
+    `sync every ${report.syncPeriodSeconds}s, pods ready ${flags.startupDelay}s after a scale-up`,
+    '',
+    formatSummaryTable(report),
+  ];
+  if (flags.phases) {
+    const phases = sweepSyncPhases(trace, configs, simulationOptions);
+    lines.push(
+      '',
+      `over all ${phases[0]?.phases ?? 0} sync phases (where the first sync falls in the sync period):`,
+      '',
+      formatPhaseTable(phases),
+    );
+  }
+  if (flags.timeline) lines.push('', formatTimeline(report));
+  if (flags.svg) lines.push('', `chart written to ${flags.svg}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Refuses a `--step-at` outside the trace and a `--chart-metric` the trace lacks. */
+function checkTraceFlags(flags: SimulateFlags, trace: Trace): void {
+  const first = trace.points[0]?.time ?? 0;
+  const last = trace.points[trace.points.length - 1]?.time ?? 0;
+  if (flags.stepAt !== undefined && (flags.stepAt < first || flags.stepAt > last)) {
+    throw new CliError(
+      `--step-at ${flags.stepAt} is outside the trace (${first} to ${last} s)`,
+      ExitCode.Usage,
+    );
+  }
+  if (flags.chartMetric !== undefined && !trace.metrics.includes(flags.chartMetric)) {
+    throw new CliError(
+      `--chart-metric "${flags.chartMetric}" is not in the trace (metrics: ${trace.metrics.join(', ') || 'none'})`,
+      ExitCode.Usage,
+    );
+  }
+}
+
+/** The `--hpa` files' HPAs, each labelled so that no two read the same. */
+function replayConfigs(flags: SimulateFlags): SimulationConfig[] {
+  const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
+  const loaded = files.flatMap((file) => loadHpas(file).map((h) => ({ file, ...h })));
+  const labels = uniqueLabels(
+    loaded.map((l) => [l.file, l.label, l.keda?.name ?? l.hpa.metadata?.name ?? 'hpa'] as const),
+  );
+  return loaded.map((h, i) => ({ name: labels[i] as string, hpa: h.hpa }));
+}
+
+function replaySimulationOptions(flags: SimulateFlags): SimulationOptions {
+  return {
+    syncPeriodSeconds: flags.syncPeriod,
+    startupDelaySeconds: flags.startupDelay,
+    latencyTarget: flags.latencyTarget,
+    ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
+    ...(flags.latencyMetric !== undefined ? { latencyMetric: flags.latencyMetric } : {}),
+    ...(flags.initialReplicas !== undefined ? { initialReplicas: flags.initialReplicas } : {}),
+    ...(flags.tolerance !== undefined ? { controller: { tolerance: flags.tolerance } } : {}),
+  };
 }
 
 async function loadTrace(

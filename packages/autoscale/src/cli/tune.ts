@@ -32,7 +32,7 @@ import {
   type Tried,
 } from '../tune/search.js';
 import { candidateFiles } from '../tune/space.js';
-import { numberFlag } from './args.js';
+import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { EXAMPLES_DIR, readText } from './files.js';
 import {
@@ -43,8 +43,8 @@ import {
   readLoadSource,
 } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
-import { readProfile, sloArg, writeOutput } from './profile-args.js';
-import { numberArg } from './simulate.js';
+import { readProfile, writeOutput } from './profile-args.js';
+import { timingOptions } from './timing-args.js';
 
 interface TuneFlags extends LoadFlags {
   profile: string;
@@ -123,25 +123,8 @@ export function registerTuneCommand(program: Command): void {
       0.01,
     );
   loadOptions(command);
+  timingOptions(command, 'default');
   command
-    .option(
-      '--startup-delay <seconds>',
-      'seconds until a new pod serves',
-      numberArg('--startup-delay', { min: 0 }),
-      30,
-    )
-    .option(
-      '--sync-period <seconds>',
-      'HPA sync period',
-      numberArg('--sync-period', { min: 1 }),
-      15,
-    )
-    .option(
-      '--scrape-interval <seconds>',
-      'Prometheus scrape interval',
-      numberArg('--scrape-interval', { min: 0.25 }),
-      5,
-    )
     .option(
       '--train <from-to>',
       'tune on this window of the trace only, e.g. 0-30m (default: the whole trace)',

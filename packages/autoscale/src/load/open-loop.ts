@@ -122,6 +122,68 @@ function failureKind(error: unknown): 'timeout' | 'connection' {
  * const totals = await load.done;
  */
 export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
+  const settings = openLoopSettings(options);
+  const start = performance.now();
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const schedule = arrivalTimes(
+    settings.rate,
+    settings.durationSeconds,
+    settings.arrivals,
+    seededRandom(settings.seed),
+  );
+  const run: LoopRun = {
+    settings,
+    pools: new Map(),
+    now: () => performance.now() - start,
+    schedule,
+    next: schedule.next(),
+    totals: { scheduled: 0, ok: 0, rejected: 0, errors: 0, elapsedSeconds: 0, maxSendLagMs: 0 },
+    inFlight: 0,
+    roundRobin: 0,
+    stopped: false,
+    timer: undefined,
+    finish,
+  };
+  tick(run);
+
+  const done = finished.then(async () => {
+    await Promise.all([...run.pools.values()].map((p) => p.close().catch(() => {})));
+    return run.totals;
+  });
+  return {
+    done,
+    inFlight: () => run.inFlight,
+    elapsedSeconds: () => run.now() / 1000,
+    stop() {
+      run.stopped = true;
+      clearTimeout(run.timer);
+      maybeFinish(run);
+    },
+  };
+}
+
+/** The options with their defaults, checked; the rate and the targets as functions. */
+interface OpenLoopSettings {
+  path: string;
+  method: 'GET' | 'POST' | 'PUT';
+  body: string | Uint8Array | undefined;
+  headers: Record<string, string>;
+  durationSeconds: number;
+  maxRequests: number;
+  timeoutMs: number;
+  connectionsPerTarget: number;
+  maxInFlight: number;
+  arrivals: ArrivalProcess;
+  seed: number;
+  onResult: ((result: RequestResult) => void) | undefined;
+  rate: RateFunction;
+  targets: () => readonly string[];
+}
+
+function openLoopSettings(options: OpenLoopOptions): OpenLoopSettings {
   const {
     path = '/predict',
     method = 'POST',
@@ -153,132 +215,131 @@ export function startOpenLoop(options: OpenLoopOptions): OpenLoop {
           return () => only;
         })()
       : options.targets;
-
-  const pools = new Map<string, Pool>();
-  const poolFor = (target: string): Pool => {
-    let pool = pools.get(target);
-    if (!pool) {
-      pool = new Pool(target, { connections: connectionsPerTarget, pipelining: 1 });
-      pools.set(target, pool);
-    }
-    return pool;
-  };
-
-  const start = performance.now();
-  const now = () => performance.now() - start;
-  const schedule = arrivalTimes(rate, durationSeconds, arrivals, seededRandom(seed));
-  const totals: OpenLoopTotals = {
-    scheduled: 0,
-    ok: 0,
-    rejected: 0,
-    errors: 0,
-    elapsedSeconds: 0,
-    maxSendLagMs: 0,
-  };
-  let next = schedule.next();
-  let inFlight = 0;
-  let roundRobin = 0;
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let finish: (() => void) | undefined;
-  const finished = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-
-  const record = (result: RequestResult) => {
-    if (result.status !== null && result.status >= 200 && result.status < 300) totals.ok++;
-    else if (result.status === 503 || result.status === 429) totals.rejected++;
-    else totals.errors++;
-    onResult?.(result);
-  };
-  const maybeFinish = () => {
-    if ((stopped || next.done) && inFlight === 0) {
-      totals.elapsedSeconds = now() / 1000;
-      finish?.();
-    }
-  };
-
-  const send = (intendedMs: number) => {
-    totals.scheduled++;
-    const sentMs = now();
-    totals.maxSendLagMs = Math.max(totals.maxSendLagMs, sentMs - intendedMs);
-    const live = targets();
-    const target = live.length > 0 ? (live[roundRobin++ % live.length] as string) : '';
-    const refuse = (error: RequestResult['error']) =>
-      record({
-        intendedMs,
-        sentMs,
-        doneMs: sentMs,
-        latencyMs: sentMs - intendedMs,
-        status: null,
-        error,
-        target,
-      });
-    if (!target) return refuse('no_target');
-    if (inFlight >= maxInFlight) return refuse('generator_overload');
-    inFlight++;
-    const done = (status: number | null, error?: RequestResult['error']) => {
-      inFlight--;
-      const doneMs = now();
-      record({
-        intendedMs,
-        sentMs,
-        doneMs,
-        latencyMs: doneMs - intendedMs,
-        status,
-        ...(error ? { error } : {}),
-        target,
-      });
-      maybeFinish();
-    };
-    poolFor(target)
-      .request({
-        path,
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(timeoutMs),
-      })
-      .then(async (response) => {
-        // Read the whole answer: latency ends when the client has it, as a real client's does.
-        await response.body.arrayBuffer();
-        return response.statusCode;
-      })
-      .then(
-        (status) => done(status),
-        (error: unknown) => done(null, failureKind(error)),
-      );
-  };
-
-  const tick = () => {
-    timer = undefined;
-    if (stopped) return;
-    const nowMs = now();
-    while (!next.done && next.value * 1000 <= nowMs && totals.scheduled < maxRequests) {
-      send(next.value * 1000);
-      next = schedule.next();
-    }
-    if (totals.scheduled >= maxRequests) next = { done: true, value: undefined };
-    if (next.done) {
-      maybeFinish();
-      return;
-    }
-    timer = setTimeout(tick, Math.max(0, next.value * 1000 - now()));
-  };
-  tick();
-
-  const done = finished.then(async () => {
-    await Promise.all([...pools.values()].map((p) => p.close().catch(() => {})));
-    return totals;
-  });
   return {
-    done,
-    inFlight: () => inFlight,
-    elapsedSeconds: () => now() / 1000,
-    stop() {
-      stopped = true;
-      clearTimeout(timer);
-      maybeFinish();
-    },
+    path,
+    method,
+    body,
+    headers,
+    durationSeconds,
+    maxRequests,
+    timeoutMs,
+    connectionsPerTarget,
+    maxInFlight,
+    arrivals,
+    seed,
+    onResult,
+    rate,
+    targets,
   };
+}
+
+/** The state of one running load. */
+interface LoopRun {
+  settings: OpenLoopSettings;
+  /** One keep-alive pool per target, made at its first request. */
+  pools: Map<string, Pool>;
+  /** Milliseconds since the start. */
+  now: () => number;
+  schedule: Generator<number>;
+  /** The next arrival of the schedule (seconds). */
+  next: IteratorResult<number>;
+  totals: OpenLoopTotals;
+  inFlight: number;
+  roundRobin: number;
+  stopped: boolean;
+  timer: NodeJS.Timeout | undefined;
+  finish: () => void;
+}
+
+function poolFor(run: LoopRun, target: string): Pool {
+  let pool = run.pools.get(target);
+  if (!pool) {
+    pool = new Pool(target, { connections: run.settings.connectionsPerTarget, pipelining: 1 });
+    run.pools.set(target, pool);
+  }
+  return pool;
+}
+
+function record(run: LoopRun, result: RequestResult): void {
+  const { totals } = run;
+  if (result.status !== null && result.status >= 200 && result.status < 300) totals.ok++;
+  else if (result.status === 503 || result.status === 429) totals.rejected++;
+  else totals.errors++;
+  run.settings.onResult?.(result);
+}
+
+function maybeFinish(run: LoopRun): void {
+  if ((run.stopped || run.next.done) && run.inFlight === 0) {
+    run.totals.elapsedSeconds = run.now() / 1000;
+    run.finish();
+  }
+}
+
+/** Sends the request due at `intendedMs` to the next target, or records why it was not sent. */
+function send(run: LoopRun, intendedMs: number): void {
+  const { settings, totals } = run;
+  totals.scheduled++;
+  const sentMs = run.now();
+  totals.maxSendLagMs = Math.max(totals.maxSendLagMs, sentMs - intendedMs);
+  const live = settings.targets();
+  const target = live.length > 0 ? (live[run.roundRobin++ % live.length] as string) : '';
+  const finished = (doneMs: number, status: number | null, error?: RequestResult['error']) =>
+    record(run, {
+      intendedMs,
+      sentMs,
+      doneMs,
+      latencyMs: doneMs - intendedMs,
+      status,
+      ...(error ? { error } : {}),
+      target,
+    });
+  if (!target) {
+    finished(sentMs, null, 'no_target');
+    return;
+  }
+  if (run.inFlight >= settings.maxInFlight) {
+    finished(sentMs, null, 'generator_overload');
+    return;
+  }
+  run.inFlight++;
+  const done = (status: number | null, error?: RequestResult['error']) => {
+    run.inFlight--;
+    finished(run.now(), status, error);
+    maybeFinish(run);
+  };
+  poolFor(run, target)
+    .request({
+      path: settings.path,
+      method: settings.method,
+      headers: settings.headers,
+      ...(settings.body === undefined ? {} : { body: settings.body }),
+      signal: AbortSignal.timeout(settings.timeoutMs),
+    })
+    .then(async (response) => {
+      // Read the whole answer: latency ends when the client has it, as a real client's does.
+      await response.body.arrayBuffer();
+      return response.statusCode;
+    })
+    .then(
+      (status) => done(status),
+      (error: unknown) => done(null, failureKind(error)),
+    );
+}
+
+/** Sends every request that is due, then sleeps until the next one. */
+function tick(run: LoopRun): void {
+  run.timer = undefined;
+  if (run.stopped) return;
+  const { maxRequests } = run.settings;
+  const nowMs = run.now();
+  while (!run.next.done && run.next.value * 1000 <= nowMs && run.totals.scheduled < maxRequests) {
+    send(run, run.next.value * 1000);
+    run.next = run.schedule.next();
+  }
+  if (run.totals.scheduled >= maxRequests) run.next = { done: true, value: undefined };
+  if (run.next.done) {
+    maybeFinish(run);
+    return;
+  }
+  run.timer = setTimeout(() => tick(run), Math.max(0, run.next.value * 1000 - run.now()));
 }

@@ -132,6 +132,32 @@ function ms(seconds: number): string {
  * plan.depthTarget.value; // e.g. 9.3
  */
 export function planAutoscaling(model: PodModel, options: PlanOptions): AutoscalingPlan {
+  const timing = planTiming(options);
+  const meeting = rateMeetingSloOrThrow(model, options.slo);
+  const figures = planFigures(model, options, timing, meeting);
+  const plan = basePlan(model, options, timing, figures, meeting);
+  const k = options.podsPerGpu;
+  if (k !== undefined) {
+    plan.gpuShareTarget = gpuShareTarget(k, figures.targetRps, model.capacityRps, timing.headroom);
+  }
+  if (options.peakRps !== undefined)
+    sizeForPeak(plan, options.peakRps, timing, figures, model.capacityRps);
+  return plan;
+}
+
+/** The plan's timings, with the options' ranges checked. */
+interface PlanTiming {
+  headroom: number;
+  startup: number;
+  sync: number;
+  scrape: number;
+  /** Seconds until the HPA sees a rise: a sync and a scrape. */
+  detect: number;
+  /** Seconds until a pod asked for serves: seeing the rise, then the start-up. */
+  comeBack: number;
+}
+
+function planTiming(options: PlanOptions): PlanTiming {
   const headroom = options.headroom ?? 0.2;
   const startup = options.startupSeconds ?? 30;
   const sync = options.syncPeriodSeconds ?? 15;
@@ -148,7 +174,13 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
   ) {
     throw new Error(`peak rate (${options.peakRps}) is below the base rate (${options.baseRps})`);
   }
-  const slo = options.slo;
+  const detect = sync + scrape;
+  return { headroom, startup, sync, scrape, detect, comeBack: detect + startup };
+}
+
+type SloRate = NonNullable<ReturnType<typeof rateMeetingSlo>>;
+
+function rateMeetingSloOrThrow(model: PodModel, slo: LatencySlo): SloRate {
   const meeting = rateMeetingSlo(model, slo);
   if (!meeting) {
     const first = model.points[0];
@@ -156,21 +188,43 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       `no measured rate meets ${formatSlo(slo)}: at the lowest step (${round(first?.rps ?? 0)} req/s) ${slo.statistic} is already ${ms(first ? first.latency[slo.statistic] : 0)}; relax the SLO or make the pod faster`,
     );
   }
-  const mu = model.capacityRps;
-  const targetRps = meeting.rps * (1 - headroom);
+  return meeting;
+}
+
+/** The figures the plan's numbers are derived from. */
+interface PlanFigures {
+  targetRps: number;
+  /** The pod's operating point at the target rate. */
+  at: ReturnType<PodModel['at']>;
+  depth: number;
+  depthWindow: number;
+  /** The operating point at the SLO-meeting rate, and its SLO statistic. */
+  atSlo: ReturnType<PodModel['at']>;
+  sloStatistic: number;
+  latencyTarget: number;
+  /** An idle pod's mean latency. */
+  floor: number;
+  basePods: number;
+  baseWhy: string;
+  /** minReplicas as given. */
+  given: number | undefined;
+}
+
+function planFigures(
+  model: PodModel,
+  options: PlanOptions,
+  timing: PlanTiming,
+  meeting: SloRate,
+): PlanFigures {
+  const { slo } = options;
+  const targetRps = meeting.rps * (1 - timing.headroom);
   const at = model.at(targetRps);
-  const depth = targetRps * at.latency.mean;
-  const depthWindow = 3 * scrape;
   const atSlo = model.at(meeting.rps);
   const sloStatistic = atSlo.latency[slo.statistic];
   const latencyTarget =
     slo.statistic === 'mean' || !(sloStatistic > 0)
       ? slo.seconds
       : (slo.seconds * atSlo.latency.mean) / sloStatistic;
-  const floor = model.points[0]?.latency.mean ?? at.latency.mean;
-  const detect = sync + scrape;
-  const comeBack = detect + startup;
-
   const baseRps = options.baseRps;
   const basePods = baseRps === undefined ? 2 : Math.max(2, Math.ceil(baseRps / targetRps));
   const baseWhy =
@@ -180,11 +234,35 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
   const given = options.minReplicas;
   if (given !== undefined && !(Number.isInteger(given) && given >= 1))
     throw new Error('minReplicas must be a whole number >= 1');
+  return {
+    targetRps,
+    at,
+    depth: targetRps * at.latency.mean,
+    depthWindow: 3 * timing.scrape,
+    atSlo,
+    sloStatistic,
+    latencyTarget,
+    floor: model.points[0]?.latency.mean ?? at.latency.mean,
+    basePods,
+    baseWhy,
+    given,
+  };
+}
 
-  const plan: AutoscalingPlan = {
+/** The plan before the GPU share and the peak sizing: targets, replicas and policies. */
+function basePlan(
+  model: PodModel,
+  options: PlanOptions,
+  timing: PlanTiming,
+  f: PlanFigures,
+  meeting: SloRate,
+): AutoscalingPlan {
+  const { slo } = options;
+  const { headroom } = timing;
+  return {
     slo,
     headroom,
-    capacityRps: { value: mu, why: `pod capacity: ${model.capacitySource}` },
+    capacityRps: { value: model.capacityRps, why: `pod capacity: ${model.capacitySource}` },
     caveat: model.lowerBound
       ? `the profile's capacity is a lower bound (${model.lowerBound}): the per-pod rate and every target below are derived from it, not measured at the limit; calibrate again past saturation`
       : model.cutShort,
@@ -193,32 +271,39 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       why: model.lowerBound ? `at least: ${meeting.how}, and no step went past it` : meeting.how,
     },
     targetRps: {
-      value: targetRps,
+      value: f.targetRps,
       why: `${round(meeting.rps)} req/s meets ${formatSlo(slo)}, less ${Math.round(headroom * 100)} % headroom`,
     },
     depthTarget: {
-      value: depth,
-      why: `Little's law at ${round(targetRps)} req/s per pod: ${round(targetRps)} req/s x ${ms(at.latency.mean)} mean latency = ${round(depth)} requests in the pod (the pod's own mean depth measured there: ${round(at.depth)})`,
+      value: f.depth,
+      why: `Little's law at ${round(f.targetRps)} req/s per pod: ${round(f.targetRps)} req/s x ${ms(f.at.latency.mean)} mean latency = ${round(f.depth)} requests in the pod (the pod's own mean depth measured there: ${round(f.at.depth)})`,
     },
-    latencyTarget: {
-      value: latencyTarget,
-      why:
-        slo.statistic === 'mean'
-          ? `the objective itself (a guard: the queue depth sizes the replicas)`
-          : `a guard, the queue depth sizes the replicas: the mean latency at which ${slo.statistic} reaches ${ms(slo.seconds)} if latency keeps the shape measured at ${round(meeting.rps)} req/s (mean ${ms(atSlo.latency.mean)}, ${slo.statistic} ${ms(sloStatistic)}); an idle pod's ${ms(floor)} is ${Math.round((100 * floor) / latencyTarget)} % of it${floor < 0.8 * latencyTarget ? ", far below the controller's tolerance, so this guard does not hold a scale-down" : ': so close that this guard may hold scale-downs (the HPA takes the largest proposal); relax the SLO or remove this metric'}`,
-    },
+    latencyTarget: { value: f.latencyTarget, why: latencyTargetWhy(slo, meeting, f) },
     depthWindowSeconds: {
-      value: depthWindow,
-      why: `three scrapes at ${scrape} s: the exact mean depth over the window from the integral counter`,
+      value: f.depthWindow,
+      why: `three scrapes at ${timing.scrape} s: the exact mean depth over the window from the integral counter`,
     },
     minReplicas:
-      given === undefined
-        ? { value: basePods, why: baseWhy }
-        : { value: given, why: `as given (the base alone needs ${basePods}: ${baseWhy})` },
+      f.given === undefined
+        ? { value: f.basePods, why: f.baseWhy }
+        : { value: f.given, why: `as given (the base alone needs ${f.basePods}: ${f.baseWhy})` },
     maxReplicas: {
-      value: Math.max(10, given ?? 0),
+      value: Math.max(10, f.given ?? 0),
       why: 'no --peak-rate: 10; set --peak-rate to size it',
     },
+    ...scalingPolicies(timing),
+  };
+}
+
+function latencyTargetWhy(slo: LatencySlo, meeting: SloRate, f: PlanFigures): string {
+  return slo.statistic === 'mean'
+    ? `the objective itself (a guard: the queue depth sizes the replicas)`
+    : `a guard, the queue depth sizes the replicas: the mean latency at which ${slo.statistic} reaches ${ms(slo.seconds)} if latency keeps the shape measured at ${round(meeting.rps)} req/s (mean ${ms(f.atSlo.latency.mean)}, ${slo.statistic} ${ms(f.sloStatistic)}); an idle pod's ${ms(f.floor)} is ${Math.round((100 * f.floor) / f.latencyTarget)} % of it${f.floor < 0.8 * f.latencyTarget ? ", far below the controller's tolerance, so this guard does not hold a scale-down" : ': so close that this guard may hold scale-downs (the HPA takes the largest proposal); relax the SLO or remove this metric'}`;
+}
+
+function scalingPolicies(timing: PlanTiming): Pick<AutoscalingPlan, 'scaleUp' | 'scaleDown'> {
+  const { sync, detect, startup, comeBack } = timing;
+  return {
     scaleUp: {
       pods: { value: 4, why: "no --peak-rate: Kubernetes' default, 4 pods a sync" },
       percent: {
@@ -243,75 +328,84 @@ export function planAutoscaling(model: PodModel, options: PlanOptions): Autoscal
       },
     },
   };
+}
 
-  const k = options.podsPerGpu;
-  if (k !== undefined) {
-    if (!(Number.isInteger(k) && k >= 1))
-      throw new Error('pods per GPU must be a whole number >= 1');
-    // A GPU-bound pod is busy for the share of its capacity it serves: its own GPU share.
-    const share = (100 * targetRps) / mu;
-    const ceiling = (100 / k) * (1 - headroom);
-    plan.gpuShareTarget =
-      k * share <= 100 * (1 - headroom)
-        ? {
-            value: share,
-            why: `the pod's own GPU share at ${round(targetRps)} req/s: busy ${round(targetRps)} / ${round(mu)} req/s of the time (a GPU-bound model); ${k} pods at that share use ${round(k * share)} % of their GPU`,
-          }
-        : {
-            value: ceiling,
-            why: `capped at 100 / ${k} pods per GPU less ${Math.round(headroom * 100)} % headroom: at ${round(targetRps)} req/s a pod would be busy ${round(share)} % of the time, and ${k} of them would need ${round(k * share)} % of one GPU, so a busy GPU gives each at most ${round(100 / k)} % and a higher target would never scale up. The profile was measured on a GPU of its own: calibrate on a shared one`,
-          };
-  }
-
-  if (options.peakRps !== undefined) {
-    const peak = options.peakRps;
-    const steadyPods = Math.ceil(peak / targetRps);
-    const max = Math.max(steadyPods, plan.minReplicas.value);
-    // Each pod there when the burst starts takes peak / m until the new pods serve (comeBack
-    // seconds at worst) and serves μ: it queues the difference. Then it takes peak / max and
-    // drains at its spare capacity, μ - peak / max (positive: peak / max <= the target < μ).
-    const spare = mu - peak / max;
-    const drainWith = (m: number) => {
-      const backlog = Math.max(0, peak / m - mu) * comeBack;
-      const drainSeconds =
-        backlog === 0 ? 0 : spare > 0 ? backlog / spare : Number.POSITIVE_INFINITY;
-      return { minReplicas: m, backlog: backlog * m, drainSeconds };
-    };
-    const candidates: ReturnType<typeof drainWith>[] = [];
-    for (let m = basePods; m <= max; m++) {
-      candidates.push(drainWith(m));
-      if ((candidates.at(-1)?.drainSeconds ?? 0) <= startup) break;
-    }
-    const chosen =
-      given === undefined
-        ? (candidates.at(-1) as ReturnType<typeof drainWith>)
-        : drainWith(Math.min(given, max));
-    const seconds = (s: number) => (Number.isFinite(s) ? `${Math.round(s)} s` : 'never');
-    const list = candidates
-      .map((o) => `${o.minReplicas} pods: ${seconds(o.drainSeconds)}`)
-      .join(', ');
-    if (given === undefined && chosen.minReplicas > basePods) {
-      plan.minReplicas = {
-        value: chosen.minReplicas,
-        why: `${baseWhy}; raised to ${chosen.minReplicas} so that a burst to ${round(peak)} req/s is drained within one start-up (${startup} s) after the new pods serve. The backlog stays in the pods that queued it; they drain it in ${list}. Set --min-replicas to trade that for fewer standing pods`,
+/** The target on each pod's own share of a GPU that `k` pods share. */
+function gpuShareTarget(k: number, targetRps: number, mu: number, headroom: number): Explained {
+  if (!(Number.isInteger(k) && k >= 1)) throw new Error('pods per GPU must be a whole number >= 1');
+  // A GPU-bound pod is busy for the share of its capacity it serves: its own GPU share.
+  const share = (100 * targetRps) / mu;
+  const ceiling = (100 / k) * (1 - headroom);
+  return k * share <= 100 * (1 - headroom)
+    ? {
+        value: share,
+        why: `the pod's own GPU share at ${round(targetRps)} req/s: busy ${round(targetRps)} / ${round(mu)} req/s of the time (a GPU-bound model); ${k} pods at that share use ${round(k * share)} % of their GPU`,
+      }
+    : {
+        value: ceiling,
+        why: `capped at 100 / ${k} pods per GPU less ${Math.round(headroom * 100)} % headroom: at ${round(targetRps)} req/s a pod would be busy ${round(share)} % of the time, and ${k} of them would need ${round(k * share)} % of one GPU, so a busy GPU gives each at most ${round(100 / k)} % and a higher target would never scale up. The profile was measured on a GPU of its own: calibrate on a shared one`,
       };
-    }
-    plan.maxReplicas = {
-      value: max,
-      why: `the peak at the per-pod target: ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}${max > steadyPods ? `, raised to minReplicas` : ''}; more pods would not drain a burst's backlog much sooner (it stays in the pods that queued it)`,
-    };
-    plan.scaleUp.pods = {
-      value: Math.max(1, max - plan.minReplicas.value),
-      why: `every pod from minReplicas to maxReplicas (${max} - ${plan.minReplicas.value}) may be added at one sync, so a burst to the peak is served one start-up (${startup} s) after the first sync that sees it`,
-    };
-    plan.burst = {
-      detectSeconds: detect,
-      backlog: chosen.backlog,
-      readyAfterSeconds: comeBack,
-      drainSeconds: chosen.drainSeconds,
-      drainByMinReplicas: candidates,
-      why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${chosen.minReplicas} pods at ${round(mu)} req/s leave ${Math.round(chosen.backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: ${Number.isFinite(chosen.drainSeconds) ? `about ${Math.round(chosen.drainSeconds)} s more` : 'never, they have no spare capacity at the peak'} (a bounded queue turns that backlog into 503s instead)`,
+}
+
+/** A burst's backlog and drain with `m` pods there when it starts. */
+interface Drain {
+  minReplicas: number;
+  backlog: number;
+  drainSeconds: number;
+}
+
+/** Sizes maxReplicas, the scale-up and (unless given) minReplicas for a burst to the peak rate. */
+function sizeForPeak(
+  plan: AutoscalingPlan,
+  peak: number,
+  timing: PlanTiming,
+  f: PlanFigures,
+  mu: number,
+): void {
+  const { startup, detect, comeBack } = timing;
+  const { targetRps, basePods, baseWhy, given } = f;
+  const steadyPods = Math.ceil(peak / targetRps);
+  const max = Math.max(steadyPods, plan.minReplicas.value);
+  // Each pod there when the burst starts takes peak / m until the new pods serve (comeBack
+  // seconds at worst) and serves μ: it queues the difference. Then it takes peak / max and
+  // drains at its spare capacity, μ - peak / max (positive: peak / max <= the target < μ).
+  const spare = mu - peak / max;
+  const drainWith = (m: number): Drain => {
+    const backlog = Math.max(0, peak / m - mu) * comeBack;
+    const drainSeconds = backlog === 0 ? 0 : spare > 0 ? backlog / spare : Number.POSITIVE_INFINITY;
+    return { minReplicas: m, backlog: backlog * m, drainSeconds };
+  };
+  const candidates: Drain[] = [];
+  for (let m = basePods; m <= max; m++) {
+    candidates.push(drainWith(m));
+    if ((candidates.at(-1)?.drainSeconds ?? 0) <= startup) break;
+  }
+  const chosen =
+    given === undefined ? (candidates.at(-1) as Drain) : drainWith(Math.min(given, max));
+  const seconds = (s: number) => (Number.isFinite(s) ? `${Math.round(s)} s` : 'never');
+  const list = candidates
+    .map((o) => `${o.minReplicas} pods: ${seconds(o.drainSeconds)}`)
+    .join(', ');
+  if (given === undefined && chosen.minReplicas > basePods) {
+    plan.minReplicas = {
+      value: chosen.minReplicas,
+      why: `${baseWhy}; raised to ${chosen.minReplicas} so that a burst to ${round(peak)} req/s is drained within one start-up (${startup} s) after the new pods serve. The backlog stays in the pods that queued it; they drain it in ${list}. Set --min-replicas to trade that for fewer standing pods`,
     };
   }
-  return plan;
+  plan.maxReplicas = {
+    value: max,
+    why: `the peak at the per-pod target: ceil(${round(peak)} / ${round(targetRps)}) = ${steadyPods}${max > steadyPods ? `, raised to minReplicas` : ''}; more pods would not drain a burst's backlog much sooner (it stays in the pods that queued it)`,
+  };
+  plan.scaleUp.pods = {
+    value: Math.max(1, max - plan.minReplicas.value),
+    why: `every pod from minReplicas to maxReplicas (${max} - ${plan.minReplicas.value}) may be added at one sync, so a burst to the peak is served one start-up (${startup} s) after the first sync that sees it`,
+  };
+  plan.burst = {
+    detectSeconds: detect,
+    backlog: chosen.backlog,
+    readyAfterSeconds: comeBack,
+    drainSeconds: chosen.drainSeconds,
+    drainByMinReplicas: candidates,
+    why: `a step to ${round(peak)} req/s is seen within a sync and a scrape (${detect} s) and the new pods serve ${startup} s later; meanwhile ${chosen.minReplicas} pods at ${round(mu)} req/s leave ${Math.round(chosen.backlog)} requests waiting, which stay in those pods and drain at ${round(mu)} - ${round(peak)} / ${max} req/s each: ${Number.isFinite(chosen.drainSeconds) ? `about ${Math.round(chosen.drainSeconds)} s more` : 'never, they have no spare capacity at the peak'} (a bounded queue turns that backlog into 503s instead)`,
+  };
 }

@@ -196,6 +196,39 @@ export function simulate(
   configs: readonly SimulationConfig[],
   options: SimulationOptions = {},
 ): SimulationReport {
+  const run = runSettings(trace, configs, options);
+  const results = configs.map((config) => simulateConfig(trace, config, run, options));
+  const report: SimulationReport = {
+    stepAt: run.stepAt,
+    timeBase: run.base,
+    syncPeriodSeconds: run.syncPeriod,
+    results,
+  };
+  if (run.latencyMetric) {
+    report.latency = { metric: run.latencyMetric, target: run.latencyTarget };
+  }
+  return report;
+}
+
+/** What every config of one run shares: the clock, the step and the latency metric. */
+interface RunSettings {
+  syncPeriod: number;
+  startupDelay: number;
+  latencyMetric: string | undefined;
+  latencyTarget: number;
+  start: number;
+  base: TimeBase;
+  stepAt: number;
+  end: number;
+  firstSync: number;
+}
+
+/** Checks the trace against the configs and the options, and settles the run's clock. */
+function runSettings(
+  trace: Trace,
+  configs: readonly SimulationConfig[],
+  options: SimulationOptions,
+): RunSettings {
   const missing = missingMetrics(trace, configs);
   if (missing.length > 0) throw new Error(missing.join('\n'));
   const syncPeriod = options.syncPeriodSeconds ?? 15;
@@ -210,125 +243,158 @@ export function simulate(
     options.stepAt,
     options.stepAt === undefined ? detectLoadStep(trace, syncPeriod) : null,
   );
-  const stepAt = base.stepAt;
-  const end = trace.points[trace.points.length - 1]?.time ?? 0;
-  const firstSync = start + (options.syncOffsetSeconds ?? 0);
-
-  const results = configs.map((config) => {
-    const hpa = new HpaController(config.hpa, options.controller);
-    const min = hpa.spec.minReplicas ?? 1;
-    const initial = Math.min(
-      hpa.spec.maxReplicas,
-      Math.max(min, options.initialReplicas ?? trace.points[0]?.replicas ?? min),
-    );
-    let serial = 0;
-    let pods: { name: string; readyAt: number }[] = Array.from({ length: initial }, () => ({
-      name: `pod-${serial++}`,
-      readyAt: start,
-    }));
-    let replicas = initial;
-    let pointIndex = 0;
-    const timeline: TimelineEntry[] = [];
-    const summary: SimulationSummary = {
-      name: config.name,
-      replicaSeconds: 0,
-      scaleEvents: 0,
-      maxReplicas: initial,
-      finalReplicas: initial,
-      replicaBounds: { min, max: hpa.spec.maxReplicas },
-      blocked: [],
-    };
-    if (latencyMetric) summary.timeAboveLatencyTarget = 0;
-    const metrics = hpaMetricNames(config.hpa);
-
-    for (let t = firstSync; t <= end; t += syncPeriod) {
-      while (
-        pointIndex + 1 < trace.points.length &&
-        (trace.points[pointIndex + 1]?.time ?? Infinity) <= t
-      ) {
-        pointIndex++;
-      }
-      const point = trace.points[pointIndex] as TracePoint;
-      const readyPods = pods.filter((p) => p.readyAt <= t);
-      const podInfos: PodInfo[] = pods.map((p) => ({
-        name: p.name,
-        phase: p.readyAt <= t ? 'Running' : 'Pending',
-      }));
-      const perPod: Record<string, number> = {};
-      for (const name of trace.metrics) {
-        const mean = point.values[name];
-        if (mean === undefined || readyPods.length === 0) continue;
-        perPod[name] = trace.intensive.has(name)
-          ? mean
-          : (mean * point.replicas) / readyPods.length;
-      }
-      const input: Record<string, Record<string, number> | number> = {};
-      for (const { name, perPod: isPods } of metrics) {
-        const value = perPod[name];
-        if (value === undefined) continue;
-        if (isPods) input[name] = Object.fromEntries(readyPods.map((p) => [p.name, value]));
-        else {
-          const mean = point.values[name] as number;
-          input[name] = trace.intensive.has(name) ? mean : mean * point.replicas;
-        }
-      }
-      const decision = hpa.sync({
-        time: t,
-        currentReplicas: replicas,
-        statusReplicas: pods.length,
-        pods: podInfos,
-        metrics: input,
-      });
-      if (decision.scaled) {
-        countScaleEvent(summary, decision, replicas, t, stepAt);
-        if (decision.desiredReplicas > pods.length) {
-          for (let i = pods.length; i < decision.desiredReplicas; i++) {
-            pods.push({ name: `pod-${serial++}`, readyAt: t + startupDelay });
-          }
-        } else if (decision.desiredReplicas < pods.length) {
-          // What stays, running pods first: the removal order reversed, less the removed.
-          pods = scaleDownOrder(pods, t)
-            .slice(pods.length - decision.desiredReplicas)
-            .reverse();
-        }
-        replicas = decision.desiredReplicas;
-      }
-      summary.maxReplicas = Math.max(summary.maxReplicas, replicas);
-      const interval = Math.min(syncPeriod, end - t) || 0;
-      summary.replicaSeconds += pods.length * interval;
-      if (latencyMetric && summary.timeAboveLatencyTarget !== undefined) {
-        const latency = perPod[latencyMetric];
-        if (latency !== undefined && latency > latencyTarget)
-          summary.timeAboveLatencyTarget += interval;
-      }
-      timeline.push({
-        time: t,
-        replicas,
-        ready: readyPods.length,
-        perPod,
-        decision,
-        explanation: describeDecision(decision),
-      });
-    }
-    summary.finalReplicas = replicas;
-    summary.blocked = blockedNotes(
-      timeline.map((entry) => entry.decision),
-      syncPeriod,
-      min,
-    );
-    const driving = drivingMetric(timeline.map((entry) => entry.decision));
-    if (driving !== undefined) summary.drivingMetric = driving;
-    return { summary, timeline };
-  });
-
-  const report: SimulationReport = {
-    stepAt,
-    timeBase: base,
-    syncPeriodSeconds: syncPeriod,
-    results,
+  return {
+    syncPeriod,
+    startupDelay,
+    latencyMetric,
+    latencyTarget,
+    start,
+    base,
+    stepAt: base.stepAt,
+    end: trace.points[trace.points.length - 1]?.time ?? 0,
+    firstSync: start + (options.syncOffsetSeconds ?? 0),
   };
-  if (latencyMetric) report.latency = { metric: latencyMetric, target: latencyTarget };
-  return report;
+}
+
+/** One config's simulated pods: the pods that exist, the replica count and the pod names' serial. */
+interface SimulatedPods {
+  pods: { name: string; readyAt: number }[];
+  replicas: number;
+  serial: number;
+}
+
+/** Replays the trace through one config's HPA, sync by sync. */
+function simulateConfig(
+  trace: Trace,
+  config: SimulationConfig,
+  run: RunSettings,
+  options: SimulationOptions,
+): { summary: SimulationSummary; timeline: TimelineEntry[] } {
+  const hpa = new HpaController(config.hpa, options.controller);
+  const min = hpa.spec.minReplicas ?? 1;
+  const initial = Math.min(
+    hpa.spec.maxReplicas,
+    Math.max(min, options.initialReplicas ?? trace.points[0]?.replicas ?? min),
+  );
+  const state: SimulatedPods = { pods: [], replicas: initial, serial: 0 };
+  state.pods = Array.from({ length: initial }, () => ({
+    name: `pod-${state.serial++}`,
+    readyAt: run.start,
+  }));
+  let pointIndex = 0;
+  const timeline: TimelineEntry[] = [];
+  const summary: SimulationSummary = {
+    name: config.name,
+    replicaSeconds: 0,
+    scaleEvents: 0,
+    maxReplicas: initial,
+    finalReplicas: initial,
+    replicaBounds: { min, max: hpa.spec.maxReplicas },
+    blocked: [],
+  };
+  if (run.latencyMetric) summary.timeAboveLatencyTarget = 0;
+  const metrics = hpaMetricNames(config.hpa);
+
+  for (let t = run.firstSync; t <= run.end; t += run.syncPeriod) {
+    pointIndex = pointIndexAt(trace, pointIndex, t);
+    const point = trace.points[pointIndex] as TracePoint;
+    const readyPods = state.pods.filter((p) => p.readyAt <= t);
+    const perPod = perPodValues(trace, point, readyPods.length);
+    const decision = hpa.sync({
+      time: t,
+      currentReplicas: state.replicas,
+      statusReplicas: state.pods.length,
+      pods: state.pods.map(
+        (p): PodInfo => ({ name: p.name, phase: p.readyAt <= t ? 'Running' : 'Pending' }),
+      ),
+      metrics: hpaInput(trace, point, metrics, perPod, readyPods),
+    });
+    if (decision.scaled) {
+      countScaleEvent(summary, decision, state.replicas, t, run.stepAt);
+      scalePods(state, decision.desiredReplicas, t, run.startupDelay);
+    }
+    summary.maxReplicas = Math.max(summary.maxReplicas, state.replicas);
+    const interval = Math.min(run.syncPeriod, run.end - t) || 0;
+    summary.replicaSeconds += state.pods.length * interval;
+    if (run.latencyMetric && summary.timeAboveLatencyTarget !== undefined) {
+      const latency = perPod[run.latencyMetric];
+      if (latency !== undefined && latency > run.latencyTarget)
+        summary.timeAboveLatencyTarget += interval;
+    }
+    timeline.push({
+      time: t,
+      replicas: state.replicas,
+      ready: readyPods.length,
+      perPod,
+      decision,
+      explanation: describeDecision(decision),
+    });
+  }
+  summary.finalReplicas = state.replicas;
+  summary.blocked = blockedNotes(
+    timeline.map((entry) => entry.decision),
+    run.syncPeriod,
+    min,
+  );
+  const driving = drivingMetric(timeline.map((entry) => entry.decision));
+  if (driving !== undefined) summary.drivingMetric = driving;
+  return { summary, timeline };
+}
+
+/** The index of the latest trace point at or before `t`, searching on from `from`. */
+function pointIndexAt(trace: Trace, from: number, t: number): number {
+  let index = from;
+  while (index + 1 < trace.points.length && (trace.points[index + 1]?.time ?? Infinity) <= t) {
+    index++;
+  }
+  return index;
+}
+
+/** Each trace metric's per-pod value as `ready` pods report it (extensive metrics are shared out). */
+function perPodValues(trace: Trace, point: TracePoint, ready: number): Record<string, number> {
+  const perPod: Record<string, number> = {};
+  for (const name of trace.metrics) {
+    const mean = point.values[name];
+    if (mean === undefined || ready === 0) continue;
+    perPod[name] = trace.intensive.has(name) ? mean : (mean * point.replicas) / ready;
+  }
+  return perPod;
+}
+
+/** The HPA's metric input: per ready pod for a Pods metric, the total (or the mean) otherwise. */
+function hpaInput(
+  trace: Trace,
+  point: TracePoint,
+  metrics: { name: string; perPod: boolean }[],
+  perPod: Record<string, number>,
+  readyPods: { name: string }[],
+): Record<string, Record<string, number> | number> {
+  const input: Record<string, Record<string, number> | number> = {};
+  for (const { name, perPod: isPods } of metrics) {
+    const value = perPod[name];
+    if (value === undefined) continue;
+    if (isPods) input[name] = Object.fromEntries(readyPods.map((p) => [p.name, value]));
+    else {
+      const mean = point.values[name] as number;
+      input[name] = trace.intensive.has(name) ? mean : mean * point.replicas;
+    }
+  }
+  return input;
+}
+
+/** Adds pending pods on a scale-up, removes pods (pending first) on a scale-down. */
+function scalePods(state: SimulatedPods, desired: number, t: number, startupDelay: number): void {
+  if (desired > state.pods.length) {
+    for (let i = state.pods.length; i < desired; i++) {
+      state.pods.push({ name: `pod-${state.serial++}`, readyAt: t + startupDelay });
+    }
+  } else if (desired < state.pods.length) {
+    // What stays, running pods first: the removal order reversed, less the removed.
+    state.pods = scaleDownOrder(state.pods, t)
+      .slice(state.pods.length - desired)
+      .reverse();
+  }
+  state.replicas = desired;
 }
 
 /** A config's figures over every sync phase of a trace. */
