@@ -1,4 +1,10 @@
 export {
+  FORECAST_METRICS,
+  type ForecastKind,
+  type ForecastMetricDefinition,
+  INFERENCE_ROUTES,
+} from './forecast.js';
+export {
   BATCH_SIZE_BUCKETS,
   HISTOGRAM_SUFFIXES,
   HTTP_BUCKETS,

@@ -61,3 +61,12 @@ describe('seriesOfSample', () => {
     expect(seriesOfSample('request_queue_depth_sum')).toBeUndefined();
   });
 });
+
+describe('FORECAST_METRICS', () => {
+  it('names each forecast once, apart from every series, as the adapter can serve it', async () => {
+    const { FORECAST_METRICS } = await import('./forecast.js');
+    const names = Object.values(FORECAST_METRICS).map((f) => f.name);
+    expect(new Set([...names, ...all.map((s) => s.name)]).size).toBe(names.length + all.length);
+    for (const name of names) expect(name).toMatch(/^[a-z_]+_forecast_pods$/);
+  });
+});

@@ -8,7 +8,9 @@ export {
   builtBinDir,
   cacheDir,
   ensureBinaries,
+  ensureHelm,
   findBinaries,
+  HELM_VERSION,
   KUBE_VERSION,
 } from './binaries.js';
 export {

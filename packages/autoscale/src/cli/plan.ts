@@ -2,13 +2,16 @@
 
 import { join } from 'node:path';
 import { SERIES } from '@mlscale/metric-contract';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { podModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
+import type { ForecastMethod } from '../forecast/signal.js';
+import { planForecast } from '../plan/forecast.js';
 import { planAutoscaling } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import { numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
+import { durationArg } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
 import { readProfile, writeOutput } from './profile-args.js';
 
@@ -29,6 +32,16 @@ interface PlanFlags {
   outDir?: string;
   json?: boolean;
   gpuShare?: number;
+  forecast?: ForecastMethod;
+  forecastRange?: number;
+  forecastPeriod?: number;
+}
+
+function forecastArg(value: string): ForecastMethod {
+  if (value === 'linear' || value === 'smoothed' || value === 'seasonal') return value;
+  throw new InvalidArgumentError(
+    `--forecast must be linear (predict_linear), smoothed (holt_winters) or seasonal (offset), got "${value}"`,
+  );
 }
 
 /**
@@ -103,6 +116,21 @@ function planOptions(command: Command): void {
       `pods share a GPU (time-slicing, MPS): also target each pod's own GPU share (${SERIES.gpuProcessUtilization.name})`,
       numberFlag('--gpu-share', { min: 1, integer: true }),
     )
+    .option(
+      '--forecast <kind>',
+      'also scale ahead on a forecast of the request rate, evaluated by Prometheus: linear (predict_linear), smoothed (holt_winters) or seasonal (offset by --forecast-period)',
+      forecastArg,
+    )
+    .option(
+      '--forecast-range <duration>',
+      'with --forecast linear or smoothed: the span of request rate the trend is fitted over (default 5m)',
+      durationArg('--forecast-range'),
+    )
+    .option(
+      '--forecast-period <duration>',
+      'with --forecast seasonal: the period (default 1d)',
+      durationArg('--forecast-period'),
+    )
     .option('--keda', 'write a KEDA ScaledObject instead of an HPA and adapter rules')
     .option('--name <name>', 'Deployment (and HPA) name', 'model-server')
     .option('--namespace <ns>', 'namespace written into KEDA queries', 'default')
@@ -168,6 +196,16 @@ function derivePlan(flags: PlanFlags): {
       ...(flags.minReplicas !== undefined ? { minReplicas: flags.minReplicas } : {}),
       ...(flags.gpuShare !== undefined ? { podsPerGpu: flags.gpuShare } : {}),
     });
+    if (flags.forecast) {
+      plan.forecast = planForecast(plan, {
+        method: flags.forecast,
+        startupSeconds: flags.startupSeconds,
+        syncPeriodSeconds: flags.syncPeriod,
+        scrapeIntervalSeconds: flags.scrapeInterval,
+        ...(flags.forecastRange !== undefined ? { rangeSeconds: flags.forecastRange } : {}),
+        ...(flags.forecastPeriod !== undefined ? { periodSeconds: flags.forecastPeriod } : {}),
+      });
+    }
     const { files } = renderPlan(plan, {
       keda: flags.keda === true,
       name: flags.name,

@@ -38,7 +38,7 @@ describe('simulate --profile with --adapter-values that lack the HPA metric', ()
     ]);
     expect(result.code).toBe(ExitCode.Usage);
     expect(result.err).toContain(
-      `the HPA scales on "request_queue_depth_avg", but no rules.custom rule in ${values} serves it`,
+      `the HPA scales on "request_queue_depth_avg", but no rules.custom or rules.external rule in ${values} serves it`,
     );
     expect(result.err).toContain('did you mean request_queue_depth_avg15s?');
     expect(result.err).not.toContain('pass --adapter-values');

@@ -100,7 +100,7 @@ function signalsFor(
       throw new CliError(
         valuesFile === undefined
           ? `${file}: the HPA scales on "${name}", which no default rule serves (they serve ${served.join(', ')}): pass --adapter-values with the rule that serves it`
-          : `${file}: the HPA scales on "${name}", but no rules.custom rule in ${valuesFile} serves it (they serve ${served.join(', ') || 'nothing'})${close ? `: did you mean ${close}?` : ''}; add a rule whose name.as yields "${name}", or rename the HPA's metric`,
+          : `${file}: the HPA scales on "${name}", but no rules.custom or rules.external rule in ${valuesFile} serves it (they serve ${served.join(', ') || 'nothing'})${close ? `: did you mean ${close}?` : ''}; add a rule whose name.as yields "${name}", or rename the HPA's metric`,
         ExitCode.Usage,
       );
     }
@@ -205,9 +205,10 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
 
 /** The `--hpa` files' HPAs with the signals their metrics read (from the adapter rules or KEDA). */
 function profileConfigs(flags: ProfileFlags): ReactiveConfig[] {
-  const rules = signalsFromRules(
-    flags.adapterValues ? loadAdapterValues(flags.adapterValues).custom : defaultAdapterRules(),
-  );
+  const values = flags.adapterValues ? loadAdapterValues(flags.adapterValues) : undefined;
+  const rules = values
+    ? signalsFromRules(values.custom, values.external)
+    : signalsFromRules(defaultAdapterRules());
   const files = flags.hpa?.length ? flags.hpa : missingFileFlag('--hpa', 'guide-hpa.yaml');
   const loaded = files.flatMap((file) => loadHpas(file).map((hpa) => ({ file, ...hpa })));
   const labels = uniqueLabels(

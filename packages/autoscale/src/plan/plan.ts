@@ -25,6 +25,7 @@
  */
 import { type PodModel, rateMeetingSlo, round } from '../capacity/model.js';
 import { formatSlo, type LatencySlo } from '../capacity/slo.js';
+import type { PlannedForecast } from './forecast.js';
 
 /** What {@link planAutoscaling} takes. */
 export interface PlanOptions {
@@ -97,6 +98,8 @@ export interface AutoscalingPlan {
   };
   /** `gpu_process_utilization_percent` target (percent), with `podsPerGpu`. */
   gpuShareTarget?: Explained;
+  /** A forecast of the request rate as a further metric (see `plan/forecast.ts`). */
+  forecast?: PlannedForecast;
   /** What the plan expects of a burst from base to peak (when both are given). */
   burst?: {
     /** Seconds until the HPA sees the burst (a sync and a scrape, at worst). */

@@ -19,14 +19,15 @@ import {
   type YAMLMap,
 } from 'yaml';
 import { readScaledObject } from '../adapter/keda.js';
-import { renderMetricsQuery } from '../adapter/render.js';
-import { parseAdapterValues } from '../adapter/rules.js';
+import { renderExternalMetricsQuery, renderMetricsQuery } from '../adapter/render.js';
+import { type AdapterRule, parseAdapterValues } from '../adapter/rules.js';
 import { discoverMetrics } from '../adapter/series.js';
 import { round } from '../capacity/model.js';
 import { formatSlo } from '../capacity/slo.js';
 import { checkPromql } from '../promql/check.js';
 import { signalFromQuery, simulatedSeries } from '../simulate/signals.js';
 import { hpaFromScaledObject } from '../watch/watcher.js';
+import { forecastAdapterRule, forecastMetricSpec, forecastTrigger } from './forecast.js';
 import type { AutoscalingPlan } from './plan.js';
 
 /** Where the manifests point. */
@@ -180,8 +181,17 @@ function hpaDocument(plan: AutoscalingPlan, name: string): Document {
       },
     });
   }
+  if (plan.forecast) hpa.spec.metrics?.push(forecastMetricSpec(plan.forecast));
   const doc = new Document(hpa);
   doc.commentBefore = header(plan, 'HorizontalPodAutoscaler');
+  if (plan.forecast) {
+    const index = (hpa.spec.metrics?.length ?? 1) - 1;
+    setComment(
+      doc,
+      ['spec', 'metrics', index, 'external', 'target', 'averageValue'],
+      `1 pod per pod asked for: ${plan.forecast.why}`,
+    );
+  }
   if (plan.gpuShareTarget) {
     setComment(
       doc,
@@ -205,7 +215,7 @@ function hpaDocument(plan: AutoscalingPlan, name: string): Document {
   return doc;
 }
 
-function adapterDocument(plan: AutoscalingPlan): Document {
+function adapterDocument(plan: AutoscalingPlan, name: string): Document {
   const window = `${plan.depthWindowSeconds.value}s`;
   const resources = {
     overrides: { namespace: { resource: 'namespace' }, pod: { resource: 'pod' } },
@@ -239,7 +249,14 @@ function adapterDocument(plan: AutoscalingPlan): Document {
       metricsQuery: `avg(<<.Series>>{${selected}}) by (${byPod}) and on (${byPod}) (min(${SERIES.gpuProcessAttributed.name}{${selected}}) by (${byPod}) == 1) and on (${byPod}) (max(${SERIES.gpuProbeUp.name}{${selected}}) by (${byPod}) == 1)`,
     });
   }
-  const doc = new Document(values, { aliasDuplicateObjects: false });
+  const external = plan.forecast ? [forecastAdapterRule(plan.forecast, name)] : [];
+  const doc = new Document(
+    external.length > 0 ? { rules: { ...values.rules, external } } : values,
+    { aliasDuplicateObjects: false },
+  );
+  if (plan.forecast) {
+    setComment(doc, ['rules', 'external', 0], `${plan.forecast.metric}: ${plan.forecast.why}`);
+  }
   if (plan.gpuShareTarget) {
     setComment(
       doc,
@@ -300,7 +317,15 @@ function kedaDocument(plan: AutoscalingPlan, target: Required<PlanTarget>): Docu
       ],
     },
   };
+  if (plan.forecast) so.spec.triggers.push(forecastTrigger(plan.forecast, target));
   const doc = new Document(so);
+  if (plan.forecast) {
+    setComment(
+      doc,
+      ['spec', 'triggers', 2, 'metadata', 'threshold'],
+      `1 pod per pod asked for: ${plan.forecast.why}`,
+    );
+  }
   doc.commentBefore = `${header(plan, 'KEDA ScaledObject')}\n AverageValue: the HPA KEDA creates divides each query's total over the pods by the replicas.`;
   setComment(doc, ['spec', 'minReplicaCount'], plan.minReplicas.why);
   setComment(doc, ['spec', 'maxReplicaCount'], plan.maxReplicas.why);
@@ -328,6 +353,25 @@ function readBackHpa(text: string): HorizontalPodAutoscaler {
   const hpa = first.toJS() as HorizontalPodAutoscaler;
   new HpaController(hpa);
   return hpa;
+}
+
+/** The forecast's external rule, discovered, rendered and read as the adapter and simulator would. */
+function readBackForecast(
+  external: readonly AdapterRule[],
+  metric: string,
+  target: Required<PlanTarget>,
+): void {
+  const { metrics, errors } = discoverMetrics(external, simulatedSeries(`${target.name}-0`));
+  if (errors.length > 0)
+    throw new Error(`plan wrote an external rule that does not compile: ${errors[0]}`);
+  const served = metrics.find((m) => m.metric === metric);
+  if (!served) throw new Error(`plan wrote no external rule serving ${metric}`);
+  const rendered = renderExternalMetricsQuery(served.rule, {
+    series: served.series,
+    namespace: target.namespace,
+  });
+  if (!rendered.ok) throw new Error(`plan wrote a rule that does not render: ${rendered.error}`);
+  checkQuery(rendered.value, metric);
 }
 
 function checkQuery(query: string, what: string): void {
@@ -370,7 +414,7 @@ export function renderPlan(
   }
   const hpaText = hpaDocument(plan, target.name).toString({ lineWidth: 0 });
   const hpa = readBackHpa(hpaText);
-  const adapterText = adapterDocument(plan).toString({ lineWidth: 0 });
+  const adapterText = adapterDocument(plan, target.name).toString({ lineWidth: 0 });
   const values = parseAdapterValues(adapterText);
   if (!values.ok) throw new Error(`plan wrote invalid adapter values: ${values.error}`);
   const { metrics, errors } = discoverMetrics(
@@ -379,7 +423,9 @@ export function renderPlan(
   );
   if (errors.length > 0)
     throw new Error(`plan wrote adapter rules that do not compile: ${errors[0]}`);
+  if (plan.forecast) readBackForecast(values.value.external, plan.forecast.metric, target);
   for (const spec of hpa.spec.metrics ?? []) {
+    if (spec.type === 'External') continue;
     const name = spec.pods?.metric.name ?? '';
     const served = metrics.find((m) => m.metric === name);
     if (!served) throw new Error(`plan wrote no adapter rule serving ${name}`);

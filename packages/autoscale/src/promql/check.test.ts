@@ -18,6 +18,24 @@ describe('checkPromql', () => {
     expect(checkPromql(query)).toMatchObject({ ok: true });
   });
 
+  it.each([
+    'predict_linear(sum(rate(http_requests_total{namespace="ns"}[1m]))[5m:5s], 60) / 23.75',
+    '(holt_winters(sum(rate(http_requests_total[1m]))[5m:5s], 0.5, 0.5) + 60 * deriv(sum(rate(http_requests_total[1m]))[5m:5s])) / 23.75',
+    'double_exponential_smoothing(x[5m], 0.5, 0.5)',
+    '(sum(rate(http_requests_total[1m] offset 9m)) or sum(rate(http_requests_total[1m]))) / 23.75',
+  ])('accepts the forecasts of Prometheus 2.x and 3.x: %s', (query) => {
+    expect(checkPromql(query)).toMatchObject({ ok: true, type: 'vector' });
+  });
+
+  it('checks holt_winters, a 2.x name the 3.x grammar lacks, with its own signature', () => {
+    const result = checkPromql('holt_winters(sum(x), 0.5, 0.5)');
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.errors[0]?.message).toMatch(/holt_winters\(\).*range vector/);
+      expect(result.errors[0]?.offset).toBe(13);
+    }
+  });
+
   it('reports an unclosed call at the end of the query', () => {
     const result = checkPromql('rate(x[2m]');
     expect(result).toEqual({
@@ -71,6 +89,12 @@ describe('checkPromql', () => {
 });
 
 describe('metricNamesInQuery', () => {
+  it('reads the series of a holt_winters call, not the function as a series', () => {
+    expect(
+      metricNamesInQuery('holt_winters(sum(rate(http_requests_total[1m]))[5m:5s], 0.5, 0.5)'),
+    ).toEqual(['http_requests_total']);
+  });
+
   it('lists each selected metric once, in order', () => {
     expect(
       metricNamesInQuery('rate(a_sum{pod="x"}[2m]) / rate(a_count[2m]) + on(pod) rate(a_sum[1m])'),

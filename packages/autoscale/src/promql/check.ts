@@ -1,5 +1,6 @@
-import { parser } from '@prometheus-io/lezer-promql';
+import type { parser } from '@prometheus-io/lezer-promql';
 import { type PromqlType, parameterisedAggregations, promqlFunctions } from './functions.js';
+import { parsePromql } from './names.js';
 
 /** A node of the Lezer syntax tree (typed through the parser, so @lezer/common need not be a dependency). */
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
@@ -269,7 +270,7 @@ export function checkPromql(query: string): PromqlCheckResult {
   if (query.trim() === '') {
     return { ok: false, query, errors: [issue(query, 0, 'empty query')] };
   }
-  const top = parser.parse(query).topNode;
+  const top = parsePromql(query).topNode;
   const errors = syntaxErrors(query, top);
   if (errors.length > 0) return { ok: false, query, errors };
   const checker = new TypeChecker(query);

@@ -41,9 +41,13 @@ export const promqlFunctions: Readonly<Record<string, PromqlFunctionSignature>> 
   days_in_month: timeOfVector,
   delta: rangeToVector,
   deriv: rangeToVector,
+  // Prometheus 3.x's name of holt_winters
+  double_exponential_smoothing: { args: ['matrix', 'scalar', 'scalar'], returns: 'vector' },
   exp: vectorToVector,
   floor: vectorToVector,
   histogram_avg: vectorToVector,
+  // Prometheus 2.x (double_exponential_smoothing from 3.0)
+  holt_winters: { args: ['matrix', 'scalar', 'scalar'], returns: 'vector' },
   histogram_count: vectorToVector,
   histogram_fraction: { args: ['scalar', 'scalar', 'vector'], returns: 'vector' },
   histogram_quantile: { args: ['scalar', 'vector'], returns: 'vector' },

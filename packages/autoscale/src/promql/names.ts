@@ -4,6 +4,20 @@ import { unquotePromqlString } from './string-literal.js';
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
 /**
+ * Parses PromQL with `@prometheus-io/lezer-promql`. Its grammar (Prometheus 3.x) lists function
+ * names, and Prometheus 3.0 renamed `holt_winters` (2.x, what Debian and many clusters run) to
+ * `double_exponential_smoothing`: for the parse only, each call of the 2.x name is spelled as a
+ * function the grammar knows of the same length, so every position stays where it was. Readers of
+ * the tree take names from the query's own text, so they see `holt_winters`.
+ *
+ * @param query - PromQL text
+ * @returns the syntax tree
+ */
+export function parsePromql(query: string): ReturnType<typeof parser.parse> {
+  return parser.parse(query.replace(/\bholt_winters(?=\s*\()/g, 'day_of_month'));
+}
+
+/**
  * Lists the metric names an expression selects, in order of appearance and without repeats: the
  * identifier of each series selector, or its `__name__="..."` matcher. Regex name matchers are left out.
  *
@@ -16,7 +30,7 @@ export function metricNamesInQuery(query: string): string[] {
   const add = (name: string) => {
     if (name && !names.includes(name)) names.push(name);
   };
-  const cursor = parser.parse(query).cursor();
+  const cursor = parsePromql(query).cursor();
   do {
     if (cursor.name !== 'VectorSelector') continue;
     const node: SyntaxNode = cursor.node;

@@ -33,6 +33,8 @@ import {
 import type { OperatingPoint, PodModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
 import { quantileOf } from '../capacity/slo.js';
+import { forecastValue } from '../forecast/signal.js';
+import type { TimedValue } from '../promql/forecast.js';
 import { type BlockedNote, blockedNotes } from './blocked.js';
 import { drivingMetric } from './driving.js';
 import { type LatencyGroup, meanLatency, mixtureQuantile } from './latency-mix.js';
@@ -179,6 +181,8 @@ interface Sample {
   depthSeconds: number;
   /** Seconds the pod was busy serving (served rate / μ, integrated): its own GPU time. */
   busySeconds: number;
+  /** Requests answered, 503s included (`http_requests_total`). */
+  requests: number;
   depth: number;
 }
 
@@ -207,6 +211,20 @@ interface Pod {
 
 const TICK = 0.25;
 
+/** How far back the forecasts among `signals` read (their range or period, and rate window). */
+function forecastLookback(signals: Iterable<Signal>): number {
+  let seconds = 0;
+  for (const x of signals) {
+    if (x.kind !== 'forecast') continue;
+    seconds = Math.max(
+      seconds,
+      x.rangeSeconds + x.rateWindowSeconds,
+      x.periodSeconds + x.rateWindowSeconds,
+    );
+  }
+  return seconds;
+}
+
 function ticks(seconds: number, what: string): number {
   const n = Math.round(seconds / TICK);
   if (Math.abs(n * TICK - seconds) > 1e-9) {
@@ -216,6 +234,7 @@ function ticks(seconds: number, what: string): number {
 }
 
 function signalValue(signal: Signal, samples: readonly Sample[], now: number): number | undefined {
+  if (signal.kind === 'forecast') return undefined; // the service's, not a pod's
   if (signal.kind === 'depthGauge') {
     const last = samples[samples.length - 1];
     // Prometheus marks a series stale after 5 minutes without a sample.
@@ -347,7 +366,8 @@ function runSettings(
   const syncPeriod = options.syncPeriodSeconds ?? 15;
   const startupDelay = options.startupDelaySeconds ?? 30;
   const scrapeInterval = options.scrapeIntervalSeconds ?? 5;
-  const warmup = options.warmupSeconds ?? 180;
+  const lookback = Math.max(0, ...configs.map((c) => forecastLookback(c.signals.values())));
+  const warmup = options.warmupSeconds ?? Math.max(180, lookback);
   const syncTicks = ticks(syncPeriod, 'the sync period');
   const syncOffsetTicks = ticks(options.syncOffsetSeconds ?? 0, 'the sync offset');
   const scrapeTicks = ticks(scrapeInterval, 'the scrape interval');
@@ -416,6 +436,9 @@ class ConfigSimulation {
   private secondFailed = 0;
   private secondOffered = 0;
   private readonly maxWindow: number;
+  /** Seconds of request samples the forecasts read back (0: no forecast). */
+  private readonly forecastSeconds: number;
+  private readonly requestSeries = new Map<string, TimedValue[]>();
 
   constructor(
     private readonly config: ReactiveConfig,
@@ -445,6 +468,8 @@ class ConfigSimulation {
       300,
       ...[...config.signals.values()].map((x) => ('windowSeconds' in x ? x.windowSeconds : 0)),
     );
+    const lookback = forecastLookback(config.signals.values());
+    this.forecastSeconds = lookback > 0 ? lookback + s.scrapeInterval : 0;
   }
 
   run(): { summary: ReactiveSummary; seconds: ReactiveSecond[]; syncs: ReactiveSync[] } {
@@ -487,6 +512,7 @@ class ConfigSimulation {
         count: 0,
         depthSeconds: 0,
         busySeconds: 0,
+        requests: 0,
       },
       depth: 0,
       samples: [],
@@ -504,6 +530,7 @@ class ConfigSimulation {
       while ((p.pending[0]?.at ?? Number.POSITIVE_INFINITY) <= t) {
         const done = p.pending.shift() as Completion;
         p.counters.count += done.count;
+        p.counters.requests += done.count;
         p.counters.latencySum += done.latencySum;
         p.counters.inferenceSum += done.inferenceSum;
         p.counters.waitSum += done.waitSum;
@@ -513,12 +540,29 @@ class ConfigSimulation {
 
   /** 1. Prometheus scrapes the ready pods. */
   private scrape(t: number): void {
+    this.keepRequestSeries(t);
     for (const p of this.live()) {
       if (p.readyAt > t) continue;
       p.samples.push({ time: t, ...p.counters, depth: p.depth });
+      if (this.forecastSeconds > 0) {
+        const series = this.requestSeries.get(p.name) ?? [];
+        series.push({ time: t, value: p.counters.requests });
+        this.requestSeries.set(p.name, series);
+      }
       while ((p.samples[0]?.time ?? t) < t - this.maxWindow - this.s.scrapeInterval) {
         p.samples.shift();
       }
+    }
+  }
+
+  /**
+   * Each pod's `http_requests_total` samples as Prometheus keeps them, pods gone included, for as
+   * long as a forecast reads back (its range or period, and its rate window).
+   */
+  private keepRequestSeries(t: number): void {
+    for (const [name, series] of this.requestSeries) {
+      while ((series[0]?.time ?? t) < t - this.forecastSeconds) series.shift();
+      if (series.length === 0) this.requestSeries.delete(name);
     }
   }
 
@@ -532,7 +576,10 @@ class ConfigSimulation {
       const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
       const signal = name !== undefined ? this.config.signals.get(name) : undefined;
       if (name === undefined || !signal) continue;
-      if (metric.type === 'Pods') {
+      if (signal.kind === 'forecast') {
+        const v = forecastValue(signal, [...this.requestSeries.values()], t);
+        if (v !== undefined && Number.isFinite(v)) input[name] = v;
+      } else if (metric.type === 'Pods') {
         const values: Record<string, number> = {};
         for (const p of ready) {
           const v = signalValue(signal, p.samples, t);
@@ -638,6 +685,7 @@ class ConfigSimulation {
       p.pending.splice(at, 0, done);
       if (k >= 0) this.secondGroups.push({ weight: accepted, point, extraWait });
     }
+    p.counters.requests += shed; // a 503 is answered at once
     if (k >= 0) this.secondFailed += shed;
   }
 

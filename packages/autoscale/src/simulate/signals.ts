@@ -22,10 +22,11 @@
  */
 
 import { SERIES } from '@mlscale/metric-contract';
-import { renderMetricsQuery } from '../adapter/render.js';
+import { renderExternalMetricsQuery, renderMetricsQuery } from '../adapter/render.js';
 import type { AdapterRule } from '../adapter/rules.js';
 import { parseAdapterValues } from '../adapter/rules.js';
 import { discoverMetrics, type SeriesLabels } from '../adapter/series.js';
+import { type ForecastSignal, forecastFromQuery } from '../forecast/signal.js';
 import { metricNamesInQuery } from '../promql/names.js';
 
 /** A histogram the simulated pods export, by what it measures. */
@@ -58,7 +59,9 @@ export type Signal =
       /** The pod's own GPU share in percent since the previous scrape: 100 × its busy fraction. */
       kind: 'gpuShare';
       query: string;
-    };
+    }
+  /** The service's request rate ahead, in pods (an `External` metric; see src/forecast). */
+  | ForecastSignal;
 
 const {
   httpDuration: { name: latency },
@@ -67,6 +70,7 @@ const {
   queueDepth: { name: depth },
   queueDepthSeconds: { name: depthSeconds },
   gpuProcessUtilization: { name: gpuShare },
+  httpRequests: { name: requests },
 } = SERIES;
 
 const HISTOGRAMS: Record<string, MeanSource> = {
@@ -82,6 +86,7 @@ export function simulatedSeries(pod = 'pod-0', namespace = 'default'): SeriesLab
     ...Object.keys(HISTOGRAMS).flatMap((base) =>
       ['_sum', '_count', '_bucket'].map((suffix) => ({ name: `${base}${suffix}`, labels })),
     ),
+    { name: requests, labels },
     { name: depth, labels: { namespace, pod } },
     { name: depthSeconds, labels: { namespace, pod } },
     // The GPU probe's per-process series, on the pod's one GPU.
@@ -115,6 +120,8 @@ function parseDuration(text: string): number | undefined {
 export function signalFromQuery(
   query: string,
 ): { ok: true; value: Signal } | { ok: false; error: string } {
+  const forecast = forecastFromQuery(query);
+  if (forecast) return forecast;
   const names = metricNamesInQuery(query);
   const ranges = [...query.matchAll(/\[([^\]:]+)(?::[^\]]*)?\]/g)].map((m) =>
     parseDuration((m[1] ?? '').trim()),
@@ -166,18 +173,23 @@ export function signalFromQuery(
  * over the simulated pods' series, then the rule's query rendered for one pod).
  *
  * @param rules - `rules.custom` of the adapter values
+ * @param external - `rules.external` (rendered for the namespace, as for an HPA's `External` metric)
  * @returns metric name → signal or the reason it cannot be simulated
  * @example
  * signalsFromRules(DEFAULT_ADAPTER_RULES).get('request_queue_depth_avg');
  */
 export function signalsFromRules(
   rules: readonly AdapterRule[],
+  external: readonly AdapterRule[] = [],
 ): Map<string, { ok: true; value: Signal } | { ok: false; error: string }> {
   const found = new Map<string, { ok: true; value: Signal } | { ok: false; error: string }>();
-  const { metrics } = discoverMetrics(rules, simulatedSeries());
-  for (const { metric, series, rule } of metrics) {
+  const custom = discoverMetrics(rules, simulatedSeries()).metrics;
+  const outside = discoverMetrics(external, simulatedSeries()).metrics;
+  for (const { metric, series, rule } of [...custom, ...outside]) {
     if (found.has(metric)) continue;
-    const rendered = renderMetricsQuery(rule, { series, namespace: 'default', names: ['pod-0'] });
+    const rendered = external.includes(rule)
+      ? renderExternalMetricsQuery(rule, { series, namespace: 'default' })
+      : renderMetricsQuery(rule, { series, namespace: 'default', names: ['pod-0'] });
     if (!rendered.ok) {
       found.set(metric, { ok: false, error: rendered.error });
       continue;

@@ -64,12 +64,14 @@ export function reactiveConfigFromFiles(files: ConfigFiles): ReactiveConfig {
     | undefined;
   if (!hpa) throw new Error(`${files.name}: no HorizontalPodAutoscaler`);
   let rules = defaultAdapterRules();
+  let external: typeof rules = [];
   if (files.adapterYaml !== undefined) {
     const values = parseAdapterValues(files.adapterYaml);
     if (!values.ok) throw new Error(`${files.name}: ${values.error}`);
     rules = values.value.custom;
+    external = values.value.external;
   }
-  const served = signalsFromRules(rules);
+  const served = signalsFromRules(rules, external);
   const signals = new Map<string, Signal>();
   for (const metric of hpa.spec.metrics ?? []) {
     const name = (metric.pods ?? metric.object ?? metric.external)?.metric.name;
