@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { readAdapterValues } from '../adapter/rules.js';
+import { type AdapterRule, readAdapterValues } from '../adapter/rules.js';
 import { field, list, stringMap } from '../chain/manifests.js';
 import { isRecord } from '../is-record.js';
 import type { KubeApi } from './kube-api.js';
@@ -42,7 +42,19 @@ export function rulesFromText(text: string, source: string): AdapterConfig {
   }
   const read = readAdapterValues(values);
   if (!read.ok) return { ok: false, error: `${source}: ${read.error}` };
-  const { custom, external, prometheusUrl, prometheusPort, prometheusPath } = read.value;
+  const { prometheusUrl, prometheusPort, prometheusPath } = read.value;
+  // Paths as the file spells them: the adapter's config has `rules` and `externalRules` lists.
+  const where = (rule: AdapterRule): AdapterRule =>
+    isConfig
+      ? {
+          ...rule,
+          path: rule.path
+            .replace(/^rules\.custom/, 'rules')
+            .replace(/^rules\.external/, 'externalRules'),
+        }
+      : rule;
+  const custom = read.value.custom.map(where);
+  const external = read.value.external.map(where);
   const url = isConfig ? undefined : `${prometheusUrl}:${prometheusPort}${prometheusPath}`;
   return { ok: true, rules: { custom, external, source }, ...(url ? { prometheusUrl: url } : {}) };
 }

@@ -119,7 +119,7 @@ function queryLink(
       subject,
       status: 'broken',
       detail: `${query}\nno value for ${missing.join(', ')}${shown.length > 0 ? ` (values: ${shown.join(', ')})` : ''}: the adapter returns nothing for them (an empty answer, or NaN, which it drops)`,
-      fix: 'make the metricsQuery answer for every ready pod: an idle pod of a mean latency rule is 0/0 = NaN; fall back with `or` (see infra/helm/prometheus-adapter-values.yaml)',
+      fix: 'make the metricsQuery answer for every ready pod: the mean of a histogram over an idle pod is 0/0 = NaN, which the adapter drops; fall back to 0 with `or` where idle means 0',
     };
   }
   return { link: 'rule-query', subject, status: 'ok', detail: `${query}\n${shown.join(', ')}` };
