@@ -7,6 +7,7 @@
 import { field, list } from '../chain/manifests.js';
 import type { ChainLink } from '../chain/types.js';
 import { skipped } from '../chain/verdict.js';
+import { externalRuleLink } from './external-links.js';
 import { hpaStatusLink, metricName } from './hpa-links.js';
 import { apiServiceLink, discoveryLink, type MetricsApi } from './metrics-api-links.js';
 import { type LivePod, targetPods } from './objects.js';
@@ -24,6 +25,8 @@ interface HpaScope {
   readonly ready: readonly LivePod[];
   readonly served: readonly PodMetrics[];
   readonly apiServices: Map<MetricsApi, Promise<ChainLink>>;
+  /** The ScaledObject owning the HPA, when KEDA made it. */
+  readonly scaledObject?: unknown;
 }
 
 function apiService(scope: HpaScope, which: MetricsApi): Promise<ChainLink> {
@@ -60,18 +63,29 @@ async function podsMetricChain(scope: HpaScope, entry: unknown): Promise<ChainLi
 /** The links of one `External` metric: the APIService, discovery and the items. */
 async function externalMetricChain(scope: HpaScope, entry: unknown): Promise<ChainLink[]> {
   const metric = metricName(entry);
-  const rule = skipped(
-    'adapter-rule',
-    `external rule or trigger → ${metric}`,
-    'external rules and KEDA triggers are not evaluated by the live check (mlscale watch runs them against Prometheus)',
-  );
+  const selector = field(entry, 'external', 'metric', 'selector');
+  const rule = await externalRuleLink(scope.ctx, {
+    metric,
+    namespace: scope.namespace,
+    selector,
+    ...(scope.scaledObject ? { scaledObject: scope.scaledObject } : {}),
+  });
   const service = await apiService(scope, 'external');
-  const found = await discoveryLink(scope.ctx.api, 'external', metric);
+  // KEDA's metrics server lists no metric names in discovery (one placeholder, externalmetrics).
+  const found = scope.scaledObject
+    ? {
+        link: skipped(
+          'discovery',
+          `external.metrics.k8s.io discovery → ${metric}`,
+          "KEDA's metrics server does not list its metrics in discovery: the value below asks for the metric itself",
+        ),
+      }
+    : await discoveryLink(scope.ctx.api, 'external', metric);
   const question = {
     metric,
     namespace: scope.namespace,
     version: found.version ?? 'v1beta1',
-    metricSelector: field(entry, 'external', 'metric', 'selector'),
+    metricSelector: selector,
   };
   return [rule, service, found.link, await externalValueLink(scope.ctx.api, question)];
 }
@@ -144,11 +158,13 @@ export function rootCauses(
  * @param ctx - the cluster, Prometheus and the rules
  * @param hpa - the HPA as the API server returned it
  * @param targets - Prometheus' active targets, or why they could not be read
+ * @param scaledObject - the ScaledObject that owns the HPA, when KEDA made it
  */
 export async function checkHpa(
   ctx: LiveContext,
   hpa: unknown,
   targets: readonly ScrapeTarget[] | string,
+  scaledObject?: unknown,
 ): Promise<ScalerReport> {
   const namespace = String(field(hpa, 'metadata', 'namespace'));
   const scaler = `HorizontalPodAutoscaler/${String(field(hpa, 'metadata', 'name'))} (namespace ${namespace})`;
@@ -190,6 +206,7 @@ export async function checkHpa(
     ready,
     served,
     apiServices: new Map(),
+    ...(scaledObject ? { scaledObject } : {}),
   };
   const chains: ChainLink[][] = [];
   for (const entry of list(hpa, 'spec', 'metrics')) chains.push(await metricChain(scope, entry));

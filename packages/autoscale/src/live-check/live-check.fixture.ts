@@ -107,7 +107,10 @@ export type Cluster = ReturnType<typeof healthyCluster>;
 const json = (status: number, body: unknown): KubeAnswer => ({ status, body });
 
 /** The API server's answers for the cluster. */
-export function recordedApi(cluster: Cluster): KubeApi {
+export function recordedApi(
+  cluster: Cluster,
+  extra: Record<string, () => KubeAnswer> = {},
+): KubeApi {
   const routes: Record<string, () => KubeAnswer> = {
     '/apis/autoscaling/v2/namespaces/serving/horizontalpodautoscalers': () =>
       json(200, { items: [cluster.hpa] }),
@@ -141,6 +144,7 @@ export function recordedApi(cluster: Cluster): KubeApi {
         metadata: { name: 'prometheus-adapter', namespace: 'monitoring' },
         spec: { type: 'ExternalName', externalName: 'localhost' },
       }),
+    ...extra,
   };
   return {
     server: 'https://127.0.0.1:6443',
@@ -182,6 +186,8 @@ function prometheusAnswer(cluster: Cluster, url: URL, body: URLSearchParams): Re
     );
   }
   const query = body.get('query') ?? '';
+  if (query.startsWith('sum(rate(http_requests_total'))
+    return ok({ resultType: 'vector', result: [{ metric: {}, value: [0, '42'] }] });
   if (query === 'vector(1)')
     return ok({ resultType: 'vector', result: [{ metric: {}, value: [0, '1'] }] });
   return ok({

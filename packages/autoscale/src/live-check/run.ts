@@ -238,7 +238,7 @@ async function checkScaledObject(
       ],
     };
   }
-  const hpa = await checkHpa(ctx, answer.body, targets);
+  const hpa = await checkHpa(ctx, answer.body, targets, scaledObject);
   return {
     scaler,
     links: [
