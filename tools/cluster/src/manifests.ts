@@ -12,6 +12,16 @@
 
 /** The manifests as objects, for `kubectl apply -f`. */
 export function controlPlaneManifests(adapterPort: number, caBundle: string): object[] {
+  return [
+    ...adapterApiServices(adapterPort, caBundle),
+    ...adapterRbac(),
+    ...nodeAgentRbac(),
+    ...hpaMetricsRbac(),
+  ];
+}
+
+/** The monitoring namespace, the adapter's ExternalName Service and its three APIServices. */
+function adapterApiServices(adapterPort: number, caBundle: string): object[] {
   const apiService = (group: string, version: string, priority: number) => ({
     apiVersion: 'apiregistration.k8s.io/v1',
     kind: 'APIService',
@@ -40,8 +50,12 @@ export function controlPlaneManifests(adapterPort: number, caBundle: string): ob
     apiService('custom.metrics.k8s.io', 'v1beta1', 100),
     apiService('custom.metrics.k8s.io', 'v1beta2', 200),
     apiService('external.metrics.k8s.io', 'v1beta1', 100),
-    // prometheus-adapter: delegated authentication and authorization, and reading the objects it
-    // maps series to (what the chart's RBAC grants).
+  ];
+}
+
+/** prometheus-adapter: delegated authentication and authorization, and reading the objects it maps series to (what the chart's RBAC grants). */
+function adapterRbac(): object[] {
+  return [
     clusterRoleBinding(
       'prometheus-adapter:system:auth-delegator',
       'system:auth-delegator',
@@ -61,8 +75,12 @@ export function controlPlaneManifests(adapterPort: number, caBundle: string): ob
         { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'prometheus-adapter' },
       ],
     },
-    // The node agent's kube-proxy and Prometheus-discovery parts: every pod and Service (its
-    // kubelet part acts as system:node:<name>, which may list only the pods bound to its node).
+  ];
+}
+
+/** The node agent's kube-proxy and Prometheus-discovery parts: every pod and Service (its kubelet part acts as system:node:<name>, which may list only the pods bound to its node). */
+function nodeAgentRbac(): object[] {
+  return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -76,8 +94,12 @@ export function controlPlaneManifests(adapterPort: number, caBundle: string): ob
       'mlscale:node-agent-proxy',
       'mlscale:node-agent-proxy',
     ),
-    // The HPA controller's identity reads the custom and external metrics APIs
-    // (the bootstrap policy grants it; kept explicit so a reader sees the path).
+  ];
+}
+
+/** The HPA controller's identity reads the custom and external metrics APIs (the bootstrap policy grants it; kept explicit so a reader sees the path). */
+function hpaMetricsRbac(): object[] {
+  return [
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',

@@ -98,138 +98,31 @@ export function renderCapacitySvg(
   profile: CapacityProfile,
   options: { slo?: LatencySlo; title?: string } = {},
 ): string {
-  const steps = profile.steps;
-  const plotWidth = WIDTH - LEFT - RIGHT;
-  const xTicks = roundTicks(Math.max(1, ...steps.map((s) => s.offeredRps)) * 1.05);
-  const xMax = xTicks[xTicks.length - 1] as number;
-  const x = (rps: number) => LEFT + (rps / xMax) * plotWidth;
-
-  const latencyMs = (v: number) => (Number.isFinite(v) ? v * 1000 : Number.NaN);
-  const sloMs = options.slo ? options.slo.seconds * 1000 : 0;
-  const measured = steps
-    .flatMap((s) => [latencyMs(s.latency.p50), latencyMs(s.latency.p99)])
-    .filter((v) => Number.isFinite(v) && v > 0);
-  const latencyTicks = logTicks(
-    Math.max(0.1, Math.min(...measured, sloMs > 0 ? sloMs : Number.POSITIVE_INFINITY)),
-    Math.max(sloMs * 1.2, ...measured, 1),
-  );
-  const latencyMin = latencyTicks[0] as number;
-  const latencyMax = latencyTicks[latencyTicks.length - 1] as number;
-  const span = Math.log10(latencyMax) - Math.log10(latencyMin);
-  const yLatency = (ms: number) =>
-    PANEL.latency.top +
-    PANEL.latency.height *
-      (1 -
-        (Math.log10(Math.min(Math.max(ms, latencyMin), latencyMax)) - Math.log10(latencyMin)) /
-          span);
-  const hollow = steps.map((s) => s.saturated);
+  const scales = capacityScales(profile, options.slo);
   const notes = noteLines(profile, options.slo);
   const HEIGHT = BODY + (notes.length > 0 ? 8 + notes.length * NOTE_LINE : 0);
-  const depths = steps.map((s) => s.server.meanQueueDepth);
-  const depthTicks = roundTicks(Math.max(1, ...depths.filter((d): d is number => d !== null)), 4);
-  const depthMax = depthTicks[depthTicks.length - 1] as number;
-  const yDepth = (d: number) => PANEL.depth.top + PANEL.depth.height * (1 - d / depthMax);
-
-  const parts: string[] = [];
-  const text = (tx: number, ty: number, body: string, extra = '') =>
-    parts.push(`<text x="${tx.toFixed(1)}" y="${ty.toFixed(1)}"${extra}>${escapeXml(body)}</text>`);
   const title =
     options.title ??
     `Capacity of ${profile.target.url}${profile.target.emulatedDevice ? ` (emulated device: ${profile.target.emulatedDevice.batchMs} ms/batch + ${profile.target.emulatedDevice.rowMs} ms/row)` : ''}`;
-  text(LEFT, 24, title, ' font-size="14" font-weight="bold"');
-
-  for (const [panel, ticks, y, unit] of [
-    [PANEL.latency, latencyTicks, yLatency, 'latency (ms, log scale), from intended send time'],
-    [PANEL.depth, depthTicks, yDepth, 'mean queue depth (pod)'],
-  ] as const) {
-    for (const t of ticks) {
-      const ty = y(t);
-      parts.push(
-        `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#e5e5e5"/>`,
-      );
-      text(LEFT - 8, ty + 4, String(t), ' text-anchor="end" font-size="11"');
-    }
-    for (const t of xTicks) {
-      text(x(t), panel.top + panel.height + 16, String(t), ' text-anchor="middle" font-size="11"');
-    }
-    text(LEFT, panel.top - 8, unit, ' font-size="12"');
-    parts.push(
-      `<rect x="${LEFT}" y="${panel.top}" width="${plotWidth}" height="${panel.height}" fill="none" stroke="#999"/>`,
-    );
-  }
-  text(
-    LEFT + plotWidth / 2,
-    BODY - 12,
-    'arrival rate (requests/s)',
-    ' text-anchor="middle" font-size="12"',
-  );
-
-  if (options.slo) {
-    const ty = yLatency(sloMs);
-    parts.push(
-      `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#c00" stroke-dasharray="6 4"/>`,
-    );
-    text(
-      WIDTH - RIGHT - 4,
-      ty - 4,
-      `SLO ${formatSlo(options.slo)}`,
-      ' text-anchor="end" font-size="11" fill="#c00"',
-    );
-  }
-  if (profile.saturationRps !== null) {
-    const sx = x(profile.saturationRps);
-    for (const panel of [PANEL.latency, PANEL.depth]) {
-      parts.push(
-        `<line x1="${sx.toFixed(1)}" x2="${sx.toFixed(1)}" y1="${panel.top}" y2="${panel.top + panel.height}" stroke="#999" stroke-dasharray="3 3"/>`,
-      );
-    }
-    text(
-      sx - 4,
-      PANEL.latency.top + 14,
-      'saturated',
-      ' text-anchor="end" font-size="11" fill="#666"',
-    );
-  }
-
-  const series = (pick: (s: (typeof steps)[number]) => number) =>
-    steps
-      .map((s) => [x(s.offeredRps), pick(s)] as [number, number])
-      .filter(([, v]) => Number.isFinite(v));
-  const legend: [string, string, string][] = [];
-  for (const [key, dash] of [
-    ['p50', ''],
-    ['p95', '6 3'],
-    ['p99', '2 3'],
-  ] as const) {
-    const color = COLORS[key];
-    parts.push(
-      polyline(
-        series((s) => latencyMs(s.latency[key])).map(([px, v]) => [px, yLatency(v)]),
-        color,
-        dash,
-        hollow,
-      ),
-    );
-    legend.push([key, color, dash]);
-  }
-  parts.push(
-    polyline(
-      series((s) => s.server.meanQueueDepth ?? Number.NaN).map(([px, v]) => [px, yDepth(v)]),
-      COLORS.depth,
-      '',
-      steps.filter((s) => s.server.meanQueueDepth !== null).map((s) => s.saturated),
-    ),
-  );
+  const parts: string[] = [
+    svgText(LEFT, 24, title, ' font-size="14" font-weight="bold"'),
+    ...capacityAxes(scales),
+    ...sloAndSaturation(profile, scales, options.slo),
+  ];
+  const curves = capacityCurves(profile.steps, scales);
+  parts.push(...curves.lines);
   notes.forEach((note, i) => {
-    text(LEFT, BODY + 8 + (i + 1) * NOTE_LINE - 4, note, ' font-size="11" fill="#444"');
+    parts.push(
+      svgText(LEFT, BODY + 8 + (i + 1) * NOTE_LINE - 4, note, ' font-size="11" fill="#444"'),
+    );
   });
-  legend.forEach(([label, color, dash], i) => {
+  curves.legend.forEach(([label, color, dash], i) => {
     const lx = LEFT + 10 + i * 70;
     const ly = PANEL.latency.top + 14;
     parts.push(
       `<line x1="${lx}" x2="${lx + 22}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`,
+      svgText(lx + 26, ly, label, ' font-size="11"'),
     );
-    text(lx + 26, ly, label, ' font-size="11"');
   });
 
   return [
@@ -240,4 +133,182 @@ export function renderCapacitySvg(
     '</svg>',
     '',
   ].join('\n');
+}
+
+function svgText(tx: number, ty: number, body: string, extra = ''): string {
+  return `<text x="${tx.toFixed(1)}" y="${ty.toFixed(1)}"${extra}>${escapeXml(body)}</text>`;
+}
+
+/** Milliseconds of a latency in seconds (NaN where none was measured). */
+const latencyMs = (v: number) => (Number.isFinite(v) ? v * 1000 : Number.NaN);
+
+/** The chart's axes: the rate (x), latency on a log scale and the queue depth. */
+interface CapacityScales {
+  plotWidth: number;
+  xTicks: number[];
+  x: (rps: number) => number;
+  latencyTicks: number[];
+  yLatency: (ms: number) => number;
+  depthTicks: number[];
+  yDepth: (depth: number) => number;
+}
+
+function capacityScales(profile: CapacityProfile, slo: LatencySlo | undefined): CapacityScales {
+  const steps = profile.steps;
+  const plotWidth = WIDTH - LEFT - RIGHT;
+  const xTicks = roundTicks(Math.max(1, ...steps.map((s) => s.offeredRps)) * 1.05);
+  const xMax = xTicks[xTicks.length - 1] as number;
+  const sloMs = slo ? slo.seconds * 1000 : 0;
+  const measured = steps
+    .flatMap((s) => [latencyMs(s.latency.p50), latencyMs(s.latency.p99)])
+    .filter((v) => Number.isFinite(v) && v > 0);
+  const latencyTicks = logTicks(
+    Math.max(0.1, Math.min(...measured, sloMs > 0 ? sloMs : Number.POSITIVE_INFINITY)),
+    Math.max(sloMs * 1.2, ...measured, 1),
+  );
+  const latencyMin = latencyTicks[0] as number;
+  const latencyMax = latencyTicks[latencyTicks.length - 1] as number;
+  const span = Math.log10(latencyMax) - Math.log10(latencyMin);
+  const depths = steps.map((s) => s.server.meanQueueDepth);
+  const depthTicks = roundTicks(Math.max(1, ...depths.filter((d): d is number => d !== null)), 4);
+  const depthMax = depthTicks[depthTicks.length - 1] as number;
+  return {
+    plotWidth,
+    xTicks,
+    x: (rps) => LEFT + (rps / xMax) * plotWidth,
+    latencyTicks,
+    yLatency: (ms) =>
+      PANEL.latency.top +
+      PANEL.latency.height *
+        (1 -
+          (Math.log10(Math.min(Math.max(ms, latencyMin), latencyMax)) - Math.log10(latencyMin)) /
+            span),
+    depthTicks,
+    yDepth: (d) => PANEL.depth.top + PANEL.depth.height * (1 - d / depthMax),
+  };
+}
+
+/** Both panels' grid, ticks, titles and frames, and the rate axis' label. */
+function capacityAxes({
+  plotWidth,
+  xTicks,
+  x,
+  latencyTicks,
+  yLatency,
+  depthTicks,
+  yDepth,
+}: CapacityScales): string[] {
+  const parts: string[] = [];
+  for (const [panel, ticks, y, unit] of [
+    [PANEL.latency, latencyTicks, yLatency, 'latency (ms, log scale), from intended send time'],
+    [PANEL.depth, depthTicks, yDepth, 'mean queue depth (pod)'],
+  ] as const) {
+    for (const t of ticks) {
+      const ty = y(t);
+      parts.push(
+        `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#e5e5e5"/>`,
+        svgText(LEFT - 8, ty + 4, String(t), ' text-anchor="end" font-size="11"'),
+      );
+    }
+    for (const t of xTicks) {
+      parts.push(
+        svgText(
+          x(t),
+          panel.top + panel.height + 16,
+          String(t),
+          ' text-anchor="middle" font-size="11"',
+        ),
+      );
+    }
+    parts.push(
+      svgText(LEFT, panel.top - 8, unit, ' font-size="12"'),
+      `<rect x="${LEFT}" y="${panel.top}" width="${plotWidth}" height="${panel.height}" fill="none" stroke="#999"/>`,
+    );
+  }
+  parts.push(
+    svgText(
+      LEFT + plotWidth / 2,
+      BODY - 12,
+      'arrival rate (requests/s)',
+      ' text-anchor="middle" font-size="12"',
+    ),
+  );
+  return parts;
+}
+
+/** The SLO's line on the latency panel and the saturation rate's line across both. */
+function sloAndSaturation(
+  profile: CapacityProfile,
+  { x, yLatency }: CapacityScales,
+  slo: LatencySlo | undefined,
+): string[] {
+  const parts: string[] = [];
+  if (slo) {
+    const ty = yLatency(slo.seconds * 1000);
+    parts.push(
+      `<line x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#c00" stroke-dasharray="6 4"/>`,
+      svgText(
+        WIDTH - RIGHT - 4,
+        ty - 4,
+        `SLO ${formatSlo(slo)}`,
+        ' text-anchor="end" font-size="11" fill="#c00"',
+      ),
+    );
+  }
+  if (profile.saturationRps !== null) {
+    const sx = x(profile.saturationRps);
+    for (const panel of [PANEL.latency, PANEL.depth]) {
+      parts.push(
+        `<line x1="${sx.toFixed(1)}" x2="${sx.toFixed(1)}" y1="${panel.top}" y2="${panel.top + panel.height}" stroke="#999" stroke-dasharray="3 3"/>`,
+      );
+    }
+    parts.push(
+      svgText(
+        sx - 4,
+        PANEL.latency.top + 14,
+        'saturated',
+        ' text-anchor="end" font-size="11" fill="#666"',
+      ),
+    );
+  }
+  return parts;
+}
+
+/** The p50, p95 and p99 curves and the depth curve (saturated steps hollow), with the legend. */
+function capacityCurves(
+  steps: CapacityProfile['steps'],
+  { x, yLatency, yDepth }: CapacityScales,
+): { lines: string[]; legend: [string, string, string][] } {
+  const hollow = steps.map((s) => s.saturated);
+  const series = (pick: (s: (typeof steps)[number]) => number) =>
+    steps
+      .map((s) => [x(s.offeredRps), pick(s)] as [number, number])
+      .filter(([, v]) => Number.isFinite(v));
+  const lines: string[] = [];
+  const legend: [string, string, string][] = [];
+  for (const [key, dash] of [
+    ['p50', ''],
+    ['p95', '6 3'],
+    ['p99', '2 3'],
+  ] as const) {
+    const color = COLORS[key];
+    lines.push(
+      polyline(
+        series((s) => latencyMs(s.latency[key])).map(([px, v]) => [px, yLatency(v)]),
+        color,
+        dash,
+        hollow,
+      ),
+    );
+    legend.push([key, color, dash]);
+  }
+  lines.push(
+    polyline(
+      series((s) => s.server.meanQueueDepth ?? Number.NaN).map(([px, v]) => [px, yDepth(v)]),
+      COLORS.depth,
+      '',
+      steps.filter((s) => s.server.meanQueueDepth !== null).map((s) => s.saturated),
+    ),
+  );
+  return { lines, legend };
 }

@@ -227,6 +227,50 @@ export function measureStep(
  * console.log(profile.maxSustainableRps);
  */
 export async function calibrate(options: CalibrationOptions): Promise<CapacityProfile> {
+  const ramp = rampSettings(options);
+  await preflight(`${ramp.base}${ramp.path}`, ramp.body, ramp.timeoutSeconds);
+  const metricsUrl = `${ramp.base}${ramp.metricsPath}`;
+  const first = await scrape(metricsUrl);
+  const runStep = (index: number, offeredRps: number) =>
+    runRampStep(ramp, metricsUrl, index, offeredRps);
+  const { steps, endedBy: rampEnd } = await rampUp(ramp, runStep);
+  const endedBy = await refineKnee(ramp, steps, rampEnd, runStep);
+
+  const unsaturated = steps.filter((s) => !s.saturated);
+  const { base, path, body, signal } = ramp;
+  return {
+    schema: CAPACITY_PROFILE_SCHEMA,
+    measuredAt: new Date().toISOString(),
+    target: {
+      url: `${base}${path}`,
+      bodyBytes: Buffer.byteLength(body),
+      bodySha256: createHash('sha256').update(body).digest('hex'),
+      model: first?.model ?? null,
+      emulatedDevice: first?.emulatedDevice ?? null,
+    },
+    ramp: {
+      startRps: ramp.startRps,
+      stepRps: ramp.stepRps,
+      stepSeconds: ramp.stepSeconds,
+      warmupSeconds: ramp.warmupSeconds,
+      timeoutSeconds: ramp.timeoutSeconds,
+      refineSteps: ramp.refineSteps,
+      endedBy: signal?.aborted ? 'interrupted' : endedBy,
+    },
+    steps,
+    maxSustainableRps: Math.max(0, ...unsaturated.map((s) => s.achievedRps)),
+    // The first step of the saturated run the ramp ended on (an isolated saturated step before it,
+    // followed by an unsaturated one, was the machine, not the pod).
+    saturationRps: saturationOf(steps),
+    peakAchievedRps: Math.max(0, ...steps.map((s) => s.achievedRps)),
+  };
+}
+
+/** The options with their defaults, and the pod's base URL without a trailing slash. */
+type RampSettings = Required<Omit<CalibrationOptions, 'onProgress' | 'signal'>> &
+  Pick<CalibrationOptions, 'onProgress' | 'signal'> & { base: string };
+
+function rampSettings(options: CalibrationOptions): RampSettings {
   const {
     url,
     path = '/predict',
@@ -246,92 +290,139 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
     onProgress,
     signal,
   } = options;
-  const base = url.replace(/\/+$/, '');
-  await preflight(`${base}${path}`, body, timeoutSeconds);
-  const metricsUrl = `${base}${metricsPath}`;
-  const first = await scrape(metricsUrl);
-
-  const runStep = async (index: number, offeredRps: number): Promise<CapacityStep> => {
-    const total = warmupSeconds + stepSeconds;
-    onProgress?.({ kind: 'step-start', index, offeredRps, seconds: total });
-    const results: RequestResult[] = [];
-    const load = startOpenLoop({
-      targets: base,
-      path,
-      body,
-      rate: offeredRps,
-      durationSeconds: total,
-      timeoutMs: timeoutSeconds * 1000,
-      connectionsPerTarget: connections,
-      arrivals,
-      seed: index + 1,
-      onResult: (r) => results.push(r),
-    });
-    const ticker = setInterval(
-      () =>
-        onProgress?.({
-          kind: 'tick',
-          index,
-          elapsedSeconds: load.elapsedSeconds(),
-          seconds: total,
-          inFlight: load.inFlight(),
-        }),
-      1000,
-    );
-    try {
-      await sleep(Math.max(0, warmupSeconds * 1000 - load.elapsedSeconds() * 1000));
-      const fromMs = load.elapsedSeconds() * 1000;
-      const before = await scrape(metricsUrl);
-      await sleep(Math.max(0, total * 1000 - load.elapsedSeconds() * 1000));
-      const toMs = load.elapsedSeconds() * 1000;
-      const after = await scrape(metricsUrl);
-      await load.done;
-      const server =
-        before && after
-          ? serverView(before, after)
-          : {
-              meanQueueDepth: null,
-              meanWaitSeconds: null,
-              meanBatchSize: null,
-              meanInferenceSeconds: null,
-            };
-      const step = measureStep(offeredRps, { fromMs, toMs }, results, server);
-      onProgress?.({ kind: 'step', index, step });
-      return step;
-    } finally {
-      clearInterval(ticker);
-      load.stop();
-    }
+  return {
+    url,
+    base: url.replace(/\/+$/, ''),
+    path,
+    metricsPath,
+    body,
+    startRps,
+    stepRps,
+    stepSeconds,
+    warmupSeconds,
+    timeoutSeconds,
+    maxRps,
+    maxSteps,
+    stopAfterSaturated,
+    refineSteps,
+    arrivals,
+    connections,
+    ...(onProgress ? { onProgress } : {}),
+    ...(signal ? { signal } : {}),
   };
+}
 
+type StepRunner = (index: number, offeredRps: number) => Promise<CapacityStep>;
+
+/** One step: open-loop load at `offeredRps`, measured after the warm-up, with the pod's view. */
+async function runRampStep(
+  ramp: RampSettings,
+  metricsUrl: string,
+  index: number,
+  offeredRps: number,
+): Promise<CapacityStep> {
+  const { onProgress, warmupSeconds } = ramp;
+  const total = warmupSeconds + ramp.stepSeconds;
+  onProgress?.({ kind: 'step-start', index, offeredRps, seconds: total });
+  const results: RequestResult[] = [];
+  const load = startOpenLoop({
+    targets: ramp.base,
+    path: ramp.path,
+    body: ramp.body,
+    rate: offeredRps,
+    durationSeconds: total,
+    timeoutMs: ramp.timeoutSeconds * 1000,
+    connectionsPerTarget: ramp.connections,
+    arrivals: ramp.arrivals,
+    seed: index + 1,
+    onResult: (r) => results.push(r),
+  });
+  const ticker = setInterval(
+    () =>
+      onProgress?.({
+        kind: 'tick',
+        index,
+        elapsedSeconds: load.elapsedSeconds(),
+        seconds: total,
+        inFlight: load.inFlight(),
+      }),
+    1000,
+  );
+  try {
+    await sleep(Math.max(0, warmupSeconds * 1000 - load.elapsedSeconds() * 1000));
+    const fromMs = load.elapsedSeconds() * 1000;
+    const before = await scrape(metricsUrl);
+    await sleep(Math.max(0, total * 1000 - load.elapsedSeconds() * 1000));
+    const toMs = load.elapsedSeconds() * 1000;
+    const after = await scrape(metricsUrl);
+    await load.done;
+    const server =
+      before && after
+        ? serverView(before, after)
+        : {
+            meanQueueDepth: null,
+            meanWaitSeconds: null,
+            meanBatchSize: null,
+            meanInferenceSeconds: null,
+          };
+    const step = measureStep(offeredRps, { fromMs, toMs }, results, server);
+    onProgress?.({ kind: 'step', index, step });
+    return step;
+  } finally {
+    clearInterval(ticker);
+    load.stop();
+  }
+}
+
+/** Steps of `stepRps` from `startRps` until saturation, a limit or an interruption. */
+async function rampUp(
+  ramp: RampSettings,
+  runStep: StepRunner,
+): Promise<{ steps: CapacityStep[]; endedBy: RampEnd }> {
+  const { signal } = ramp;
   const steps: CapacityStep[] = [];
   let saturatedSteps = 0;
   let endedBy: RampEnd = 'max-steps';
-  for (let index = 0; index < maxSteps; index++) {
+  for (let index = 0; index < ramp.maxSteps; index++) {
     if (signal?.aborted) {
       endedBy = 'interrupted';
       break;
     }
-    const offeredRps = startRps + index * stepRps;
-    if (offeredRps > maxRps) {
+    const offeredRps = ramp.startRps + index * ramp.stepRps;
+    if (offeredRps > ramp.maxRps) {
       endedBy = 'max-rps';
       break;
     }
     const step = await runStep(index, offeredRps);
     steps.push(step);
     saturatedSteps = step.saturated ? saturatedSteps + 1 : 0;
-    if (saturatedSteps >= stopAfterSaturated) {
+    if (saturatedSteps >= ramp.stopAfterSaturated) {
       endedBy = 'saturation';
       break;
     }
   }
   if (endedBy === 'max-steps' && signal?.aborted) endedBy = 'interrupted';
-  // The knee, finer: bisect between the last unsaturated step and the first saturated one.
+  return { steps, endedBy };
+}
+
+/**
+ * The knee, finer: bisects between the last unsaturated step and the first saturated one,
+ * adding the steps it runs to `steps` (kept in rate order).
+ *
+ * @returns how the ramp ended (`interrupted` when a signal stopped the bisection)
+ */
+async function refineKnee(
+  ramp: RampSettings,
+  steps: CapacityStep[],
+  rampEnd: RampEnd,
+  runStep: StepRunner,
+): Promise<RampEnd> {
+  let endedBy = rampEnd;
   let high = saturationOf(steps);
   const knee = high;
   let low = knee === null ? undefined : steps.filter((s) => s.offeredRps < knee).at(-1);
-  for (let r = 0; r < refineSteps && high !== null && low && !low.saturated; r++) {
-    if (signal?.aborted) {
+  for (let r = 0; r < ramp.refineSteps && high !== null && low && !low.saturated; r++) {
+    if (ramp.signal?.aborted) {
       endedBy = 'interrupted';
       break;
     }
@@ -341,32 +432,5 @@ export async function calibrate(options: CalibrationOptions): Promise<CapacityPr
     if (step.saturated) high = step.offeredRps;
     else low = step;
   }
-
-  const unsaturated = steps.filter((s) => !s.saturated);
-  return {
-    schema: CAPACITY_PROFILE_SCHEMA,
-    measuredAt: new Date().toISOString(),
-    target: {
-      url: `${base}${path}`,
-      bodyBytes: Buffer.byteLength(body),
-      bodySha256: createHash('sha256').update(body).digest('hex'),
-      model: first?.model ?? null,
-      emulatedDevice: first?.emulatedDevice ?? null,
-    },
-    ramp: {
-      startRps,
-      stepRps,
-      stepSeconds,
-      warmupSeconds,
-      timeoutSeconds,
-      refineSteps,
-      endedBy: signal?.aborted ? 'interrupted' : endedBy,
-    },
-    steps,
-    maxSustainableRps: Math.max(0, ...unsaturated.map((s) => s.achievedRps)),
-    // The first step of the saturated run the ramp ended on (an isolated saturated step before it,
-    // followed by an unsaturated one, was the machine, not the pod).
-    saturationRps: saturationOf(steps),
-    peakAchievedRps: Math.max(0, ...steps.map((s) => s.achievedRps)),
-  };
+  return endedBy;
 }

@@ -1,6 +1,6 @@
 /** Links of prometheus-adapter: its Prometheus, each rule's series, names and query. */
 import { renderMetricsQuery } from '../adapter/render.js';
-import type { AdapterValues } from '../adapter/rules.js';
+import type { AdapterRule, AdapterValues } from '../adapter/rules.js';
 import {
   type DiscoveredMetric,
   discoverMetrics,
@@ -21,7 +21,7 @@ import {
 import { describe, field, list, ofKind } from './manifests.js';
 import { checkPrometheusAddress } from './monitoring.js';
 import { checkQuery } from './query.js';
-import { parseRule } from './rule.js';
+import { type ParsedRule, parseRule } from './rule.js';
 import { isTargetLabel, seriesForRule, type WorkloadIdentity } from './series.js';
 import { skipped } from './verdict.js';
 
@@ -88,90 +88,128 @@ export function checkAdapter(
   exposition: Exposition | undefined,
   workload: WorkloadIdentity,
 ): AdapterFindings {
-  const out = ctx.out;
   checkPrometheusAddress(
     'prometheus-adapter prometheus.url → Prometheus',
     `${values.prometheusUrl}:${values.prometheusPort}${values.prometheusPath}`,
     ctx,
   );
-  const targeted = targetedMetrics(ctx.manifests);
-  const discovered: DiscoveredMetric[] = [];
-  const pending = new Set<string>();
-  const unverifiable = new Map<string, string>();
-  const unknownRules: string[] = [];
+  const findings: RuleFindings = {
+    targeted: targetedMetrics(ctx.manifests),
+    discovered: [],
+    pending: new Set<string>(),
+    unverifiable: new Map<string, string>(),
+    unknownRules: [],
+  };
   for (const rule of values.custom) {
     const parsed = parseRule(rule, 'prometheus-adapter rule');
     if (!parsed.ok) {
-      out.add(parsed.broken);
+      ctx.out.add(parsed.broken);
       continue;
     }
-    const { matchers, names } = parsed;
-    const wouldServe = namesServed(parsed.namer, names);
-    const subject = `${rule.path} seriesQuery ${rule.seriesQuery} → /metrics`;
-    const series = seriesForRule(rule, matchers, exposition, workload);
-    if (!series.ok) {
-      out.add(skipped('rule-series', subject, `cannot be verified: ${series.reason}`));
-      for (const metric of wouldServe) unverifiable.set(metric, `${rule.path}: ${series.reason}`);
-      if (wouldServe.length === 0) unknownRules.push(`${rule.path}: ${series.reason}`);
-    } else {
-      const found = discoverMetrics([rule], series.series).metrics;
-      discovered.push(...found);
-      if (!exposition) {
-        out.add(
-          skipped(
-            'rule-series',
-            subject,
-            `no /metrics given: assumed the workload exposes ${names.join(', ')} (serves ${found.map((m) => m.metric).join(', ') || 'nothing'})`,
-          ),
-        );
-      } else if (found.length > 0) {
-        out.add({
-          link: 'rule-series',
-          subject,
-          status: 'ok',
-          detail: `found ${found.map((m) => m.series).join(', ')} → serves ${found.map((m) => m.metric).join(', ')}`,
-        });
-      } else {
-        checkMissingSeries(ctx, exposition, {
-          path: rule.path,
-          subject,
-          names,
-          wouldServe,
-          matchers,
-          targeted,
-          pending,
-          unverifiable,
-        });
-      }
-    }
-    const reported = new Set(exposition && !discovered.some((m) => m.rule === rule) ? names : []);
-    const rendered = renderMetricsQuery(rule, {
-      series: discovered.find((m) => m.rule === rule)?.series ?? names[0] ?? 'series',
-      namespace: workload.targetLabels.namespace ?? ctx.namespace,
-      names: [...workload.pods],
-    });
-    if (!rendered.ok) {
-      out.add({
-        link: 'rule-query',
-        subject: `${rule.path} metricsQuery`,
-        status: 'broken',
-        detail: rendered.error,
-      });
-      continue;
-    }
-    checkQuery(
-      `${rule.path} metricsQuery`,
-      rendered.value,
-      exposition,
-      ctx,
-      {
-        grouped: /<<\s*\.GroupBy\s*>>/.test(rule.metricsQuery),
-        matched: /<<\s*\.LabelMatchers\s*>>/.test(rule.metricsQuery),
-      },
-      reported,
-    );
+    checkRuleSeries(ctx, rule, parsed, exposition, workload, findings);
+    checkRuleQuery(ctx, rule, parsed.names, exposition, workload, findings.discovered);
   }
+  const { discovered, pending, unverifiable, unknownRules } = findings;
   return { discovered, pending, unverifiable, unknownRules };
+}
+
+/** What {@link checkAdapter} gathers rule by rule, and the metrics the HPAs target. */
+interface RuleFindings {
+  targeted: Map<string, string[]>;
+  discovered: DiscoveredMetric[];
+  pending: Set<string>;
+  unverifiable: Map<string, string>;
+  unknownRules: string[];
+}
+
+/** A rule's series against the exposition (or assumed, without one), and the metrics it serves. */
+function checkRuleSeries(
+  ctx: CheckContext,
+  rule: AdapterRule,
+  parsed: Extract<ParsedRule, { ok: true }>,
+  exposition: Exposition | undefined,
+  workload: WorkloadIdentity,
+  findings: RuleFindings,
+): void {
+  const { out } = ctx;
+  const { matchers, names } = parsed;
+  const wouldServe = namesServed(parsed.namer, names);
+  const subject = `${rule.path} seriesQuery ${rule.seriesQuery} → /metrics`;
+  const series = seriesForRule(rule, matchers, exposition, workload);
+  if (!series.ok) {
+    out.add(skipped('rule-series', subject, `cannot be verified: ${series.reason}`));
+    for (const metric of wouldServe) {
+      findings.unverifiable.set(metric, `${rule.path}: ${series.reason}`);
+    }
+    if (wouldServe.length === 0) findings.unknownRules.push(`${rule.path}: ${series.reason}`);
+    return;
+  }
+  const found = discoverMetrics([rule], series.series).metrics;
+  findings.discovered.push(...found);
+  if (!exposition) {
+    out.add(
+      skipped(
+        'rule-series',
+        subject,
+        `no /metrics given: assumed the workload exposes ${names.join(', ')} (serves ${found.map((m) => m.metric).join(', ') || 'nothing'})`,
+      ),
+    );
+  } else if (found.length > 0) {
+    out.add({
+      link: 'rule-series',
+      subject,
+      status: 'ok',
+      detail: `found ${found.map((m) => m.series).join(', ')} → serves ${found.map((m) => m.metric).join(', ')}`,
+    });
+  } else {
+    checkMissingSeries(ctx, exposition, {
+      path: rule.path,
+      subject,
+      names,
+      wouldServe,
+      matchers,
+      targeted: findings.targeted,
+      pending: findings.pending,
+      unverifiable: findings.unverifiable,
+    });
+  }
+}
+
+/** A rule's metricsQuery, rendered for the workload's pods as the adapter would, then checked. */
+function checkRuleQuery(
+  ctx: CheckContext,
+  rule: AdapterRule,
+  names: readonly string[],
+  exposition: Exposition | undefined,
+  workload: WorkloadIdentity,
+  discovered: readonly DiscoveredMetric[],
+): void {
+  const reported = new Set(exposition && !discovered.some((m) => m.rule === rule) ? names : []);
+  const rendered = renderMetricsQuery(rule, {
+    series: discovered.find((m) => m.rule === rule)?.series ?? names[0] ?? 'series',
+    namespace: workload.targetLabels.namespace ?? ctx.namespace,
+    names: [...workload.pods],
+  });
+  if (!rendered.ok) {
+    ctx.out.add({
+      link: 'rule-query',
+      subject: `${rule.path} metricsQuery`,
+      status: 'broken',
+      detail: rendered.error,
+    });
+    return;
+  }
+  checkQuery(
+    `${rule.path} metricsQuery`,
+    rendered.value,
+    exposition,
+    ctx,
+    {
+      grouped: /<<\s*\.GroupBy\s*>>/.test(rule.metricsQuery),
+      matched: /<<\s*\.LabelMatchers\s*>>/.test(rule.metricsQuery),
+    },
+    reported,
+  );
 }
 
 function checkMissingSeries(

@@ -120,39 +120,7 @@ function checkExternalMetric(
   }
   const from = external.served.find((m) => m.metric === name);
   if (!from) {
-    if (external.served.length === 0 && external.unknownRules.length === 0) {
-      // Without external rules the adapter does not serve external.metrics.k8s.io: another
-      // provider (KEDA, a cloud adapter) may.
-      ctx.out.add(
-        skipped(
-          'hpa-external-metric',
-          subject,
-          'the prometheus-adapter values have no rules.external: another provider of external.metrics.k8s.io (KEDA, a cloud adapter) may serve it, which the input does not show',
-        ),
-      );
-      return;
-    }
-    if (external.unknownRules.length > 0) {
-      ctx.out.add(
-        skipped(
-          'hpa-external-metric',
-          subject,
-          `no rules.external rule was seen serving ${name}, but these could not be told: ${external.unknownRules.join('; ')}`,
-        ),
-      );
-      return;
-    }
-    const servedNames = external.served.map((m) => m.metric);
-    const close = closestName(name, servedNames);
-    ctx.out.add({
-      link: 'hpa-external-metric',
-      subject,
-      status: 'broken',
-      detail: `no prometheus-adapter rules.external rule serves ${name}, so the HPA would show <unknown> (external: ${servedNames.join(', ') || 'none'})`,
-      fix: close
-        ? `did you mean ${close}? rename the HPA metric or the rule's name.as`
-        : 'add a rules.external rule whose name.as yields this name (External metrics are served from rules.external, not rules.custom)',
-    });
+    reportUnservedExternal(ctx, subject, name, external);
     return;
   }
   const rendered = renderExternalMetricsQuery(from.rule, {
@@ -185,4 +153,46 @@ function checkExternalMetric(
           fix: "fix the rule's metricsQuery or the HPA's selector labels",
         },
   );
+}
+
+/** An External metric no `rules.external` rule was seen serving: skipped where that cannot be told, else broken. */
+function reportUnservedExternal(
+  ctx: CheckContext,
+  subject: string,
+  name: string,
+  external: ExternalFindings,
+): void {
+  if (external.served.length === 0 && external.unknownRules.length === 0) {
+    // Without external rules the adapter does not serve external.metrics.k8s.io: another
+    // provider (KEDA, a cloud adapter) may.
+    ctx.out.add(
+      skipped(
+        'hpa-external-metric',
+        subject,
+        'the prometheus-adapter values have no rules.external: another provider of external.metrics.k8s.io (KEDA, a cloud adapter) may serve it, which the input does not show',
+      ),
+    );
+    return;
+  }
+  if (external.unknownRules.length > 0) {
+    ctx.out.add(
+      skipped(
+        'hpa-external-metric',
+        subject,
+        `no rules.external rule was seen serving ${name}, but these could not be told: ${external.unknownRules.join('; ')}`,
+      ),
+    );
+    return;
+  }
+  const servedNames = external.served.map((m) => m.metric);
+  const close = closestName(name, servedNames);
+  ctx.out.add({
+    link: 'hpa-external-metric',
+    subject,
+    status: 'broken',
+    detail: `no prometheus-adapter rules.external rule serves ${name}, so the HPA would show <unknown> (external: ${servedNames.join(', ') || 'none'})`,
+    fix: close
+      ? `did you mean ${close}? rename the HPA metric or the rule's name.as`
+      : 'add a rules.external rule whose name.as yields this name (External metrics are served from rules.external, not rules.custom)',
+  });
 }

@@ -136,7 +136,7 @@ export function summarizeProfile(profile: CapacityProfile, slo?: LatencySlo): st
  * @param program - the root command
  */
 export function registerCalibrateCommand(program: Command): void {
-  program
+  const command = program
     .command('calibrate')
     .description(
       "measure one pod's capacity: an open-loop ramp of fixed arrival rates (latency from each request's intended send time) until past saturation; writes a capacity profile (JSON) and an SVG chart",
@@ -144,7 +144,22 @@ export function registerCalibrateCommand(program: Command): void {
     .argument(
       '<url>',
       'base URL of one pod, e.g. http://127.0.0.1:8080 (not a load-balanced Service)',
+    );
+  rampOptions(command);
+  command
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mlscale calibrate http://127.0.0.1:8080 --slo p95=200ms
+  mlscale calibrate http://127.0.0.1:8080 --start-rps 50 --step-rps 50 --step-seconds 5 -o pod.json`,
     )
+    .action((url: string, flags: CalibrateFlags) => runCalibrate(url, flags));
+}
+
+/** The ramp's flags: the request, the steps, their pace and limits, the SLO and the outputs. */
+function rampOptions(command: Command): void {
+  command
     .option('--path <path>', 'inference route', '/predict')
     .option('--metrics-path <path>', "the pod's Prometheus metrics", '/metrics')
     .option('--body <file>', 'JSON request body to send (default: 768 features for /predict)')
@@ -208,81 +223,95 @@ export function registerCalibrateCommand(program: Command): void {
       'capacity-profile.json',
     )
     .option('--svg <file>', 'where to write the chart (default: --out with .svg)')
-    .option('--json', 'print the profile as JSON on stdout instead of the table')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  mlscale calibrate http://127.0.0.1:8080 --slo p95=200ms
-  mlscale calibrate http://127.0.0.1:8080 --start-rps 50 --step-rps 50 --step-seconds 5 -o pod.json`,
-    )
-    .action(async (url: string, flags: CalibrateFlags) => {
-      const base = baseUrl(url);
-      const svg = flags.svg ?? flags.out.replace(/(\.json)?$/i, '.svg');
-      checkOutputFile(flags.out, '-o, --out');
-      checkOutputFile(svg, '--svg');
-      const body = flags.body ? readText(flags.body) : defaultPredictBody();
-      try {
-        JSON.parse(body);
-      } catch {
-        throw new CliError(`--body ${flags.body}: not JSON`, ExitCode.Usage);
-      }
-      const stop = new AbortController();
-      const onSigint = () => {
-        process.stderr.write('\nstopping after this step (Ctrl-C again to quit now)\n');
-        stop.abort();
-        process.once('SIGINT', () => process.exit(130));
-      };
-      process.once('SIGINT', onSigint);
-      let profile: CapacityProfile;
-      try {
-        profile = await calibrate({
-          url: base,
-          path: flags.path,
-          metricsPath: flags.metricsPath,
-          body,
-          startRps: flags.startRps,
-          stepRps: flags.stepRps,
-          stepSeconds: flags.stepSeconds,
-          warmupSeconds: flags.warmupSeconds,
-          timeoutSeconds: flags.timeout,
-          ...(flags.maxRps === undefined ? {} : { maxRps: flags.maxRps }),
-          maxSteps: flags.maxSteps,
-          refineSteps: flags.refineSteps,
-          connections: flags.connections,
-          arrivals: flags.arrivals,
-          onProgress: progressPrinter(process.stderr),
-          signal: stop.signal,
-        });
-      } catch (error) {
-        if (error instanceof CalibrationError) {
-          throw new CliError(error.message, ExitCode.TargetUnreachable);
-        }
-        throw error;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-      const json = `${JSON.stringify(profile, null, 2)}\n`;
-      const written: string[] = [];
-      for (const [file, content] of [
-        [flags.out, json],
-        [svg, renderCapacitySvg(profile, flags.slo ? { slo: flags.slo } : {})],
-      ] as const) {
-        try {
-          writeFileSync(file, content);
-          written.push(file);
-        } catch (error) {
-          // Never lose a measurement: the profile goes to stdout when its file cannot be written.
-          process.stdout.write(json);
-          throw new CliError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.Usage);
-        }
-      }
-      const summary = `${summarizeProfile(profile, flags.slo)}\nwrote ${written.join(', ')}\n`;
-      if (flags.json) {
-        process.stdout.write(json);
-        process.stderr.write(summary);
-      } else {
-        process.stdout.write(`${formatProfileTable(profile)}\n${summary}`);
-      }
+    .option('--json', 'print the profile as JSON on stdout instead of the table');
+}
+
+/** Measures the pod, writes the profile and the chart, and prints the table and the summary. */
+async function runCalibrate(url: string, flags: CalibrateFlags): Promise<void> {
+  const base = baseUrl(url);
+  const svg = flags.svg ?? flags.out.replace(/(\.json)?$/i, '.svg');
+  checkOutputFile(flags.out, '-o, --out');
+  checkOutputFile(svg, '--svg');
+  const body = flags.body ? readText(flags.body) : defaultPredictBody();
+  try {
+    JSON.parse(body);
+  } catch {
+    throw new CliError(`--body ${flags.body}: not JSON`, ExitCode.Usage);
+  }
+  const profile = await measure(base, body, flags);
+  const json = `${JSON.stringify(profile, null, 2)}\n`;
+  const written = writeProfile(profile, json, [flags.out, svg], flags.slo);
+  const summary = `${summarizeProfile(profile, flags.slo)}\nwrote ${written.join(', ')}\n`;
+  if (flags.json) {
+    process.stdout.write(json);
+    process.stderr.write(summary);
+  } else {
+    process.stdout.write(`${formatProfileTable(profile)}\n${summary}`);
+  }
+}
+
+/** Runs the ramp; a first Ctrl-C stops after the current step, a second quits. */
+async function measure(
+  base: string,
+  body: string,
+  flags: CalibrateFlags,
+): Promise<CapacityProfile> {
+  const stop = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\nstopping after this step (Ctrl-C again to quit now)\n');
+    stop.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await calibrate({
+      url: base,
+      path: flags.path,
+      metricsPath: flags.metricsPath,
+      body,
+      startRps: flags.startRps,
+      stepRps: flags.stepRps,
+      stepSeconds: flags.stepSeconds,
+      warmupSeconds: flags.warmupSeconds,
+      timeoutSeconds: flags.timeout,
+      ...(flags.maxRps === undefined ? {} : { maxRps: flags.maxRps }),
+      maxSteps: flags.maxSteps,
+      refineSteps: flags.refineSteps,
+      connections: flags.connections,
+      arrivals: flags.arrivals,
+      onProgress: progressPrinter(process.stderr),
+      signal: stop.signal,
     });
+  } catch (error) {
+    if (error instanceof CalibrationError) {
+      throw new CliError(error.message, ExitCode.TargetUnreachable);
+    }
+    throw error;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** Writes the profile and the chart; a profile that cannot be written goes to stdout. */
+function writeProfile(
+  profile: CapacityProfile,
+  json: string,
+  [out, svg]: [string, string],
+  slo: LatencySlo | undefined,
+): string[] {
+  const written: string[] = [];
+  for (const [file, content] of [
+    [out, json],
+    [svg, renderCapacitySvg(profile, slo ? { slo } : {})],
+  ] as const) {
+    try {
+      writeFileSync(file, content);
+      written.push(file);
+    } catch (error) {
+      // Never lose a measurement: the profile goes to stdout when its file cannot be written.
+      process.stdout.write(json);
+      throw new CliError(`cannot write ${file}: ${(error as Error).message}`, ExitCode.Usage);
+    }
+  }
+  return written;
 }

@@ -6,6 +6,12 @@ import { chainSummary, formatChainReport } from '../chain/format.js';
 import { field } from '../chain/manifests.js';
 import type { ChainInput, ChainReport, WorkloadAssumptions } from '../chain/types.js';
 import { envName, kubernetesName, numberFlag, re2Flag, urlFlag, urlPath } from './args.js';
+import {
+  addLiveCheckOptions,
+  isLiveCheck,
+  type LiveCheckFlags,
+  runLiveCommand,
+} from './check-live.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { InputError, type ReadInputsOptions, readCheckInputs } from './inputs.js';
 
@@ -158,10 +164,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-interface CheckFlags {
-  metricsUrl?: string;
-  metricsFile?: string;
-  namespace: string;
+interface CheckFlags extends LiveCheckFlags {
   release?: string;
   prometheusNamespace?: string;
   metricsPath?: string;
@@ -169,32 +172,27 @@ interface CheckFlags {
   shutdownDrainEnv?: string;
   optionalSeries?: string;
   workload?: string;
-  timeout: number;
-  json?: boolean;
-  verbose?: boolean;
 }
 
-/**
- * Adds `mlscale check` to a commander program. It prints the report, then throws a
- * {@link CliError}: exit code 1 (`ExitCode.Findings`) when a link is broken, 2 (`ExitCode.Usage`)
- * when the input could not be read; it returns normally (exit 0) when no link is broken.
- *
- * @param program - the `mlscale` program (commander 14)
- * @example
- * const program = new Command('mlscale');
- * registerCheckCommand(program);
- * await program.parseAsync();
- */
-export function registerCheckCommand(program: Command): Command {
-  return program
-    .command('check')
-    .description(
-      'check each link of the autoscaling chain: /metrics -> ServiceMonitor -> Prometheus -> prometheus-adapter or KEDA -> HPA -> Deployment',
-    )
-    .argument(
-      '<paths...>',
-      'manifest files, folders, kustomizations (built with kubectl), Helm values files, or - for stdin',
-    )
+const CHECK_HELP = `
+Links it cannot verify with the input given are "skip" with the reason, never broken.
+References resolve as Kubernetes resolves them: in the object's own namespace (its metadata.namespace,
+the kustomization's namespace, else --namespace), a ServiceMonitor's in its namespaceSelector's.
+With --live, --kubeconfig or --context it checks a running cluster instead: every HPA and ScaledObject
+of the namespace (or those named), link by link, from the pods' /metrics to the HPA's status.
+Exit codes: 0 no link broken (warnings and skips allowed), 1 a link is broken, 2 input could not be read,
+holds nothing to check, or the cluster could not be reached.
+
+Examples:
+  mlscale check deploy/ --metrics-url http://127.0.0.1:8080/metrics
+  mlscale check deploy/overlays/prod helm/prometheus-adapter-values.yaml
+  kustomize build deploy/overlays/prod | mlscale check - helm/ --metrics-file metrics.txt
+  mlscale check --kubeconfig ~/.kube/prod -n serving model-server
+  mlscale check --live -n serving --prometheus http://127.0.0.1:9090`;
+
+/** The flags of the check of files. */
+function addFileOptions(command: Command): Command {
+  return command
     .addOption(
       new Option(
         '--metrics-url <url>',
@@ -209,9 +207,8 @@ export function registerCheckCommand(program: Command): Command {
     )
     .option(
       '-n, --namespace <name>',
-      "the namespace of objects that name none (as kubectl apply -n puts them); queries are rendered for the workload's",
+      "the namespace of objects that name none (as kubectl apply -n puts them; default default); queries are rendered for the workload's. Live: the namespace checked (default: the context's, else default)",
       kubernetesName('--namespace', { label: true }),
-      'default',
     )
     .option(
       '--release <name>',
@@ -227,7 +224,12 @@ export function registerCheckCommand(program: Command): Command {
       '--metrics-path <path>',
       'the path the workload serves metrics on (default: that of --metrics-url, else /metrics)',
       urlPath('--metrics-path'),
-    )
+    );
+}
+
+/** The flags of what the check assumes about the workload. */
+function addAssumptionOptions(command: Command): Command {
+  return command
     .option(
       '--shutdown-delay-env <name>',
       'env variable with the seconds the app keeps serving after SIGTERM ("" for none; default SHUTDOWN_DELAY_SECONDS)',
@@ -250,63 +252,85 @@ export function registerCheckCommand(program: Command): Command {
     )
     .option(
       '--timeout <seconds>',
-      'seconds to wait for the workload',
+      "seconds to wait for the workload (live: for each pod's /metrics)",
       numberFlag('--timeout', { min: 0.1 }),
       5,
     )
     .option('--json', 'print the report as JSON')
-    .option('-v, --verbose', 'show the detail of links that are ok')
-    .addHelpText(
-      'after',
-      `
-Links it cannot verify with the input given are "skip" with the reason, never broken.
-References resolve as Kubernetes resolves them: in the object's own namespace (its metadata.namespace,
-the kustomization's namespace, else --namespace), a ServiceMonitor's in its namespaceSelector's.
-Exit codes: 0 no link broken (warnings and skips allowed), 1 a link is broken, 2 input could not be read
-or holds nothing to check.
+    .option('-v, --verbose', 'show the detail of links that are ok');
+}
 
-Examples:
-  mlscale check deploy/ --metrics-url http://127.0.0.1:8080/metrics
-  mlscale check deploy/overlays/prod helm/prometheus-adapter-values.yaml
-  kustomize build deploy/overlays/prod | mlscale check - helm/ --metrics-file metrics.txt`,
+/** The check of files: reads them, prints the report, exit 1 on a broken link. */
+async function runFileCheck(paths: string[], flags: CheckFlags): Promise<void> {
+  if (paths.length === 0) {
+    throw new CliError(
+      'check: give manifests, folders or - (stdin) to check, or --live / --kubeconfig <file> to check a running cluster',
+      ExitCode.Usage,
+    );
+  }
+  const assumptions: Partial<WorkloadAssumptions> = {
+    ...(flags.metricsPath !== undefined ? { metricsPath: flags.metricsPath } : {}),
+    ...(flags.shutdownDelayEnv !== undefined ? { shutdownDelayEnv: flags.shutdownDelayEnv } : {}),
+    ...(flags.shutdownDrainEnv !== undefined ? { shutdownDrainEnv: flags.shutdownDrainEnv } : {}),
+    ...(flags.optionalSeries !== undefined ? { optionalSeries: flags.optionalSeries } : {}),
+    ...(flags.workload !== undefined ? { workload: flags.workload } : {}),
+  };
+  const outcome = await runCheck({
+    paths,
+    ...(flags.metricsUrl !== undefined ? { metricsUrl: flags.metricsUrl } : {}),
+    ...(flags.metricsFile !== undefined ? { metricsFile: flags.metricsFile } : {}),
+    namespace: flags.namespace ?? 'default',
+    ...(flags.release !== undefined ? { release: flags.release } : {}),
+    ...(flags.prometheusNamespace !== undefined
+      ? { prometheusNamespace: flags.prometheusNamespace }
+      : {}),
+    timeoutMs: flags.timeout * 1000,
+    assumptions,
+    read: { readStdin },
+  });
+  if (!outcome.ok) throw new CliError(`check: ${outcome.error}`, ExitCode.Usage);
+  process.stdout.write(
+    flags.json
+      ? `${JSON.stringify({ ...outcome.report, summary: chainSummary(outcome.report), files: outcome.files }, null, 2)}\n`
+      : `${formatChainReport(outcome.report, flags.verbose === true)}\n`,
+  );
+  const broken = outcome.report.links.filter((link) => link.status === 'broken').length;
+  if (broken > 0) {
+    throw new CliError(
+      `check: ${broken} broken link${broken === 1 ? '' : 's'} in the autoscaling chain (see above)`,
+      ExitCode.Findings,
+    );
+  }
+}
+
+/**
+ * Adds `mlscale check` to a commander program. It prints the report, then throws a
+ * {@link CliError}: exit code 1 (`ExitCode.Findings`) when a link is broken, 2 (`ExitCode.Usage`)
+ * when the input could not be read or the cluster reached; it returns normally (exit 0) when no
+ * link is broken.
+ *
+ * @param program - the `mlscale` program (commander 14)
+ * @example
+ * const program = new Command('mlscale');
+ * registerCheckCommand(program);
+ * await program.parseAsync();
+ */
+export function registerCheckCommand(program: Command): Command {
+  const command = program
+    .command('check')
+    .description(
+      'check each link of the autoscaling chain: /metrics -> ServiceMonitor -> Prometheus -> prometheus-adapter or KEDA -> HPA -> Deployment, in files or (--live) on a running cluster',
     )
-    .action(async function check(paths: string[], flags: CheckFlags) {
-      const assumptions: Partial<WorkloadAssumptions> = {
-        ...(flags.metricsPath !== undefined ? { metricsPath: flags.metricsPath } : {}),
-        ...(flags.shutdownDelayEnv !== undefined
-          ? { shutdownDelayEnv: flags.shutdownDelayEnv }
-          : {}),
-        ...(flags.shutdownDrainEnv !== undefined
-          ? { shutdownDrainEnv: flags.shutdownDrainEnv }
-          : {}),
-        ...(flags.optionalSeries !== undefined ? { optionalSeries: flags.optionalSeries } : {}),
-        ...(flags.workload !== undefined ? { workload: flags.workload } : {}),
-      };
-      const outcome = await runCheck({
-        paths,
-        ...(flags.metricsUrl !== undefined ? { metricsUrl: flags.metricsUrl } : {}),
-        ...(flags.metricsFile !== undefined ? { metricsFile: flags.metricsFile } : {}),
-        namespace: flags.namespace,
-        ...(flags.release !== undefined ? { release: flags.release } : {}),
-        ...(flags.prometheusNamespace !== undefined
-          ? { prometheusNamespace: flags.prometheusNamespace }
-          : {}),
-        timeoutMs: flags.timeout * 1000,
-        assumptions,
-        read: { readStdin },
-      });
-      if (!outcome.ok) throw new CliError(`check: ${outcome.error}`, ExitCode.Usage);
-      process.stdout.write(
-        flags.json
-          ? `${JSON.stringify({ ...outcome.report, summary: chainSummary(outcome.report), files: outcome.files }, null, 2)}\n`
-          : `${formatChainReport(outcome.report, flags.verbose === true)}\n`,
-      );
-      const broken = outcome.report.links.filter((link) => link.status === 'broken').length;
-      if (broken > 0) {
-        throw new CliError(
-          `check: ${broken} broken link${broken === 1 ? '' : 's'} in the autoscaling chain (see above)`,
-          ExitCode.Findings,
-        );
-      }
-    });
+    .argument(
+      '[paths...]',
+      'manifest files, folders, kustomizations (built with kubectl), Helm values files, or - for stdin; with --live: HPA or ScaledObject names (default: all of the namespace)',
+    );
+  addAssumptionOptions(addLiveCheckOptions(addFileOptions(command)));
+  return command.addHelpText('after', CHECK_HELP).action(async function check(
+    paths: string[],
+    flags: CheckFlags,
+  ) {
+    if (isLiveCheck(flags)) await runLiveCommand(paths, flags);
+    else await runFileCheck(paths, flags);
+  });
 }

@@ -210,94 +210,20 @@ export async function readCheckInputs(
   if (paths.length === 0) throw new InputError('give at least one file, folder or - (stdin)');
   if (paths.filter((p) => p === '-').length > 1)
     throw new InputError('- (stdin) can be given once');
-  const manifests: unknown[] = [];
-  const sources: string[] = [];
-  const values: {
-    adapter?: { doc: unknown; from: string };
-    stack?: { doc: unknown; from: string };
-  } = {};
-  /** Keeps the objects (when `objects`) and the Helm values of some documents; how many were kept. */
-  const take = (
-    docs: readonly unknown[],
-    from: string,
-    objects: boolean,
-    namespace?: string,
-  ): number => {
-    let kept = 0;
-    for (const doc of docs) {
-      if (isKubernetesObject(doc)) {
-        if (!objects || isKustomizeConfig(doc)) continue;
-        const items = field(doc, 'kind') === 'List' ? list(doc, 'items') : [doc];
-        manifests.push(...items.map((item) => inNamespace(item, namespace)));
-        kept++;
-        continue;
-      }
-      const kind = isRecord(field(doc, 'rules'))
-        ? 'adapter'
-        : field(doc, 'prometheus', 'prometheusSpec') !== undefined
-          ? 'stack'
-          : undefined;
-      if (!kind) continue;
-      const previous = values[kind];
-      if (previous && previous.from !== from) {
-        throw new InputError(
-          `two ${kind === 'adapter' ? 'prometheus-adapter' : 'kube-prometheus-stack'} values files: ${previous.from} and ${from}; give one`,
-        );
-      }
-      values[kind] = { doc, from };
-      kept++;
-    }
-    return kept;
-  };
+  const into: Gathered = { manifests: [], sources: [], values: {} };
   for (const path of paths) {
     if (path === '-') {
       if (!readStdin) throw new InputError('- (stdin) is not available here');
-      take(parseDocuments(await readStdin(), 'stdin'), '-', true);
-      sources.push('-');
-      continue;
-    }
-    let directory: boolean;
-    try {
-      directory = await isDirectory(path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new InputError(
-        code === 'ENOENT'
-          ? `${path}: no such file or folder`
-          : `cannot read ${path}: ${(error as Error).message}`,
-      );
-    }
-    if (!directory) {
-      take(await readYamlFile(path), path, true);
-      sources.push(path);
-      continue;
-    }
-    const collected: Collected = { whole: new Set(), valuesOnly: new Set(), namespaces: new Map() };
-    if (await kustomizationFile(path)) {
-      const built = await runKubectl(kubectl, path);
-      take(parseDocuments(built, `kubectl kustomize ${path}`), `kubectl kustomize ${path}`, true);
-      sources.push(`kubectl kustomize ${path}`);
-      // Its own files are in the build: only the Helm values beside them are read.
-      await walk(
-        path,
-        { whole: collected.valuesOnly, valuesOnly: collected.valuesOnly, namespaces: new Map() },
-        new Set(),
-      );
+      take(into, parseDocuments(await readStdin(), 'stdin'), '-', true);
+      into.sources.push('-');
+    } else if (await isFolder(path)) {
+      await readFolder(into, path, kubectl);
     } else {
-      await walk(path, collected, new Set());
-    }
-    const display = (file: string) => {
-      const rel = relative(process.cwd(), file);
-      return rel.startsWith('..') ? file : rel;
-    };
-    for (const file of [...collected.whole].sort()) {
-      take(await readYamlFile(file), display(file), true, collected.namespaces.get(file));
-      sources.push(display(file));
-    }
-    for (const file of [...collected.valuesOnly].filter((f) => !collected.whole.has(f)).sort()) {
-      if (take(await readYamlFile(file), display(file), false) > 0) sources.push(display(file));
+      take(into, await readYamlFile(path), path, true);
+      into.sources.push(path);
     }
   }
+  const { manifests, values, sources } = into;
   if (manifests.length === 0 && !values.adapter && !values.stack) {
     throw new InputError(
       `no Kubernetes objects or Helm values found in ${paths.join(', ')} (YAML files with apiVersion and kind, prometheus-adapter values with rules, kube-prometheus-stack values)`,
@@ -309,4 +235,101 @@ export async function readCheckInputs(
     ...(values.stack ? { prometheusStackValues: values.stack.doc } : {}),
     sources,
   };
+}
+
+/** What the inputs read so far hold: objects, the files they came from, and the Helm values. */
+interface Gathered {
+  manifests: unknown[];
+  sources: string[];
+  values: {
+    adapter?: { doc: unknown; from: string };
+    stack?: { doc: unknown; from: string };
+  };
+}
+
+/** Keeps the objects (when `objects`) and the Helm values of some documents; how many were kept. */
+function take(
+  into: Gathered,
+  docs: readonly unknown[],
+  from: string,
+  objects: boolean,
+  namespace?: string,
+): number {
+  let kept = 0;
+  for (const doc of docs) {
+    if (isKubernetesObject(doc)) {
+      if (!objects || isKustomizeConfig(doc)) continue;
+      const items = field(doc, 'kind') === 'List' ? list(doc, 'items') : [doc];
+      into.manifests.push(...items.map((item) => inNamespace(item, namespace)));
+      kept++;
+      continue;
+    }
+    const kind = isRecord(field(doc, 'rules'))
+      ? 'adapter'
+      : field(doc, 'prometheus', 'prometheusSpec') !== undefined
+        ? 'stack'
+        : undefined;
+    if (!kind) continue;
+    const previous = into.values[kind];
+    if (previous && previous.from !== from) {
+      throw new InputError(
+        `two ${kind === 'adapter' ? 'prometheus-adapter' : 'kube-prometheus-stack'} values files: ${previous.from} and ${from}; give one`,
+      );
+    }
+    into.values[kind] = { doc, from };
+    kept++;
+  }
+  return kept;
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  try {
+    return await isDirectory(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new InputError(
+      code === 'ENOENT'
+        ? `${path}: no such file or folder`
+        : `cannot read ${path}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * A folder: a kustomization built with kubectl (and the Helm values beside its files), or every
+ * YAML file below it, in path order.
+ */
+async function readFolder(into: Gathered, path: string, kubectl: string): Promise<void> {
+  const collected: Collected = { whole: new Set(), valuesOnly: new Set(), namespaces: new Map() };
+  if (await kustomizationFile(path)) {
+    const built = await runKubectl(kubectl, path);
+    take(
+      into,
+      parseDocuments(built, `kubectl kustomize ${path}`),
+      `kubectl kustomize ${path}`,
+      true,
+    );
+    into.sources.push(`kubectl kustomize ${path}`);
+    // Its own files are in the build: only the Helm values beside them are read.
+    await walk(
+      path,
+      { whole: collected.valuesOnly, valuesOnly: collected.valuesOnly, namespaces: new Map() },
+      new Set(),
+    );
+  } else {
+    await walk(path, collected, new Set());
+  }
+  const display = (file: string) => {
+    const rel = relative(process.cwd(), file);
+    return rel.startsWith('..') ? file : rel;
+  };
+  for (const file of [...collected.whole].sort()) {
+    take(into, await readYamlFile(file), display(file), true, collected.namespaces.get(file));
+    into.sources.push(display(file));
+  }
+  for (const file of [...collected.valuesOnly].filter((f) => !collected.whole.has(f)).sort()) {
+    if (take(into, await readYamlFile(file), display(file), false) > 0) {
+      into.sources.push(display(file));
+    }
+  }
 }

@@ -50,11 +50,27 @@ function forecastArg(value: string): ForecastMethod {
  * @param program - the root command
  */
 export function registerPlanCommand(program: Command): void {
-  program
+  const command = program
     .command('plan')
     .description(
       "derive autoscaling from a pod's measured capacity: per-pod targets that meet the SLO with headroom, minReplicas for the base rate and enough to absorb a burst to the peak within one pod start-up, maxReplicas for the peak; writes an HPA and its prometheus-adapter rules (or a KEDA ScaledObject), every number commented",
+    );
+  planOptions(command);
+  command
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mlscale plan --profile pod.profile.json --slo p95=200ms
+  mlscale plan --profile pod.profile.json --slo p95=200ms --base-rate 400 --peak-rate 1600 -o plan/
+  mlscale plan --profile pod.profile.json --slo p99=500ms --keda --namespace serving`,
     )
+    .action((flags: PlanFlags) => runPlan(flags));
+}
+
+/** The profile and the SLO, the rates and timings the plan is sized for, and where it goes. */
+function planOptions(command: Command): void {
+  command
     .requiredOption('--profile <json>', 'capacity profile written by mlscale calibrate')
     .requiredOption(
       '--slo <objective>',
@@ -120,83 +136,84 @@ export function registerPlanCommand(program: Command): void {
     .option('--namespace <ns>', 'namespace written into KEDA queries', 'default')
     .option('--prometheus-url <url>', 'with --keda: the Prometheus server address')
     .option('-o, --out-dir <dir>', 'write the files there (default: print them)')
-    .option('--json', 'print the plan (every number and its reason) as JSON')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  mlscale plan --profile pod.profile.json --slo p95=200ms
-  mlscale plan --profile pod.profile.json --slo p95=200ms --base-rate 400 --peak-rate 1600 -o plan/
-  mlscale plan --profile pod.profile.json --slo p99=500ms --keda --namespace serving`,
-    )
-    .action((flags: PlanFlags) => {
-      if (flags.headroom >= 1) throw new CliError('--headroom must be below 1', ExitCode.Usage);
-      if (flags.gpuShare !== undefined && flags.keda) {
-        throw new CliError(
-          `--gpu-share writes an HPA metric and its adapter rule; with --keda add a Prometheus trigger on ${SERIES.gpuProcessUtilization.name} yourself`,
-          ExitCode.Usage,
-        );
-      }
-      if (flags.outDir) {
-        checkOutputFolder(
-          flags.outDir,
-          '-o, --out-dir',
-          flags.keda ? ['scaledobject.yaml'] : ['hpa.yaml', 'prometheus-adapter-values.yaml'],
-        );
-      }
-      const profile = readProfile(flags.profile);
-      let plan: ReturnType<typeof planAutoscaling>;
-      let files: Record<string, string>;
-      try {
-        plan = planAutoscaling(podModel(profile), {
-          slo: flags.slo,
-          headroom: flags.headroom,
-          startupSeconds: flags.startupSeconds,
-          syncPeriodSeconds: flags.syncPeriod,
-          scrapeIntervalSeconds: flags.scrapeInterval,
-          ...(flags.baseRate !== undefined ? { baseRps: flags.baseRate } : {}),
-          ...(flags.peakRate !== undefined ? { peakRps: flags.peakRate } : {}),
-          ...(flags.minReplicas !== undefined ? { minReplicas: flags.minReplicas } : {}),
-          ...(flags.gpuShare !== undefined ? { podsPerGpu: flags.gpuShare } : {}),
-        });
-        if (flags.forecast) {
-          plan.forecast = planForecast(plan, {
-            method: flags.forecast,
-            startupSeconds: flags.startupSeconds,
-            syncPeriodSeconds: flags.syncPeriod,
-            scrapeIntervalSeconds: flags.scrapeInterval,
-            ...(flags.forecastRange !== undefined ? { rangeSeconds: flags.forecastRange } : {}),
-            ...(flags.forecastPeriod !== undefined ? { periodSeconds: flags.forecastPeriod } : {}),
-          });
-        }
-        files = renderPlan(plan, {
-          keda: flags.keda === true,
-          name: flags.name,
-          namespace: flags.namespace,
-          ...(flags.prometheusUrl !== undefined ? { prometheusUrl: flags.prometheusUrl } : {}),
-        }).files;
-      } catch (error) {
-        throw new CliError((error as Error).message, ExitCode.Usage);
-      }
-      if (plan.caveat) process.stderr.write(`warning: ${plan.caveat}\n`);
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
-        return;
-      }
-      if (flags.outDir) {
-        for (const [name, text] of Object.entries(files))
-          writeOutput(join(flags.outDir, name), text, { createFolder: '-o, --out-dir' });
-        process.stdout.write(
-          `${Object.keys(files)
-            .map((name) => `wrote ${join(flags.outDir as string, name)}`)
-            .join('\n')}\n`,
-        );
-        return;
-      }
-      process.stdout.write(
-        Object.entries(files)
-          .map(([name, text]) => `# --- ${name}\n${text}`)
-          .join('---\n'),
-      );
+    .option('--json', 'print the plan (every number and its reason) as JSON');
+}
+
+/** Checks the flags, derives the plan and prints it (or writes its files). */
+function runPlan(flags: PlanFlags): void {
+  if (flags.headroom >= 1) throw new CliError('--headroom must be below 1', ExitCode.Usage);
+  if (flags.gpuShare !== undefined && flags.keda) {
+    throw new CliError(
+      `--gpu-share writes an HPA metric and its adapter rule; with --keda add a Prometheus trigger on ${SERIES.gpuProcessUtilization.name} yourself`,
+      ExitCode.Usage,
+    );
+  }
+  if (flags.outDir) {
+    checkOutputFolder(
+      flags.outDir,
+      '-o, --out-dir',
+      flags.keda ? ['scaledobject.yaml'] : ['hpa.yaml', 'prometheus-adapter-values.yaml'],
+    );
+  }
+  const { plan, files } = derivePlan(flags);
+  if (plan.caveat) process.stderr.write(`warning: ${plan.caveat}\n`);
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(plan, null, 2)}\n`);
+    return;
+  }
+  if (flags.outDir) {
+    for (const [name, text] of Object.entries(files))
+      writeOutput(join(flags.outDir, name), text, { createFolder: '-o, --out-dir' });
+    process.stdout.write(
+      `${Object.keys(files)
+        .map((name) => `wrote ${join(flags.outDir as string, name)}`)
+        .join('\n')}\n`,
+    );
+    return;
+  }
+  process.stdout.write(
+    Object.entries(files)
+      .map(([name, text]) => `# --- ${name}\n${text}`)
+      .join('---\n'),
+  );
+}
+
+/** The plan and its files; a plan that cannot be derived is a usage error. */
+function derivePlan(flags: PlanFlags): {
+  plan: ReturnType<typeof planAutoscaling>;
+  files: Record<string, string>;
+} {
+  const profile = readProfile(flags.profile);
+  try {
+    const plan = planAutoscaling(podModel(profile), {
+      slo: flags.slo,
+      headroom: flags.headroom,
+      startupSeconds: flags.startupSeconds,
+      syncPeriodSeconds: flags.syncPeriod,
+      scrapeIntervalSeconds: flags.scrapeInterval,
+      ...(flags.baseRate !== undefined ? { baseRps: flags.baseRate } : {}),
+      ...(flags.peakRate !== undefined ? { peakRps: flags.peakRate } : {}),
+      ...(flags.minReplicas !== undefined ? { minReplicas: flags.minReplicas } : {}),
+      ...(flags.gpuShare !== undefined ? { podsPerGpu: flags.gpuShare } : {}),
     });
+    if (flags.forecast) {
+      plan.forecast = planForecast(plan, {
+        method: flags.forecast,
+        startupSeconds: flags.startupSeconds,
+        syncPeriodSeconds: flags.syncPeriod,
+        scrapeIntervalSeconds: flags.scrapeInterval,
+        ...(flags.forecastRange !== undefined ? { rangeSeconds: flags.forecastRange } : {}),
+        ...(flags.forecastPeriod !== undefined ? { periodSeconds: flags.forecastPeriod } : {}),
+      });
+    }
+    const { files } = renderPlan(plan, {
+      keda: flags.keda === true,
+      name: flags.name,
+      namespace: flags.namespace,
+      ...(flags.prometheusUrl !== undefined ? { prometheusUrl: flags.prometheusUrl } : {}),
+    });
+    return { plan, files };
+  } catch (error) {
+    throw new CliError((error as Error).message, ExitCode.Usage);
+  }
 }

@@ -186,15 +186,23 @@ function defaultFormat(value: number): string {
   return String(Number(value.toPrecision(3)));
 }
 
-/**
- * Renders the chart.
- *
- * @param spec - panels, lines, legend and notes
- * @returns the SVG document
- * @example
- * writeFileSync('chart.svg', renderChart(spec));
- */
-export function renderChart(spec: ChartSpec): string {
+/** The chart's layout: sizes, the panels' heights and the x scale. */
+interface ChartFrame {
+  left: number;
+  plotWidth: number;
+  width: number;
+  top: number;
+  gap: number;
+  height: number;
+  panelHeights: number[];
+  plotsHeight: number;
+  noteLines: { text: string; color: string }[];
+  span: number;
+  /** Trace time to pixels. */
+  x: (v: number) => number;
+}
+
+function chartFrame(spec: ChartSpec): ChartFrame {
   const left = 64;
   const plotWidth = 640;
   const longest = Math.max(
@@ -217,6 +225,32 @@ export function renderChart(spec: ChartSpec): string {
   const height = top + plotsHeight + 46 + noteLines.length * 17 + 10;
   const span = spec.x1 - spec.x0 || 1;
   const x = (v: number) => left + ((v - spec.x0) / span) * plotWidth;
+  return {
+    left,
+    plotWidth,
+    width,
+    top,
+    gap,
+    height,
+    panelHeights,
+    plotsHeight,
+    noteLines,
+    span,
+    x,
+  };
+}
+
+/**
+ * Renders the chart.
+ *
+ * @param spec - panels, lines, legend and notes
+ * @returns the SVG document
+ * @example
+ * writeFileSync('chart.svg', renderChart(spec));
+ */
+export function renderChart(spec: ChartSpec): string {
+  const frame = chartFrame(spec);
+  const { left, width, height, top } = frame;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(height)}" viewBox="0 0 ${width} ${Math.ceil(height)}" font-family="sans-serif" font-size="12">`,
     '<rect width="100%" height="100%" fill="white"/>',
@@ -226,92 +260,134 @@ export function renderChart(spec: ChartSpec): string {
   /** Each panel's plot area: markers are drawn inside them, never across the titles between. */
   const plotted: { top: number; bottom: number }[] = [];
   spec.panels.forEach((panel, index) => {
-    const h = panelHeights[index] as number;
-    const values = panel.lines.flatMap((l) =>
-      l.points.map((p) => p[1]).filter((v): v is number => v !== undefined && Number.isFinite(v)),
-    );
-    const highest = Math.max(0, ...values, ...(panel.references ?? []).map((r) => r.y));
-    const clipped = panel.clipAt !== undefined && highest > panel.clipAt;
-    const dataMax = clipped ? (panel.clipAt as number) : highest;
-    const step = panel.integer
-      ? Math.max(1, Math.ceil((panel.yMax ?? dataMax) / 6))
-      : niceStep(panel.yMax ?? dataMax, 5);
-    const yMax = panel.yMax ?? Math.max(step, Math.ceil(dataMax / step - 1e-9) * step);
-    const y = (v: number) => y0 + h - (Math.min(Math.max(v, 0), yMax) / yMax) * h;
-    const format = panel.format ?? defaultFormat;
-    // The title says which reference lines are off the axis: the only place that knows is here.
-    const above = (panel.references ?? []).filter((ref) => ref.y > yMax).map((ref) => ref.label);
-    parts.push(
-      `<text x="${left}" y="${y0 - 7}" fill="#333" font-weight="bold">${escapeXml(panel.title)}${clipped ? escapeXml(` (values above ${format(yMax)} drawn at the top)`) : ''}${above.length > 0 ? escapeXml(` (${above.join(', ')}: above the axis, not drawn)`) : ''}</text>`,
-      `<rect x="${left}" y="${y0}" width="${plotWidth}" height="${h}" fill="none" stroke="#999"/>`,
-    );
-    for (const band of panel.bands ?? []) {
-      const bx0 = Math.max(x(band.from), left);
-      const bx1 = Math.min(x(band.to), left + plotWidth);
-      if (!(bx1 > bx0)) continue;
-      parts.push(
-        `<rect x="${bx0.toFixed(1)}" y="${y0}" width="${(bx1 - bx0).toFixed(1)}" height="${h}" fill="${band.color}" fill-opacity="0.1"/>`,
-      );
-      if (band.label) {
-        parts.push(
-          `<text x="${(bx0 + 4).toFixed(1)}" y="${y0 + 26}" fill="${band.color}" font-size="11">${escapeXml(band.label)}</text>`,
-        );
-      }
-    }
-    for (const v of ticksBetween(0, yMax, step)) {
-      const yy = y(v).toFixed(1);
-      parts.push(
-        `<line x1="${left}" x2="${left + plotWidth}" y1="${yy}" y2="${yy}" stroke="#eee"/>`,
-        `<text x="${left - 6}" y="${(Number(yy) + 4).toFixed(1)}" text-anchor="end" fill="#444">${escapeXml(format(v))}</text>`,
-      );
-    }
-    for (const ref of panel.references ?? []) {
-      if (ref.y > yMax) continue;
-      const yy = y(ref.y);
-      // Above its line, unless that would put it on the panel's top edge or in the title row.
-      const labelY = yy - 4 - 11 < y0 + 2 ? yy + 13 : yy - 4;
-      parts.push(
-        `<line x1="${left}" x2="${left + plotWidth}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="${ref.color ?? '#555'}" stroke-dasharray="3 3" stroke-width="1"/>`,
-        `<text x="${left + plotWidth - 4}" y="${labelY.toFixed(1)}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(shorten(ref.label, 90))}</text>`,
-      );
-    }
-    parts.push(
-      `<clipPath id="panel${index}"><rect x="${left}" y="${y0 - 3}" width="${plotWidth}" height="${h + 6}"/></clipPath>`,
-    );
-    for (const line of panel.lines) {
-      const off = line.offsetPx ?? 0;
-      const segments: string[] = [];
-      let current: string[] = [];
-      let previous: number | undefined;
-      for (const [px, py] of line.points) {
-        if (py === undefined) {
-          if (current.length > 0) segments.push(current.join(' '));
-          current = [];
-          previous = undefined;
-          continue;
-        }
-        const xx = x(px).toFixed(1);
-        const yy = (y(Number.isFinite(py) ? py : yMax) + off).toFixed(1);
-        if (current.length === 0) current.push(`M${xx},${yy}`);
-        else {
-          if (line.step && previous !== undefined)
-            current.push(`L${xx},${(y(previous) + off).toFixed(1)}`);
-          current.push(`L${xx},${yy}`);
-        }
-        previous = Number.isFinite(py) ? py : yMax;
-      }
-      if (current.length > 0) segments.push(current.join(' '));
-      if (segments.length === 0) continue;
-      parts.push(
-        `<path d="${segments.join(' ')}" fill="none" stroke="${line.color}" stroke-width="${line.width ?? 2}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''} clip-path="url(#panel${index})"/>`,
-      );
-    }
+    const h = frame.panelHeights[index] as number;
+    parts.push(...renderPanel(frame, panel, index, y0, h));
     plotted.push({ top: y0, bottom: y0 + h });
-    y0 += h + gap;
+    y0 += h + frame.gap;
   });
-  const plotsBottom = top + plotsHeight;
-  const step = niceStep(span, 10, true);
-  for (const v of ticksBetween(spec.x0, spec.x1, step)) {
+  parts.push(
+    ...renderTimeAxis(frame, spec),
+    ...renderMarkers(frame, spec, plotted),
+    ...renderLegend(frame, spec),
+    ...renderNotes(frame),
+    '</svg>',
+  );
+  return `${parts.join('\n')}\n`;
+}
+
+/** A panel's y axis: its top, tick step and scale, and whether values were clipped. */
+function panelScale(panel: ChartPanel, y0: number, h: number) {
+  const values = panel.lines.flatMap((l) =>
+    l.points.map((p) => p[1]).filter((v): v is number => v !== undefined && Number.isFinite(v)),
+  );
+  const highest = Math.max(0, ...values, ...(panel.references ?? []).map((r) => r.y));
+  const clipped = panel.clipAt !== undefined && highest > panel.clipAt;
+  const dataMax = clipped ? (panel.clipAt as number) : highest;
+  const step = panel.integer
+    ? Math.max(1, Math.ceil((panel.yMax ?? dataMax) / 6))
+    : niceStep(panel.yMax ?? dataMax, 5);
+  const yMax = panel.yMax ?? Math.max(step, Math.ceil(dataMax / step - 1e-9) * step);
+  const y = (v: number) => y0 + h - (Math.min(Math.max(v, 0), yMax) / yMax) * h;
+  return { clipped, step, yMax, y };
+}
+
+/** One panel: title, frame, bands, y ticks, reference lines and the lines. */
+function renderPanel(
+  frame: ChartFrame,
+  panel: ChartPanel,
+  index: number,
+  y0: number,
+  h: number,
+): string[] {
+  const { left, plotWidth, x } = frame;
+  const { clipped, step, yMax, y } = panelScale(panel, y0, h);
+  const format = panel.format ?? defaultFormat;
+  // The title says which reference lines are off the axis: the only place that knows is here.
+  const above = (panel.references ?? []).filter((ref) => ref.y > yMax).map((ref) => ref.label);
+  const parts = [
+    `<text x="${left}" y="${y0 - 7}" fill="#333" font-weight="bold">${escapeXml(panel.title)}${clipped ? escapeXml(` (values above ${format(yMax)} drawn at the top)`) : ''}${above.length > 0 ? escapeXml(` (${above.join(', ')}: above the axis, not drawn)`) : ''}</text>`,
+    `<rect x="${left}" y="${y0}" width="${plotWidth}" height="${h}" fill="none" stroke="#999"/>`,
+  ];
+  for (const band of panel.bands ?? []) {
+    const bx0 = Math.max(x(band.from), left);
+    const bx1 = Math.min(x(band.to), left + plotWidth);
+    if (!(bx1 > bx0)) continue;
+    parts.push(
+      `<rect x="${bx0.toFixed(1)}" y="${y0}" width="${(bx1 - bx0).toFixed(1)}" height="${h}" fill="${band.color}" fill-opacity="0.1"/>`,
+    );
+    if (band.label) {
+      parts.push(
+        `<text x="${(bx0 + 4).toFixed(1)}" y="${y0 + 26}" fill="${band.color}" font-size="11">${escapeXml(band.label)}</text>`,
+      );
+    }
+  }
+  for (const v of ticksBetween(0, yMax, step)) {
+    const yy = y(v).toFixed(1);
+    parts.push(
+      `<line x1="${left}" x2="${left + plotWidth}" y1="${yy}" y2="${yy}" stroke="#eee"/>`,
+      `<text x="${left - 6}" y="${(Number(yy) + 4).toFixed(1)}" text-anchor="end" fill="#444">${escapeXml(format(v))}</text>`,
+    );
+  }
+  for (const ref of panel.references ?? []) {
+    if (ref.y > yMax) continue;
+    const yy = y(ref.y);
+    // Above its line, unless that would put it on the panel's top edge or in the title row.
+    const labelY = yy - 4 - 11 < y0 + 2 ? yy + 13 : yy - 4;
+    parts.push(
+      `<line x1="${left}" x2="${left + plotWidth}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="${ref.color ?? '#555'}" stroke-dasharray="3 3" stroke-width="1"/>`,
+      `<text x="${left + plotWidth - 4}" y="${labelY.toFixed(1)}" text-anchor="end" fill="${ref.color ?? '#555'}" font-size="11">${escapeXml(shorten(ref.label, 90))}</text>`,
+    );
+  }
+  parts.push(
+    `<clipPath id="panel${index}"><rect x="${left}" y="${y0 - 3}" width="${plotWidth}" height="${h + 6}"/></clipPath>`,
+  );
+  for (const line of panel.lines) {
+    const segments = lineSegments(line, x, y, yMax);
+    if (segments.length === 0) continue;
+    parts.push(
+      `<path d="${segments.join(' ')}" fill="none" stroke="${line.color}" stroke-width="${line.width ?? 2}"${line.dash ? ` stroke-dasharray="${line.dash}"` : ''} clip-path="url(#panel${index})"/>`,
+    );
+  }
+  return parts;
+}
+
+/** A line's path segments (a point without a value breaks it; a step line holds its value). */
+function lineSegments(
+  line: ChartLine,
+  x: (v: number) => number,
+  y: (v: number) => number,
+  yMax: number,
+): string[] {
+  const off = line.offsetPx ?? 0;
+  const segments: string[] = [];
+  let current: string[] = [];
+  let previous: number | undefined;
+  for (const [px, py] of line.points) {
+    if (py === undefined) {
+      if (current.length > 0) segments.push(current.join(' '));
+      current = [];
+      previous = undefined;
+      continue;
+    }
+    const xx = x(px).toFixed(1);
+    const yy = (y(Number.isFinite(py) ? py : yMax) + off).toFixed(1);
+    if (current.length === 0) current.push(`M${xx},${yy}`);
+    else {
+      if (line.step && previous !== undefined)
+        current.push(`L${xx},${(y(previous) + off).toFixed(1)}`);
+      current.push(`L${xx},${yy}`);
+    }
+    previous = Number.isFinite(py) ? py : yMax;
+  }
+  if (current.length > 0) segments.push(current.join(' '));
+  return segments;
+}
+
+function renderTimeAxis(frame: ChartFrame, spec: ChartSpec): string[] {
+  const { left, plotWidth, x } = frame;
+  const plotsBottom = frame.top + frame.plotsHeight;
+  const parts: string[] = [];
+  for (const v of ticksBetween(spec.x0, spec.x1, niceStep(frame.span, 10, true))) {
     const xx = x(v).toFixed(1);
     parts.push(
       `<line x1="${xx}" x2="${xx}" y1="${plotsBottom}" y2="${plotsBottom + 4}" stroke="#999"/>`,
@@ -321,20 +397,34 @@ export function renderChart(spec: ChartSpec): string {
   parts.push(
     `<text x="${left + plotWidth / 2}" y="${plotsBottom + 36}" text-anchor="middle" fill="#444">${escapeXml(spec.xLabel)}</text>`,
   );
+  return parts;
+}
+
+function renderMarkers(
+  frame: ChartFrame,
+  spec: ChartSpec,
+  plotted: readonly { top: number; bottom: number }[],
+): string[] {
+  const parts: string[] = [];
   for (const marker of spec.markers ?? []) {
     if (marker.x < spec.x0 || marker.x > spec.x1) continue;
-    const xx = x(marker.x).toFixed(1);
+    const xx = frame.x(marker.x).toFixed(1);
     for (const area of plotted) {
       parts.push(
         `<line x1="${xx}" x2="${xx}" y1="${area.top}" y2="${area.bottom}" stroke="#888" stroke-dasharray="4 3"/>`,
       );
     }
     parts.push(
-      `<text x="${Number(xx) + 4}" y="${top + 13}" fill="#666" font-size="11">${escapeXml(marker.label)}</text>`,
+      `<text x="${Number(xx) + 4}" y="${frame.top + 13}" fill="#666" font-size="11">${escapeXml(marker.label)}</text>`,
     );
   }
-  let ly = top + 6;
-  const lx = left + plotWidth + 18;
+  return parts;
+}
+
+function renderLegend(frame: ChartFrame, spec: ChartSpec): string[] {
+  const parts: string[] = [];
+  let ly = frame.top + 6;
+  const lx = frame.left + frame.plotWidth + 18;
   for (const entry of spec.legend) {
     parts.push(
       `<line x1="${lx}" x2="${lx + 28}" y1="${ly}" y2="${ly}" stroke="${entry.color}" stroke-width="3"${entry.dash ? ` stroke-dasharray="${entry.dash}"` : ''}/>`,
@@ -349,15 +439,16 @@ export function renderChart(spec: ChartSpec): string {
     }
     ly += 12;
   }
-  let ny = plotsBottom + 58;
-  for (const note of noteLines) {
-    parts.push(
-      `<text x="${left}" y="${ny}" fill="${note.color}" font-size="12">${escapeXml(note.text)}</text>`,
-    );
+  return parts;
+}
+
+function renderNotes(frame: ChartFrame): string[] {
+  let ny = frame.top + frame.plotsHeight + 58;
+  return frame.noteLines.map((note) => {
+    const text = `<text x="${frame.left}" y="${ny}" fill="${note.color}" font-size="12">${escapeXml(note.text)}</text>`;
     ny += 17;
-  }
-  parts.push('</svg>');
-  return `${parts.join('\n')}\n`;
+    return text;
+  });
 }
 
 /**

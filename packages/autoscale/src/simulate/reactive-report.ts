@@ -107,66 +107,17 @@ export function renderReactiveChart(
   // Charts and timelines share one time base: trace time from its start.
   const stepAt = base.start;
   const first = report.results[0]?.seconds ?? [];
-  const x0 = (first[0]?.time ?? 0) - stepAt;
-  const x1 = (first[first.length - 1]?.time ?? 1) + 1 - stepAt;
   const styles = report.results.map((_, i) => seriesStyle(i));
-  const offset = (i: number) => (i - (report.results.length - 1) / 2) * 2.5;
-  const peak = Math.max(1, ...report.results.map((r) => r.summary.maxReplicas));
-  const statistic = report.slo.statistic;
-  const pick = (s: ReactiveReport['results'][number]['seconds'][number]) =>
-    statistic === 'p99' ? s.p99 : statistic === 'mean' ? s.mean : s.p95;
-
-  const driving = report.results.map((r) => r.summary.drivingMetric);
-  const same = driving.every((m) => m !== undefined && m === driving[0]);
-  const metricPanel: ChartPanel = same
-    ? {
-        title: `${driving[0]} per pod (mean over pods) at each sync: the metric that drove the decisions`,
-        lines: report.results.map((r, i) => ({
-          label: r.summary.name,
-          ...(styles[i] as { color: string; dash: string }),
-          width: 1.6,
-          step: true,
-          points: r.syncs.map((s) => [s.time - stepAt, s.seen[driving[0] as string]] as const),
-        })),
-        references: [
-          ...new Map(
-            report.results.map((_result, i) => {
-              const t = targetOf(report, i, driving[0] as string);
-              return [t, { y: t ?? 0, label: `target ${t}`, color: '#555' }] as const;
-            }),
-          ).values(),
-        ].filter((ref) => ref.y > 0),
-        clipAt:
-          5 *
-          Math.max(
-            1,
-            ...report.results.map((_, i) => targetOf(report, i, driving[0] as string) ?? 1),
-          ),
-      }
-    : {
-        title: 'the metric that drove each config, as a multiple of its target (1 = at target)',
-        lines: report.results.map((r, i) => {
-          const metric = r.summary.drivingMetric;
-          const target = metric ? targetOf(report, i, metric) : undefined;
-          return {
-            label: `${r.summary.name}: ${metric ?? 'none'}`,
-            ...(styles[i] as { color: string; dash: string }),
-            width: 1.6,
-            step: true,
-            points: r.syncs.map((s) => {
-              const v = metric ? s.seen[metric] : undefined;
-              return [s.time - stepAt, v !== undefined && target ? v / target : undefined] as const;
-            }),
-          };
-        }),
-        references: [{ y: 1, label: 'target', color: '#555' }],
-        clipAt: 5,
-      };
-
+  const chart: ReactiveChart = {
+    report,
+    stepAt,
+    style: (i) => styles[i] as { color: string; dash: string },
+    offset: (i) => (i - (report.results.length - 1) / 2) * 2.5,
+  };
   const notes = report.results.flatMap((r, i) =>
     r.summary.blocked.map((note) => ({
       text: `${r.summary.name}: ${formatBlockedNote(note)}`,
-      color: (styles[i] as { color: string }).color,
+      color: chart.style(i).color,
     })),
   );
   return renderChart({
@@ -174,80 +125,18 @@ export function renderReactiveChart(
       options.title ??
       `mlscale simulate --profile: ${formatSlo(report.slo)}, pods ready ${report.startupDelaySeconds} s after a scale-up`,
     xLabel: 'seconds from the start of the trace',
-    x0,
-    x1,
+    x0: (first[0]?.time ?? 0) - stepAt,
+    x1: (first[first.length - 1]?.time ?? 1) + 1 - stepAt,
     markers: base.step === null ? [] : [{ x: base.stepAt - base.start, label: 'load step' }],
     panels: [
-      {
-        title: `requests/s: offered (grey) and what the ready pods serve at most (${Math.round(report.capacityRps)} each)`,
-        height: 130,
-        lines: [
-          {
-            label: 'offered',
-            color: '#888',
-            dash: '',
-            width: 2.5,
-            step: true,
-            points: first.map((s) => [s.time - stepAt, s.offeredRps] as const),
-          },
-          ...report.results.map((r, i) => ({
-            label: r.summary.name,
-            ...(styles[i] as { color: string; dash: string }),
-            width: 1.6,
-            step: true,
-            offsetPx: offset(i),
-            points: r.seconds.map((s) => [s.time - stepAt, s.ready * report.capacityRps] as const),
-          })),
-        ],
-      },
-      {
-        title: 'replicas (spec.replicas), with min and max',
-        integer: true,
-        yMax: peak + 1,
-        height: 150,
-        lines: report.results.map((r, i) => ({
-          label: r.summary.name,
-          ...(styles[i] as { color: string; dash: string }),
-          step: true,
-          offsetPx: offset(i),
-          points: r.seconds.map((s) => [s.time - stepAt, s.replicas] as const),
-        })),
-        references: dedupeReferences(
-          report.results.flatMap((r, i) =>
-            replicaReferences(r.summary, (styles[i] as { color: string }).color),
-          ),
-        ),
-        bands: report.results.flatMap((r, i) =>
-          blockedBands(
-            r.syncs.map((sync) => sync.decision),
-            {
-              syncPeriodSeconds: report.syncPeriodSeconds,
-              minReplicas: r.summary.replicaBounds.min,
-              shift: stepAt,
-              color: (styles[i] as { color: string }).color,
-            },
-          ),
-        ),
-      },
-      {
-        title: `${statistic} latency of each second's requests (503s count as too slow)`,
-        format: (v) => (v >= 1 ? `${Number(v.toPrecision(3))} s` : `${Math.round(v * 1000)} ms`),
-        clipAt: Math.max(report.slo.seconds * 5, 0.001),
-        lines: report.results.map((r, i) => ({
-          label: r.summary.name,
-          ...(styles[i] as { color: string; dash: string }),
-          width: 1.6,
-          points: r.seconds.map((s) => [s.time - stepAt, pick(s)] as const),
-        })),
-        references: [
-          { y: report.slo.seconds, label: `SLO ${formatSlo(report.slo)}`, color: '#555' },
-        ],
-      },
-      metricPanel,
+      servedPanel(chart),
+      replicasPanel(chart),
+      latencyPanel(chart),
+      drivingMetricPanel(chart),
     ],
     legend: report.results.map((r, i) => ({
       label: r.summary.name,
-      ...(styles[i] as { color: string; dash: string }),
+      ...chart.style(i),
       lines: [
         `${r.summary.sloViolationSeconds} s over the SLO; back under ${secs(r.summary.recoverySeconds, 'never')} after the step`,
         `first scale-up ${secs(r.summary.timeToFirstScaleUp)} after the ${countsFrom(base)}; peak ${r.summary.maxReplicas} pods`,
@@ -257,4 +146,143 @@ export function renderReactiveChart(
     })),
     notes,
   });
+}
+
+/** What every panel of the reactive chart draws with. */
+interface ReactiveChart {
+  report: ReactiveReport;
+  /** Trace time of x = 0. */
+  stepAt: number;
+  /** The i-th config's color and dash. */
+  style: (i: number) => { color: string; dash: string };
+  /** The i-th config's vertical offset in pixels, so coinciding step lines stay visible. */
+  offset: (i: number) => number;
+}
+
+/** Requests/s offered, and what the ready pods of each config serve at most. */
+function servedPanel({ report, stepAt, style, offset }: ReactiveChart): ChartPanel {
+  const first = report.results[0]?.seconds ?? [];
+  return {
+    title: `requests/s: offered (grey) and what the ready pods serve at most (${Math.round(report.capacityRps)} each)`,
+    height: 130,
+    lines: [
+      {
+        label: 'offered',
+        color: '#888',
+        dash: '',
+        width: 2.5,
+        step: true,
+        points: first.map((s) => [s.time - stepAt, s.offeredRps] as const),
+      },
+      ...report.results.map((r, i) => ({
+        label: r.summary.name,
+        ...style(i),
+        width: 1.6,
+        step: true,
+        offsetPx: offset(i),
+        points: r.seconds.map((s) => [s.time - stepAt, s.ready * report.capacityRps] as const),
+      })),
+    ],
+  };
+}
+
+/** spec.replicas of each config, its min and max, and where a missing metric blocked scaling. */
+function replicasPanel({ report, stepAt, style, offset }: ReactiveChart): ChartPanel {
+  const peak = Math.max(1, ...report.results.map((r) => r.summary.maxReplicas));
+  return {
+    title: 'replicas (spec.replicas), with min and max',
+    integer: true,
+    yMax: peak + 1,
+    height: 150,
+    lines: report.results.map((r, i) => ({
+      label: r.summary.name,
+      ...style(i),
+      step: true,
+      offsetPx: offset(i),
+      points: r.seconds.map((s) => [s.time - stepAt, s.replicas] as const),
+    })),
+    references: dedupeReferences(
+      report.results.flatMap((r, i) => replicaReferences(r.summary, style(i).color)),
+    ),
+    bands: report.results.flatMap((r, i) =>
+      blockedBands(
+        r.syncs.map((sync) => sync.decision),
+        {
+          syncPeriodSeconds: report.syncPeriodSeconds,
+          minReplicas: r.summary.replicaBounds.min,
+          shift: stepAt,
+          color: style(i).color,
+        },
+      ),
+    ),
+  };
+}
+
+/** The SLO's statistic of each second's requests, against the SLO. */
+function latencyPanel({ report, stepAt, style }: ReactiveChart): ChartPanel {
+  const statistic = report.slo.statistic;
+  const pick = (s: ReactiveReport['results'][number]['seconds'][number]) =>
+    statistic === 'p99' ? s.p99 : statistic === 'mean' ? s.mean : s.p95;
+  return {
+    title: `${statistic} latency of each second's requests (503s count as too slow)`,
+    format: (v) => (v >= 1 ? `${Number(v.toPrecision(3))} s` : `${Math.round(v * 1000)} ms`),
+    clipAt: Math.max(report.slo.seconds * 5, 0.001),
+    lines: report.results.map((r, i) => ({
+      label: r.summary.name,
+      ...style(i),
+      width: 1.6,
+      points: r.seconds.map((s) => [s.time - stepAt, pick(s)] as const),
+    })),
+    references: [{ y: report.slo.seconds, label: `SLO ${formatSlo(report.slo)}`, color: '#555' }],
+  };
+}
+
+/**
+ * The metric that drove the decisions, per pod, when every config was driven by the same one;
+ * otherwise each config's driving metric as a multiple of its target.
+ */
+function drivingMetricPanel({ report, stepAt, style }: ReactiveChart): ChartPanel {
+  const driving = report.results.map((r) => r.summary.drivingMetric);
+  const same = driving.every((m) => m !== undefined && m === driving[0]);
+  if (same) {
+    const metric = driving[0] as string;
+    return {
+      title: `${metric} per pod (mean over pods) at each sync: the metric that drove the decisions`,
+      lines: report.results.map((r, i) => ({
+        label: r.summary.name,
+        ...style(i),
+        width: 1.6,
+        step: true,
+        points: r.syncs.map((s) => [s.time - stepAt, s.seen[metric]] as const),
+      })),
+      references: [
+        ...new Map(
+          report.results.map((_result, i) => {
+            const t = targetOf(report, i, metric);
+            return [t, { y: t ?? 0, label: `target ${t}`, color: '#555' }] as const;
+          }),
+        ).values(),
+      ].filter((ref) => ref.y > 0),
+      clipAt: 5 * Math.max(1, ...report.results.map((_, i) => targetOf(report, i, metric) ?? 1)),
+    };
+  }
+  return {
+    title: 'the metric that drove each config, as a multiple of its target (1 = at target)',
+    lines: report.results.map((r, i) => {
+      const metric = r.summary.drivingMetric;
+      const target = metric ? targetOf(report, i, metric) : undefined;
+      return {
+        label: `${r.summary.name}: ${metric ?? 'none'}`,
+        ...style(i),
+        width: 1.6,
+        step: true,
+        points: r.syncs.map((s) => {
+          const v = metric ? s.seen[metric] : undefined;
+          return [s.time - stepAt, v !== undefined && target ? v / target : undefined] as const;
+        }),
+      };
+    }),
+    references: [{ y: 1, label: 'target', color: '#555' }],
+    clipAt: 5,
+  };
 }

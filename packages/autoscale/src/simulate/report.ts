@@ -1,7 +1,12 @@
 /** Renderings of a metric-trace simulation: a plain-text table and an SVG chart (chart.ts). */
 import { type BlockedNote, blockedBands, formatBlockedNote } from './blocked.js';
-import { dedupeReferences, renderChart, seriesStyle } from './chart.js';
-import type { PhaseSummary, SimulationReport } from './simulate.js';
+import { type ChartPanel, dedupeReferences, renderChart, seriesStyle } from './chart.js';
+import type {
+  PhaseSummary,
+  SimulationReport,
+  SimulationSummary,
+  TimelineEntry,
+} from './simulate.js';
 import { formatTable, plural } from './table.js';
 import { countsFrom, traceTime } from './time-base.js';
 
@@ -221,30 +226,7 @@ export function renderSvgChart(
           ),
         ),
       },
-      ...metrics.map((metric) => ({
-        title: `${metric} per pod${
-          report.results.some((r) => r.summary.drivingMetric === metric)
-            ? `: drove ${report.results
-                .filter((r) => r.summary.drivingMetric === metric)
-                .map((r) => r.summary.name)
-                .join(', ')}`
-            : ''
-        }`,
-        height: metrics.length > 1 ? 140 : 170,
-        lines: lines.map(({ summary, timeline, style }) => ({
-          label: summary.name,
-          ...style,
-          width: 1.6,
-          points: timeline.map((e) => [e.time - base.start, e.perPod[metric]] as const),
-        })),
-        references: dedupeReferences(
-          targetsOf(report, metric).map((t) => ({
-            y: t.target,
-            label: `target ${t.target} (${t.name})`,
-            color: seriesStyle(report.results.findIndex((r) => r.summary.name === t.name)).color,
-          })),
-        ),
-      })),
+      ...metrics.map((metric) => metricPanel(report, metric, lines, metrics.length)),
     ],
     legend: lines.map(({ summary, style }) => ({
       label: summary.name,
@@ -257,6 +239,48 @@ export function renderSvgChart(
     })),
     notes,
   });
+}
+
+/** One config's timeline with its style, as both panels of {@link renderSvgChart} draw it. */
+interface ChartedConfig {
+  summary: SimulationSummary;
+  timeline: readonly TimelineEntry[];
+  style: { color: string; dash: string };
+  offset: number;
+}
+
+/** A metric's per-pod values for every config, with the targets that read it. */
+function metricPanel(
+  report: SimulationReport,
+  metric: string,
+  configs: readonly ChartedConfig[],
+  panelCount: number,
+): ChartPanel {
+  const base = report.timeBase;
+  return {
+    title: `${metric} per pod${
+      report.results.some((r) => r.summary.drivingMetric === metric)
+        ? `: drove ${report.results
+            .filter((r) => r.summary.drivingMetric === metric)
+            .map((r) => r.summary.name)
+            .join(', ')}`
+        : ''
+    }`,
+    height: panelCount > 1 ? 140 : 170,
+    lines: configs.map(({ summary, timeline, style }) => ({
+      label: summary.name,
+      ...style,
+      width: 1.6,
+      points: timeline.map((e) => [e.time - base.start, e.perPod[metric]] as const),
+    })),
+    references: dedupeReferences(
+      targetsOf(report, metric).map((t) => ({
+        y: t.target,
+        label: `target ${t.target} (${t.name})`,
+        color: seriesStyle(report.results.findIndex((r) => r.summary.name === t.name)).color,
+      })),
+    ),
+  };
 }
 
 /**

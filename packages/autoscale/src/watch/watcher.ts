@@ -128,17 +128,57 @@ export class Watcher {
    * @throws PrometheusError when Prometheus cannot be reached
    */
   async tick(time = Date.now() / 1000): Promise<WatchTick> {
-    const { hpa, client, namespace } = this.#options;
+    const { hpa, namespace } = this.#options;
     const specs = hpa.spec.metrics ?? [];
+    const { collected, pods, readsPods } = await this.#collect(specs);
+    const mode = this.#options.replicas ?? 'pods';
+    const found = Math.max(pods.length, 1);
+    const currentReplicas =
+      typeof mode === 'number' ? mode : mode === 'follow' ? (this.#last ?? found) : found;
+    const decision = this.#controller.sync({
+      time,
+      currentReplicas,
+      pods: (pods.length > 0
+        ? pods
+        : Array.from({ length: currentReplicas }, (_, i) => `pod-${i}`)
+      ).map((name) => ({ name })),
+      metrics: hpaMetricInput(specs, collected),
+    });
+    for (const metric of decision.metrics) {
+      const entry = collected[metric.name];
+      if (entry?.error && metric.error) metric.error = entry.error;
+    }
+    this.#last = decision.desiredReplicas;
+    const notes: string[] = [];
+    if (mode === 'pods' && pods.length === 0 && readsPods) {
+      notes.push(
+        `no pods found with series in namespace "${namespace}": REPLICAS is taken as 1 (see why under each metric; --replicas N fixes it)`,
+      );
+    }
+    return { time, pods, currentReplicas, collected, decision, notes };
+  }
+
+  /**
+   * Every metric the HPA reads, through the adapter rules (Pods and Object metrics, and the pods
+   * found), the external rules or the ScaledObject's triggers.
+   */
+  async #collect(specs: readonly MetricSpec[]): Promise<{
+    collected: Record<string, CollectedMetric>;
+    pods: string[];
+    /** Whether the HPA reads Pods or Object metrics (whose series name the pods). */
+    readsPods: boolean;
+  }> {
+    const { client, namespace } = this.#options;
     const podMetricNames = specs.flatMap((m) =>
       m.type === 'Pods' && m.pods ? [m.pods.metric.name] : [],
     );
     const objectMetricNames = specs.flatMap((m) =>
       m.type === 'Object' && m.object ? [m.object.metric.name] : [],
     );
+    const readsPods = podMetricNames.length > 0 || objectMetricNames.length > 0;
     let collected: Record<string, CollectedMetric> = {};
     let pods: string[] = [];
-    if (this.#options.rules && (podMetricNames.length > 0 || objectMetricNames.length > 0)) {
+    if (this.#options.rules && readsPods) {
       const collection = await collectAdapterMetrics({
         client,
         rules: this.#options.rules,
@@ -172,46 +212,24 @@ export class Watcher {
     if (this.#options.keda) {
       Object.assign(collected, await collectKedaMetrics(client, this.#options.keda));
     }
-    const mode = this.#options.replicas ?? 'pods';
-    const found = Math.max(pods.length, 1);
-    const currentReplicas =
-      typeof mode === 'number' ? mode : mode === 'follow' ? (this.#last ?? found) : found;
-    const metrics: Record<string, number | Record<string, number>> = {};
-    for (const spec of specs) {
-      const name = spec.pods?.metric.name ?? spec.object?.metric.name ?? spec.external?.metric.name;
-      const entry = name === undefined ? undefined : collected[name];
-      if (!name || !entry || entry.error || Object.keys(entry.values).length === 0) continue;
-      metrics[name] =
-        spec.type === 'Pods'
-          ? entry.values
-          : Object.values(entry.values).reduce((a, b) => a + b, 0);
-    }
-    const decision = this.#controller.sync({
-      time,
-      currentReplicas,
-      pods: (pods.length > 0
-        ? pods
-        : Array.from({ length: currentReplicas }, (_, i) => `pod-${i}`)
-      ).map((name) => ({ name })),
-      metrics,
-    });
-    for (const metric of decision.metrics) {
-      const entry = collected[metric.name];
-      if (entry?.error && metric.error) metric.error = entry.error;
-    }
-    this.#last = decision.desiredReplicas;
-    const notes: string[] = [];
-    if (
-      mode === 'pods' &&
-      pods.length === 0 &&
-      (podMetricNames.length > 0 || objectMetricNames.length > 0)
-    ) {
-      notes.push(
-        `no pods found with series in namespace "${namespace}": REPLICAS is taken as 1 (see why under each metric; --replicas N fixes it)`,
-      );
-    }
-    return { time, pods, currentReplicas, collected, decision, notes };
+    return { collected, pods, readsPods };
   }
+}
+
+/** The HPA's metric input: per pod for a Pods metric, the sum otherwise; a metric without values is left out. */
+function hpaMetricInput(
+  specs: readonly MetricSpec[],
+  collected: Record<string, CollectedMetric>,
+): Record<string, number | Record<string, number>> {
+  const metrics: Record<string, number | Record<string, number>> = {};
+  for (const spec of specs) {
+    const name = spec.pods?.metric.name ?? spec.object?.metric.name ?? spec.external?.metric.name;
+    const entry = name === undefined ? undefined : collected[name];
+    if (!name || !entry || entry.error || Object.keys(entry.values).length === 0) continue;
+    metrics[name] =
+      spec.type === 'Pods' ? entry.values : Object.values(entry.values).reduce((a, b) => a + b, 0);
+  }
+  return metrics;
 }
 
 /** Column header matching {@link formatWatchLine} (for aligned columns, {@link formatWatchHeader}). */

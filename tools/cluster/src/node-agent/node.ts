@@ -48,7 +48,22 @@ function conditions(now: Date): V1NodeCondition[] {
 export async function keepNode(kubeconfig: KubeConfig): Promise<{ stop(): void }> {
   const core = kubeconfig.makeApiClient(CoreV1Api);
   const coordination = kubeconfig.makeApiClient(CoordinationV1Api);
-  const node: V1Node = {
+  try {
+    await core.createNode({ body: nodeObject() });
+  } catch (error) {
+    if ((error as { code?: number }).code !== 409) throw error;
+  }
+  const beat = () => heartbeat(core, coordination);
+  await beat();
+  const timer = setInterval(() => {
+    beat().catch((error) => console.error(`node heartbeat failed: ${String(error)}`));
+  }, 10_000);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** The Node as the kubelet registers it: labels, capacity, addresses, conditions, node info. */
+function nodeObject(): V1Node {
+  return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
@@ -83,46 +98,38 @@ export async function keepNode(kubeconfig: KubeConfig): Promise<{ stop(): void }
       },
     },
   };
-  try {
-    await core.createNode({ body: node });
-  } catch (error) {
-    if ((error as { code?: number }).code !== 409) throw error;
-  }
-  const beat = async () => {
-    const now = new Date();
-    await core.patchNodeStatus({
+}
+
+/** Refreshes the node's conditions and renews its Lease (creating it the first time). */
+async function heartbeat(core: CoreV1Api, coordination: CoordinationV1Api): Promise<void> {
+  const now = new Date();
+  await core.patchNodeStatus({
+    name: NODE_NAME,
+    body: [{ op: 'replace', path: '/status/conditions', value: conditions(now) }],
+  });
+  // MicroTime: the API wants 6 fractional digits (client-node would send 3 for a Date).
+  const renewTime = now.toISOString().replace('Z', '000Z');
+  const renew = () =>
+    coordination.patchNamespacedLease({
       name: NODE_NAME,
-      body: [{ op: 'replace', path: '/status/conditions', value: conditions(now) }],
+      namespace: 'kube-node-lease',
+      body: [{ op: 'replace', path: '/spec/renewTime', value: renewTime }],
     });
-    // MicroTime: the API wants 6 fractional digits (client-node would send 3 for a Date).
-    const renewTime = now.toISOString().replace('Z', '000Z');
-    const renew = () =>
-      coordination.patchNamespacedLease({
-        name: NODE_NAME,
-        namespace: 'kube-node-lease',
-        body: [{ op: 'replace', path: '/spec/renewTime', value: renewTime }],
-      });
-    try {
-      await renew();
-    } catch (error) {
-      if ((error as { code?: number }).code !== 404) throw error;
-      await coordination.createNamespacedLease({
-        namespace: 'kube-node-lease',
-        body: {
-          metadata: { name: NODE_NAME, namespace: 'kube-node-lease' },
-          spec: { holderIdentity: NODE_NAME, leaseDurationSeconds: 40 },
-        },
-      });
-      await coordination.patchNamespacedLease({
-        name: NODE_NAME,
-        namespace: 'kube-node-lease',
-        body: [{ op: 'add', path: '/spec/renewTime', value: renewTime }],
-      });
-    }
-  };
-  await beat();
-  const timer = setInterval(() => {
-    beat().catch((error) => console.error(`node heartbeat failed: ${String(error)}`));
-  }, 10_000);
-  return { stop: () => clearInterval(timer) };
+  try {
+    await renew();
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
+    await coordination.createNamespacedLease({
+      namespace: 'kube-node-lease',
+      body: {
+        metadata: { name: NODE_NAME, namespace: 'kube-node-lease' },
+        spec: { holderIdentity: NODE_NAME, leaseDurationSeconds: 40 },
+      },
+    });
+    await coordination.patchNamespacedLease({
+      name: NODE_NAME,
+      namespace: 'kube-node-lease',
+      body: [{ op: 'add', path: '/spec/renewTime', value: renewTime }],
+    });
+  }
 }
