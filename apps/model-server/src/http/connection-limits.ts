@@ -18,6 +18,8 @@ export interface ConnectionLimitsOptions {
   queue: Pick<RequestQueue, 'countRejected' | 'retryAfterSeconds'>;
   /** `MAX_PIPELINED`, for the refusal's message. */
   maxPipelined: number;
+  /** `MAX_CONNECTION_AGE_SECONDS`: 0 never closes a connection for its age. */
+  maxConnectionAgeSeconds: number;
 }
 
 /**
@@ -32,13 +34,16 @@ export interface ConnectionLimitsOptions {
  *   request read on a connection says `Connection: close`; the ones ahead of it do not, so every
  *   request pipelined before the close is answered. A shed client re-dials: behind a Service that
  *   balances connections (kube-proxy), its next request lands on any ready pod, the ones the HPA
- *   just added included, instead of coming back to this full one on a kept-alive connection.
+ *   just added included, instead of coming back to this full one on a kept-alive connection;
+ * - so does the answer on a connection open longer than `maxConnectionAgeSeconds`, so a client's
+ *   kept-alive connections follow the pods as they come and go.
  */
 export function connectionLimits({
   connections,
   state,
   queue,
   maxPipelined,
+  maxConnectionAgeSeconds,
 }: ConnectionLimitsOptions): MiddlewareHandler {
   return async function connectionLimits(c, next) {
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -68,7 +73,12 @@ export function connectionLimits({
       }
     }
     await next();
-    const closing = state.draining || isShedding(c.res.status);
+    const aged =
+      maxConnectionAgeSeconds > 0 &&
+      request !== undefined &&
+      connections !== undefined &&
+      connections.ageSeconds(request) > maxConnectionAgeSeconds;
+    const closing = state.draining || aged || isShedding(c.res.status);
     if (closing && (request === undefined || connections?.closeAfter(request))) {
       c.header('Connection', 'close');
     }
