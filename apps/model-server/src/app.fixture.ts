@@ -41,6 +41,7 @@ export function testApp({
       bodyTimeoutMs: 10_000,
       maxReceiving: 256,
       maxPipelined: 16,
+      maxConnectionAgeSeconds: 30,
       ...config,
     },
     serving: {

@@ -30,6 +30,7 @@ export interface AppOptions {
     | 'bodyTimeoutMs'
     | 'maxReceiving'
     | 'maxPipelined'
+    | 'maxConnectionAgeSeconds'
   > & {
     /** The body limit in bytes, resolved ('auto' sized to the model by the server). */
     bodyLimitBytes: number;
@@ -139,7 +140,15 @@ export function createApp({
       primeRoutes: INFERENCE_ROUTES.map((route) => ({ method: 'POST', route })),
     }),
   );
-  app.use(connectionLimits({ connections, state, queue, maxPipelined: config.maxPipelined }));
+  app.use(
+    connectionLimits({
+      connections,
+      state,
+      queue,
+      maxPipelined: config.maxPipelined,
+      maxConnectionAgeSeconds: config.maxConnectionAgeSeconds,
+    }),
+  );
   mountHealth(app, state);
   app.get('/metrics', metricsHandler({ registry }));
 

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       maxReceiving: 256,
       maxWaitMs: 10_000,
       maxPipelined: 16,
+      maxConnectionAgeSeconds: 30,
       writeTimeoutMs: 10_000,
       shutdownDelaySeconds: 5,
       shutdownDrainSeconds: 20,

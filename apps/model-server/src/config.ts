@@ -40,6 +40,11 @@ export interface Config {
   maxReceiving: number;
   /** Longest a request may wait for a MAX_CONCURRENCY slot; Infinity: no limit. */
   maxWaitMs: number;
+  /**
+   * A kept-alive connection older than this gets `Connection: close` on its next answer, so the
+   * client re-dials and a connection-balancing Service spreads it over the current pods; 0: never.
+   */
+  maxConnectionAgeSeconds: number;
   /** Requests one connection may have received and not had answered (pipelined). */
   maxPipelined: number;
   /** A connection whose answers do not move for this long (its client stopped reading) is cut. */
@@ -207,6 +212,11 @@ export function loadConfig(env: Env = process.env, cpus = availableCpus()): Conf
     // HTTP/1.1 pipelining: browsers and proxies (nginx, Envoy, cloud load balancers) do not
     // pipeline to a backend; 16 leaves room for a client that does and bounds one that abuses it.
     maxPipelined: integer('MAX_PIPELINED', 16, 1, 1024),
+    // kube-proxy balances connections, not requests: a client's kept-alive connections stay on
+    // the pods that existed when it dialled. 30 s (gRPC's MAX_CONNECTION_AGE for the same reason)
+    // brings pods the HPA adds into its rotation within one HPA sync or two, for one handshake
+    // per connection per 30 s.
+    maxConnectionAgeSeconds: seconds('MAX_CONNECTION_AGE_SECONDS', 30),
     // As long as a client may take to send a request: a reader stalled that long has gone.
     writeTimeoutMs: integer('WRITE_TIMEOUT_MS', 10_000, 100, 3_600_000),
     shutdownDelaySeconds: seconds('SHUTDOWN_DELAY_SECONDS', 5),

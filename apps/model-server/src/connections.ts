@@ -31,6 +31,8 @@ interface Connection {
   /** Requests received on it so far; the sequence number of the latest. */
   received: number;
   idleSince: number;
+  /** When it was accepted (performance.now()). */
+  readonly openedAt: number;
   /** The response that closes it is decided: a request read after it must not run. */
   closing: boolean;
   /** The write progress when a stall was first seen, and when. */
@@ -89,6 +91,7 @@ export class ConnectionTracker {
         open: 0,
         received: 0,
         idleSince: performance.now(),
+        openedAt: performance.now(),
         closing: false,
         stall: undefined,
       };
@@ -161,6 +164,11 @@ export class ConnectionTracker {
     if (request.sequence !== connection.received) return false;
     connection.closing = true;
     return true;
+  }
+
+  /** How long `request`'s connection has been open, in seconds. */
+  ageSeconds(request: OpenRequest): number {
+    return (performance.now() - request.connection.openedAt) / 1000;
   }
 
   /**

@@ -3,6 +3,9 @@ import pino from 'pino';
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
 
+/** A signal this soon after the first is the same one delivered twice, not a second. */
+const REPEATED_SIGNAL_MS = 1_000;
+
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -21,13 +24,16 @@ async function main(): Promise<void> {
   );
   const server = await startServer({ config, logger });
 
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals += 1;
-    if (signals > 1) {
+    if (firstSignalAt !== undefined) {
+      // One Ctrl-C reaches the server twice when it runs under pnpm, npm or turbo: from the
+      // terminal to the whole process group, and again from the runner forwarding it.
+      if (Date.now() - firstSignalAt < REPEATED_SIGNAL_MS) return;
       logger.warn({ signal }, 'second signal; exiting now');
       process.exit(1);
     }
+    firstSignalAt = Date.now();
     server.shutdown(signal).then(
       () => process.exit(0),
       (error: unknown) => {

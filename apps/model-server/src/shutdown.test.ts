@@ -108,6 +108,30 @@ describe('graceful shutdown (built server, child process)', () => {
     expect(server.logs.find((l) => l.msg === 'stopped')).toMatchObject({ cutOff: 0 });
   }, 30_000);
 
+  it('one Ctrl-C delivered twice (the process group and a runner forwarding it) is one signal: exits 0', async () => {
+    const server = start({ SHUTDOWN_DELAY_SECONDS: '0', SHUTDOWN_DRAIN_SECONDS: '1' });
+    running = server.child;
+    await server.waitFor('model warm; ready');
+    server.child.kill('SIGINT');
+    // The second copy arrives once the first was handled (two pending copies would merge into one).
+    await server.waitFor('shutting down: unready now, serving through the delay');
+    server.child.kill('SIGINT');
+    expect(await server.exited).toBe(0);
+    expect(server.logs.map((l) => l.msg)).not.toContain('second signal; exiting now');
+  }, 30_000);
+
+  it('a second signal a while after the first exits at once with 1', async () => {
+    const server = start({ SHUTDOWN_DELAY_SECONDS: '30' });
+    running = server.child;
+    await server.waitFor('model warm; ready');
+    server.child.kill('SIGTERM');
+    await server.waitFor('shutting down: unready now, serving through the delay');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(1);
+    expect(server.logs.map((l) => l.msg)).toContain('second signal; exiting now');
+  }, 30_000);
+
   it('exits 1 with a message naming the bad variable', async () => {
     const server = start({ BATCH_MAX_SIZE: 'lots' });
     running = server.child;

@@ -3,7 +3,7 @@
  * (@mlscale/hpa's HpaController) decides the same on every sync it is given the same inputs.
  * - once every pod is ready, no sync shows an `<unknown>` target;
  * - the pods it adds are started by the node agent, become ready and take load (their own
- *   requests counted by Prometheus);
+ *   requests counted by Prometheus), at least a tenth of the mean pod's;
  * - after the step it scales down by its behavior (300 s window, 1 pod per 120 s), and the pods
  *   removed while serving drain: 0 accepted requests fail (503/429 are the server shedding, not
  *   failures of accepted requests; every other failure counts).
@@ -83,8 +83,15 @@ describe('the real HPA under the step load (infra/overlays/local)', () => {
     expect(unknownAfterReady).toEqual([]);
     expect(peak).toBeGreaterThan(2);
     expect(added.length).toBeGreaterThan(0);
+    // The Service balances connections (kube-proxy): the added pods take their share only because
+    // the server closes kept-alive connections that are shed or older than 30 s. Without that,
+    // pods added in the step took 0 to 24 requests each against 11,000 on each first pod; with it,
+    // 818 to 3,136 against a mean of 2,000.
+    const meanServed = Object.values(servedByPod).reduce((a, b) => a + b, 0) / pods.length;
     for (const pod of added.filter((p) => p.ready !== undefined && p.ready < run.stepEnd)) {
-      expect(servedByPod[pod.name] ?? 0, `${pod.name} took load`).toBeGreaterThan(0);
+      expect(servedByPod[pod.name] ?? 0, `${pod.name} took its share`).toBeGreaterThan(
+        meanServed / 10,
+      );
     }
     expect(Number.isFinite(scaleDownStart), 'a pod was removed by a scale-down').toBe(true);
     expect(failedDuringScaleDown).toEqual([]);

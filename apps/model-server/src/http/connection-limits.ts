@@ -18,6 +18,8 @@ export interface ConnectionLimitsOptions {
   queue: Pick<RequestQueue, 'countRejected' | 'retryAfterSeconds'>;
   /** `MAX_PIPELINED`, for the refusal's message. */
   maxPipelined: number;
+  /** `MAX_CONNECTION_AGE_SECONDS`: 0 never closes a connection for its age. */
+  maxConnectionAgeSeconds: number;
 }
 
 /**
@@ -28,15 +30,20 @@ export interface ConnectionLimitsOptions {
  * - a request read while its connection had `maxPipelined` requests open (the server stops reading
  *   at the limit, so only those that came in the same packet) is refused before it runs (503,
  *   `pipeline_full`, `Connection: close`), after the answers ahead of it;
- * - while the server drains, the response to the last request read on a connection says
- *   `Connection: close`; the ones ahead of it do not, so every request pipelined before the close
- *   is answered.
+ * - while the server drains, and on a refusal for load (503, 429), the response to the last
+ *   request read on a connection says `Connection: close`; the ones ahead of it do not, so every
+ *   request pipelined before the close is answered. A shed client re-dials: behind a Service that
+ *   balances connections (kube-proxy), its next request lands on any ready pod, the ones the HPA
+ *   just added included, instead of coming back to this full one on a kept-alive connection;
+ * - so does the answer on a connection open longer than `maxConnectionAgeSeconds`, so a client's
+ *   kept-alive connections follow the pods as they come and go.
  */
 export function connectionLimits({
   connections,
   state,
   queue,
   maxPipelined,
+  maxConnectionAgeSeconds,
 }: ConnectionLimitsOptions): MiddlewareHandler {
   return async function connectionLimits(c, next) {
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
@@ -66,7 +73,13 @@ export function connectionLimits({
       }
     }
     await next();
-    if (state.draining && (request === undefined || connections?.closeAfter(request))) {
+    const aged =
+      maxConnectionAgeSeconds > 0 &&
+      request !== undefined &&
+      connections !== undefined &&
+      connections.ageSeconds(request) > maxConnectionAgeSeconds;
+    const closing = state.draining || aged || isShedding(c.res.status);
+    if (closing && (request === undefined || connections?.closeAfter(request))) {
       c.header('Connection', 'close');
     }
     // Refused before its body was asked for: the client may still send it, or may not; closing
@@ -75,4 +88,9 @@ export function connectionLimits({
       c.header('Connection', 'close');
     }
   };
+}
+
+/** A refusal for load: the queue full, no slot in time, too many bodies arriving. */
+function isShedding(status: number): boolean {
+  return status === 503 || status === 429;
 }

@@ -8,9 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { podModel } from '../capacity/model.js';
 import { formatSlo, type LatencySlo } from '../capacity/slo.js';
+import type { ForecastMethod } from '../forecast/signal.js';
 import { planAutoscaling } from '../plan/plan.js';
 import type { LoadTrace } from '../simulate/load.js';
 import { simulateReactive } from '../simulate/reactive.js';
@@ -60,6 +61,20 @@ interface TuneFlags extends LoadFlags {
   workers?: number;
   outDir?: string;
   json?: boolean;
+  forecast: ForecastMethod[];
+  forecastPeriod?: number;
+}
+
+function forecastsArg(value: string): ForecastMethod[] {
+  const kinds = value.split(',').map((k) => k.trim());
+  if (kinds.length === 1 && kinds[0] === 'none') return [];
+  const known = ['linear', 'smoothed', 'seasonal'];
+  const unknown = kinds.filter((k) => !known.includes(k));
+  if (unknown.length > 0 || kinds.length === 0)
+    throw new InvalidArgumentError(
+      `--forecast takes none, or a list of linear, smoothed and seasonal (got "${value}")`,
+    );
+  return [...new Set(kinds)] as ForecastMethod[];
 }
 
 interface Window {
@@ -144,6 +159,17 @@ export function registerTuneCommand(program: Command): void {
       `worker threads (default: every core, ${availableParallelism()} here)`,
       numberFlag('--workers', { min: 0, integer: true }),
     )
+    .option(
+      '--forecast <kinds>',
+      'forecasts of the request rate searched beside none (linear, smoothed, seasonal, comma-separated; none for reactive only)',
+      forecastsArg,
+      ['linear', 'smoothed'],
+    )
+    .option(
+      '--forecast-period <duration>',
+      'the period of a seasonal forecast (default 1d)',
+      durationArg('--forecast-period'),
+    )
     .option('-o, --out-dir <dir>', 'write hpa.yaml, prometheus-adapter-values.yaml and tune.svg')
     .option('--json', 'print every configuration simulated and the choice as JSON')
     .addHelpText(
@@ -217,6 +243,10 @@ async function search(
       references: run.references,
       why: run.why,
       pool,
+      forecasts: flags.forecast,
+      ...(flags.forecastPeriod !== undefined
+        ? { forecastPeriodSeconds: flags.forecastPeriod }
+        : {}),
       onProgress: progress,
     });
     return { result, seconds: (Date.now() - started) / 1000, threads: pool.threads };

@@ -134,3 +134,81 @@ describe('forecasts in the simulator', () => {
     expect(total(-1)).toBeCloseTo(200 / 19, 1);
   });
 });
+
+describe('the forecast flags', () => {
+  const profilePath = fileURLToPath(
+    new URL('../../examples/capacity/e2e-pod.profile.json', import.meta.url),
+  );
+  it('plan --forecast seasonal --keda adds a third trigger whose threshold is one pod', async () => {
+    const { runCli } = await import('../cli/run-cli.fixture.js');
+    const result = await runCli([
+      ...['plan', '--profile', profilePath, '--slo', 'p95=200ms', '--keda'],
+      ...['--forecast', 'seasonal', '--forecast-period', '1h', '--startup-seconds', '120'],
+    ]);
+    expect(result.code).toBe(0);
+    const so = parse(result.out.replace(/^# --- .*\n/, ''));
+    expect(so.spec.triggers).toHaveLength(3);
+    expect(so.spec.triggers[2].metadata).toMatchObject({ threshold: '1' });
+    // the rate one hour ago, the come-back time (140 s) ahead of now
+    expect(so.spec.triggers[2].metadata.query).toContain('[60s] offset 3460s))');
+  });
+
+  it('refuses an unknown forecast kind, naming the ones it takes', async () => {
+    const { runCli } = await import('../cli/run-cli.fixture.js');
+    const plan = await runCli([
+      'plan',
+      '--profile',
+      profilePath,
+      '--slo',
+      'p95=200ms',
+      '--forecast',
+      'arima',
+    ]);
+    expect(plan.code).toBe(2);
+    expect(plan.err).toContain('--forecast must be linear (predict_linear), smoothed');
+    const tune = await runCli([
+      'tune',
+      '--profile',
+      profilePath,
+      '--load',
+      'x.csv',
+      '--forecast',
+      'linear,arima',
+    ]);
+    expect(tune.code).toBe(2);
+    expect(tune.err).toContain('--forecast takes none, or a list of linear, smoothed and seasonal');
+  });
+});
+
+describe('mlscale check', () => {
+  it('checks the forecast rules of every kind: no broken link, the counter seen in /metrics', async () => {
+    const { runCli } = await import('../cli/run-cli.fixture.js');
+    const { cpSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const project = fileURLToPath(new URL('../../examples/project', import.meta.url));
+    for (const method of ['linear', 'smoothed', 'seasonal']) {
+      const dir = mkdtempSync(join(tmpdir(), 'mlscale-forecast-'));
+      for (const file of ['deployment.yaml', 'service.yaml', 'servicemonitor.yaml'])
+        cpSync(join(project, file), join(dir, file));
+      const plan = await runCli([
+        ...[
+          'plan',
+          '--profile',
+          fileURLToPath(new URL('../../examples/capacity/e2e-pod.profile.json', import.meta.url)),
+        ],
+        ...['--slo', 'p95=200ms', '--forecast', method, '-o', dir],
+      ]);
+      expect(plan.code).toBe(0);
+      const check = await runCli(['check', dir, '--metrics-file', join(project, 'metrics.txt')]);
+      expect(check.err, method).toBe('');
+      expect(check.code, method).toBe(0);
+      expect(check.out).toMatch(
+        new RegExp(
+          `ok +HorizontalPodAutoscaler/model-server → ${FORECAST_METRICS[method as ForecastMethod].name} \\(External\\)`,
+        ),
+      );
+      expect(check.out).toMatch(/ok +rules\.external\[0\] metricsQuery\n/);
+    }
+  });
+});

@@ -9,6 +9,7 @@
 import type { PodModel } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import type { LatencySlo } from '../capacity/slo.js';
+import type { ForecastMethod } from '../forecast/signal.js';
 import type { LoadTrace } from '../simulate/load.js';
 import type { ReactiveOptions } from '../simulate/reactive.js';
 import type { ConfigFiles, Evaluation } from './evaluate.js';
@@ -56,6 +57,10 @@ export interface SearchInput {
   /** Sentence for the files' comments (window, budget). */
   why: string;
   pool: SimulationPool;
+  /** The forecasts searched beside none (default none). */
+  forecasts?: readonly ForecastMethod[];
+  /** The period of a seasonal forecast (seconds). */
+  forecastPeriodSeconds?: number;
   onProgress?: (done: number, total: number, round: number) => void;
 }
 
@@ -97,6 +102,7 @@ export function paretoFront(tried: readonly Tried[]): Tried[] {
 interface Family {
   headroom: number;
   window: number | undefined;
+  forecast: ForecastMethod | undefined;
   lo: number;
   hi: number;
   max: number;
@@ -104,16 +110,19 @@ interface Family {
 
 function familiesOf(input: SearchInput, peakRps: number): Family[] {
   const { pod, slo, timings } = input;
-  return HEADROOMS.flatMap((headroom) =>
-    stabilizationWindows(timings).map((window) => {
-      const probe = candidatePlan(
-        pod,
-        { headroom, minReplicas: 1 },
-        { slo, timings, peakRps, why: input.why },
-      );
-      const max = probe.maxReplicas.value;
-      return { headroom, window, lo: 1, hi: max + 1, max };
-    }),
+  const forecasts = [undefined, ...(input.forecasts ?? [])];
+  return forecasts.flatMap((forecast) =>
+    HEADROOMS.flatMap((headroom) =>
+      stabilizationWindows(timings).map((window) => {
+        const probe = candidatePlan(
+          pod,
+          { headroom, minReplicas: 1 },
+          { slo, timings, peakRps, why: input.why },
+        );
+        const max = probe.maxReplicas.value;
+        return { headroom, window, forecast, lo: 1, hi: max + 1, max };
+      }),
+    ),
   );
 }
 
@@ -160,8 +169,17 @@ export async function searchConfigurations(input: SearchInput): Promise<SearchRe
           headroom: f.headroom,
           minReplicas,
           ...(f.window !== undefined ? { scaleDownStabilizationSeconds: f.window } : {}),
+          ...(f.forecast !== undefined ? { forecast: f.forecast } : {}),
         };
-        const plan = candidatePlan(pod, candidate, { slo, timings, peakRps, why: input.why });
+        const plan = candidatePlan(pod, candidate, {
+          slo,
+          timings,
+          peakRps,
+          why: input.why,
+          ...(input.forecastPeriodSeconds !== undefined
+            ? { forecastPeriodSeconds: input.forecastPeriodSeconds }
+            : {}),
+        });
         return {
           family: f,
           candidate,

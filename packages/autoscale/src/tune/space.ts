@@ -7,6 +7,8 @@
  * - minReplicas (1 up to the peak's pods);
  * - the scale-down stabilization window (the plan's "as long as a pod takes to come back", twice
  *   that, and 10 minutes): how long a lower recommendation must hold before pods go.
+ * - a forecast of the request rate as a further metric (none, `linear`, `smoothed`; `seasonal` when
+ *   a period is given), sized over a pod's come-back time (see `plan/forecast.ts`).
  * maxReplicas is the training window's highest binned rate plus 25 % at the per-pod target, so
  * traffic a little above what the training saw still gets pods.
  * Each configuration is rendered by `plan`'s renderer, so every number in the files carries its
@@ -14,6 +16,8 @@
  */
 import type { PodModel } from '../capacity/model.js';
 import type { LatencySlo } from '../capacity/slo.js';
+import type { ForecastMethod } from '../forecast/signal.js';
+import { planForecast } from '../plan/forecast.js';
 import { type AutoscalingPlan, planAutoscaling } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
 import type { ConfigFiles } from './evaluate.js';
@@ -31,6 +35,8 @@ export interface Candidate {
   minReplicas: number;
   /** Seconds; undefined: the plan's own (a pod's come-back time). */
   scaleDownStabilizationSeconds?: number;
+  /** A forecast metric beside the reactive ones; undefined: none. */
+  forecast?: ForecastMethod;
 }
 
 /** The headrooms searched. */
@@ -46,7 +52,8 @@ export function stabilizationWindows(timings: ClusterTimings): (number | undefin
 
 /** A short label: `h10% min3 down64s`. */
 export function candidateLabel(c: Candidate, plan: AutoscalingPlan): string {
-  return `tuned: headroom ${Math.round(c.headroom * 100)}%, min ${c.minReplicas}, down-window ${plan.scaleDown.stabilizationWindowSeconds.value}s`;
+  const forecast = c.forecast ? `, forecast ${c.forecast}` : '';
+  return `tuned: headroom ${Math.round(c.headroom * 100)}%, min ${c.minReplicas}, down-window ${plan.scaleDown.stabilizationWindowSeconds.value}s${forecast}`;
 }
 
 /**
@@ -60,7 +67,14 @@ export function candidateLabel(c: Candidate, plan: AutoscalingPlan): string {
 export function candidatePlan(
   pod: PodModel,
   c: Candidate,
-  settings: { slo: LatencySlo; timings: ClusterTimings; peakRps: number; why: string },
+  settings: {
+    slo: LatencySlo;
+    timings: ClusterTimings;
+    peakRps: number;
+    why: string;
+    /** The period of a seasonal forecast (seconds). */
+    forecastPeriodSeconds?: number;
+  },
 ): AutoscalingPlan {
   const plan = planAutoscaling(pod, {
     slo: settings.slo,
@@ -82,6 +96,16 @@ export function candidatePlan(
       value: c.scaleDownStabilizationSeconds,
       why: `chosen by mlscale tune (the plan's would be ${plan.scaleDown.stabilizationWindowSeconds.value} s): ${settings.why}`,
     };
+  }
+  if (c.forecast) {
+    plan.forecast = planForecast(plan, {
+      method: c.forecast,
+      ...settings.timings,
+      ...(settings.forecastPeriodSeconds !== undefined
+        ? { periodSeconds: settings.forecastPeriodSeconds }
+        : {}),
+    });
+    plan.forecast.why = `${plan.forecast.why} (chosen by mlscale tune: ${settings.why})`;
   }
   return plan;
 }
