@@ -116,6 +116,11 @@ describe('the chart refuses values that disagree with each other', () => {
       ['--set', 'autoscaling.minReplicas=4', '--set', 'autoscaling.maxReplicas=3'],
       'autoscaling.minReplicas (4) is above autoscaling.maxReplicas (3)',
     ],
+    [
+      'an extra env variable the chart already sets',
+      ['--set-json', 'extraEnv=[{"name":"WORKERS","value":"8"}]'],
+      'extraEnv[0].name WORKERS is set by the chart from its values',
+    ],
   ])('%s', async (_what, args, message) => {
     expect(await refused(args)).toContain(message);
   });

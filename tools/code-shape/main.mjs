@@ -5,10 +5,13 @@
 // each published package exports. Prints the figures; `--check` exits 1 when a limit is passed.
 //
 // Usage: node tools/code-shape/main.mjs [--check] [--list]
+// The exceptions (upstream ports, splits pending with their owner) are listed, with why, in
+// allowed.mjs beside this file.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { PENDING_SPLITS, UPSTREAM_SHAPE } from './allowed.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const args = new Set(process.argv.slice(2));
@@ -18,10 +21,7 @@ export const LIMITS = { functionLines: 80, testFileLines: 500 };
 /** Export limits of the architecture issue, by package name. */
 const EXPORT_LIMITS = { '@mlscale/hpa': 40, '@mlscale/autoscale': 60 };
 
-/** Upstream ports that keep upstream's shape, so a reader can diff them against Kubernetes. */
-const UPSTREAM_SHAPE = [/\/hpa\/(src\/)?controller\.ts$/, /\/hpa\/(src\/)?behavior\.ts$/];
-
-const SOURCE_DIRS = ['packages', 'apps', 'tools', 'infra'];
+const SOURCE_DIRS = ['packages', 'apps', 'tools', 'infra', 'charts'];
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'coverage', '.turbo', 'fixtures']);
 
 function walk(dir, out = []) {
@@ -113,6 +113,12 @@ async function contractNames() {
     const { SERIES } = await import(join(root, 'packages/metric-contract/dist/index.js'));
     return Object.values(SERIES).map((s) => s.name);
   } catch {
+    if (args.has('--check')) {
+      console.error(
+        'code-shape --check reads the metric names from @mlscale/metric-contract: build it first (pnpm --filter @mlscale/metric-contract build)',
+      );
+      process.exit(1);
+    }
     return [
       'inference_latency_seconds',
       'inference_batch_size',
@@ -169,7 +175,7 @@ for (const path of files) {
     }
     continue;
   }
-  if (!UPSTREAM_SHAPE.some((re) => re.test(path))) {
+  if (!UPSTREAM_SHAPE.some(({ path: re }) => re.test(path))) {
     for (const f of longFunctions(file)) functions.push({ path: rel(path), ...f });
   }
   const texts = literals(file);
@@ -215,11 +221,25 @@ for (const name of names) {
 console.log('exports per published package:');
 for (const p of exportsByPackage) console.log(`  ${p.exports}\t${p.name}`);
 
+const isPending = (f) => PENDING_SPLITS.some((p) => p.path === f.path && p.name === f.name);
+const pending = functions.filter(isPending);
+const stale = PENDING_SPLITS.filter(
+  (p) => !functions.some((f) => f.path === p.path && f.name === p.name),
+);
+for (const p of stale) {
+  console.log(
+    `${p.path} ${p.name} is no longer over ${LIMITS.functionLines} lines: delete its entry in tools/code-shape/allowed.mjs`,
+  );
+}
+if (pending.length > 0) {
+  console.log(`of which pending a split by their owner (allowed.mjs): ${pending.length}`);
+  for (const f of pending) console.log(`  ${f.lines}\t${f.path}\t${f.name}`);
+}
+
 if (args.has('--check')) {
+  const unlisted = functions.filter((f) => !isPending(f));
   const over = [
-    ...(functions.length > 0
-      ? [`${functions.length} functions over ${LIMITS.functionLines} lines`]
-      : []),
+    ...unlisted.map((f) => `${f.path}:${f.start} ${f.name} is ${f.lines} lines`),
     ...(tests.length > 0 ? [`${tests.length} test files over ${LIMITS.testFileLines} lines`] : []),
     ...names.flatMap((name) => {
       const count = (literalFiles.get(name) ?? []).length;

@@ -211,6 +211,12 @@ way for Prometheus to find the pods.
 {{- if gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas) }}
 {{- fail (printf "autoscaling.minReplicas (%d) is above autoscaling.maxReplicas (%d)" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- end }}
+{{- $chartEnv := list "PORT" "HOST" "MODEL_NAME" "MODEL_VERSION" "WORKERS" "ORT_INTRA_OP_THREADS" "BATCH_MAX_SIZE" "BATCH_MAX_WAIT_MS" "MAX_CONCURRENCY" "MAX_QUEUE" "MAX_WAIT_MS" "HEADERS_TIMEOUT_MS" "BODY_TIMEOUT_MS" "MAX_RECEIVING" "KEEP_ALIVE_TIMEOUT_MS" "SHUTDOWN_DELAY_SECONDS" "SHUTDOWN_DRAIN_SECONDS" "GPU_PROBE" "LOG_LEVEL" }}
+{{- range $i, $env := .Values.extraEnv }}
+{{- if has $env.name $chartEnv }}
+{{- fail (printf "extraEnv[%d].name %s is set by the chart from its values (README.md, \"Values\"): set the value instead of a second %s" $i $env.name $env.name) }}
+{{- end }}
+{{- end }}
 {{- range $i, $metric := .Values.autoscaling.metrics }}
 {{- if not (hasKey $served $metric.name) }}
 {{- fail (printf "autoscaling.metrics[%d].name %q: no prometheus-adapter rule of this chart serves it (it serves %s)" $i $metric.name (keys $served | sortAlpha | join ", ")) }}

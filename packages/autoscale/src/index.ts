@@ -59,9 +59,9 @@ export {
   simulate,
   sweepSyncPhases,
 } from './simulate/simulate.js';
+// The figures of a per-second timeline, as the simulator computes them (for runs on real processes).
+export { timelineFigures } from './simulate/timeline-figures.js';
 export { formatTraceCsv, parseTraceCsv, type Trace } from './simulate/trace.js';
-// The figures against the objective, as the simulator computes them (for runs on real processes).
-export { violationFigures } from './simulate/violation-figures.js';
 // Real traffic: request-level traces binned into rates, and the clairvoyant bound.
 export { clairvoyantBound } from './traffic/clairvoyant.js';
 export { readLoad } from './traffic/requests.js';

@@ -13,10 +13,13 @@
  *   relist (metricsRelistInterval, 1 min: it discovers metric names only then); a pod added once
  *   the names are known is served as soon as Prometheus has scraped it;
  * - under 4x one pod's capacity the real HPA scales the Deployment up and the new pods become ready;
- * - `helm uninstall` removes what the release made.
+ * - `helm uninstall` removes what the release made;
+ * - what the chart renders with each documented values example (KEDA's ScaledObject, the PodMonitor,
+ *   the GPU Deployment among them) is accepted by the real API server with the CRDs' schemas
+ *   (server-side dry-run, nothing stored).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startOpenLoop } from '@mlscale/autoscale';
@@ -112,6 +115,32 @@ function unknownMetrics(hpa: Hpa): string[] {
   );
   return hpa.spec.metrics.map((m) => m.pods.metric.name).filter((name) => !read.has(name));
 }
+
+const examplesDir = join(REPO_ROOT, 'charts/model-server/examples');
+const examples = readdirSync(examplesDir).filter((file) => file.endsWith('.yaml'));
+
+describe('charts/model-server rendered with each values example, on the real API server (server-side dry-run)', () => {
+  const dryRun = 'helm-dry-run';
+  afterAll(async () => {
+    await kubectl(['delete', 'namespace', dryRun, '--wait=false']).catch(() => {});
+  });
+
+  it.each(['(defaults)', ...examples])('%s', async (example) => {
+    await kubectl(['create', 'namespace', dryRun]).catch(() => {});
+    const values = example === '(defaults)' ? [] : ['-f', join(examplesDir, example)];
+    const rendered = await helm([
+      'template',
+      'model-server',
+      'charts/model-server',
+      '-n',
+      dryRun,
+      ...values,
+    ]);
+    const applied = await kubectl(['apply', '--dry-run=server', '-n', dryRun, '-f', '-'], rendered);
+    const kinds = applied.split('\n').filter((line) => line.includes('(server dry run)'));
+    expect(kinds.length, applied).toBeGreaterThanOrEqual(4);
+  });
+});
 
 describe('helm install of charts/model-server (its README, local control plane)', () => {
   afterAll(async () => {

@@ -20,7 +20,7 @@ import {
   type RequestResult,
   rateFromTrace,
   startOpenLoop,
-  violationFigures,
+  timelineFigures,
 } from '@mlscale/autoscale';
 import {
   describeDecision,
@@ -388,7 +388,7 @@ function figuresOfSecond(
 
 /**
  * The run's figures from what it recorded: per second by intended send time, the failures by why,
- * and the summary (the violation figures are autoscale's `violationFigures`, as the simulator's).
+ * and the summary (the timeline's figures are autoscale's `timelineFigures`, as the simulator's).
  */
 function loopFigures(run: {
   results: readonly RequestResult[];
@@ -428,7 +428,6 @@ function loopFigures(run: {
     seconds.push(second);
     summary.failed += second.rejected + second.errors;
     summary.offered += mine.length;
-    summary.replicaSeconds += second.pods;
   }
   all.sort((a, b) => a - b);
   const p95 = quantile(all, 0.95);
@@ -442,8 +441,9 @@ function loopFigures(run: {
       s.decision.desiredReplicas > s.decision.currentReplicas,
   );
   if (firstUp) summary.timeToFirstScaleUp = firstUp.time - stepAt;
-  const figures = violationFigures(seconds, stepAt);
+  const figures = timelineFigures(seconds, stepAt);
   summary.sloViolationSeconds = figures.sloViolationSeconds;
+  summary.replicaSeconds = figures.replicaSeconds;
   if (figures.recoverySeconds !== undefined) summary.recoverySeconds = figures.recoverySeconds;
   return { seconds, failedBy, summary };
 }

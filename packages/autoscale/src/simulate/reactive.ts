@@ -42,7 +42,7 @@ import { detectRateStep, type LoadTrace, rateAt } from './load.js';
 import { countScaleEvent, scaleDownOrder } from './scaling.js';
 import type { Signal } from './signals.js';
 import { type TimeBase, timeBase } from './time-base.js';
-import { violationFigures } from './violation-figures.js';
+import { timelineFigures } from './timeline-figures.js';
 
 /** One HPA definition to simulate, with how each of its metrics is read. */
 export interface ReactiveConfig {
@@ -128,7 +128,7 @@ export interface ReactiveSummary {
   failed: number;
   /** Requests offered. */
   offered: number;
-  /** Pod-seconds (starting, ready and draining pods). */
+  /** Pod-seconds (starting, ready and draining pods): each second's pods at its end, for one second ({@link timelineFigures}). */
   replicaSeconds: number;
   /** Syncs that changed the replica count. */
   scaleEvents: number;
@@ -489,7 +489,6 @@ class ConfigSimulation {
         (p) => p.removedAt === undefined || p.backlog > 1e-9 || p.pending.length > 0,
       );
       if (k < 0) continue;
-      this.summary.replicaSeconds += this.pods.length * TICK;
       this.secondOffered += offered * TICK;
       if ((k + 1) % ticksPerSecond === 0) {
         this.closeSecond(s.start + (k + 1 - ticksPerSecond) * TICK, ready);
@@ -739,8 +738,9 @@ class ConfigSimulation {
     );
     const driving = drivingMetric(this.syncs.map((sync) => sync.decision));
     if (driving !== undefined) summary.drivingMetric = driving;
-    const figures = violationFigures(this.seconds, this.s.stepAt);
+    const figures = timelineFigures(this.seconds, this.s.stepAt);
     summary.sloViolationSeconds = figures.sloViolationSeconds;
+    summary.replicaSeconds = figures.replicaSeconds;
     if (figures.recoverySeconds !== undefined) summary.recoverySeconds = figures.recoverySeconds;
   }
 }

@@ -16,6 +16,7 @@ import {
   simulateReactive,
 } from '../simulate/reactive.js';
 import { defaultAdapterRules, type Signal, signalsFromRules } from '../simulate/signals.js';
+import { timelineFigures } from '../simulate/timeline-figures.js';
 
 /** A configuration as files. */
 export interface ConfigFiles {
@@ -104,10 +105,11 @@ export function evaluate(job: EvaluationJob): Evaluation {
   if (job.countFrom !== undefined) {
     const from = job.countFrom;
     const counted = (first?.seconds ?? []).filter((second) => second.time >= from);
+    const figures = timelineFigures(counted, from);
     return {
       name: s.name,
-      sloViolationSeconds: counted.filter((second) => second.violation).length,
-      replicaSeconds: counted.reduce((sum, second) => sum + second.pods, 0),
+      sloViolationSeconds: figures.sloViolationSeconds,
+      replicaSeconds: figures.replicaSeconds,
       failed: counted.reduce((sum, second) => sum + second.failed, 0),
       maxReplicas: Math.max(0, ...counted.map((second) => second.replicas)),
       scaleEvents: (first?.syncs ?? []).filter((sync) => sync.time >= from && sync.decision.scaled)
