@@ -23,7 +23,9 @@ try {
     log: (line) => console.log(`[demo] ${line}`),
     onSync: (s) =>
       console.log(
-        `[sync] ${s.time.toFixed(0)} s: real HPA ${s.currentReplicas} → ${s.real}, port ${s.port.desiredReplicas}${s.agree ? '' : ' (differs)'}`,
+        Object.keys(s.averages).length === 0
+          ? `[sync] ${s.time.toFixed(0)} s: real HPA ${s.currentReplicas} → ${s.real}, no metric values yet (the adapter lists a new namespace's series on its next relist, within 1 min)`
+          : `[sync] ${s.time.toFixed(0)} s: real HPA ${s.currentReplicas} → ${s.real}, port ${s.port.desiredReplicas}${s.agree ? '' : ' (differs)'}`,
       ),
   });
   const decided = run.syncs.filter((s) => Object.keys(s.averages).length > 0);

@@ -32,6 +32,8 @@ import {
 export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 /** The cluster's state folder. */
 export const CLUSTER_DIR = process.env.MLSCALE_CLUSTER_DIR ?? join(REPO_ROOT, '.cluster');
+/** The prometheus-adapter chart values cluster:up renders the adapter's rules from. */
+export const INFRA_ADAPTER_VALUES = join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml');
 
 const IDENTITIES = [
   { name: 'admin', user: 'kubernetes-admin', groups: ['system:masters'] },
@@ -405,10 +407,7 @@ function startAdapter(
   kubeconfigs: Kubeconfigs,
 ) {
   const configFile = join(CLUSTER_DIR, 'prometheus-adapter.yaml');
-  writeFileSync(
-    configFile,
-    renderAdapterConfig(join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml')),
-  );
+  writeFileSync(configFile, renderAdapterConfig(INFRA_ADAPTER_VALUES));
   const kubeconfig = kubeconfigs['prometheus-adapter'];
   startDetached(CLUSTER_DIR, 'prometheus-adapter', binaries['prometheus-adapter'], [
     `--config=${configFile}`,

@@ -1,23 +1,26 @@
 /**
  * The closed loop on the real control plane: the step trace of the local closed loop (1× one pod's
  * capacity for 30 s, 4× for 120 s, 1× for 60 s, after 60 s of warm-up at 1×) through the Service,
- * the real HPA deciding every 15 s from the real adapter, for the project's HPA (infra/base) and the
- * guide's (infra/hpa/guide-hpa.yaml); then `mlscale simulate --profile --load` of the same trace,
+ * the real HPA deciding every 15 s from the real adapter, for the project's HPA (infra/base), the
+ * guide's (infra/hpa/guide-hpa.yaml) and the plan's (with its own adapter rules); then `mlscale simulate --profile --load` of the same trace,
  * HPA, adapter rules, sync and scrape periods, with the start-up this run measured, compared within
  * the agreement bounds of the local closed loop (tools/e2e/closed-loop/compare.ts).
  */
+
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   compareRuns,
   formatAgreement,
   measuredStartupSeconds,
 } from '@mlscale/e2e/closed-loop/compare.js';
 import { formatLoadCsv, stepPhases, stepTrace } from '@mlscale/e2e/closed-loop/scenario.js';
-import { simulateLikeLoop } from '@mlscale/e2e/closed-loop/simulate.js';
-import { describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../src/control-plane.js';
+import { CLI, simulateLikeLoop } from '@mlscale/e2e/closed-loop/simulate.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { restartAdapter } from '../src/adapter.js';
+import { INFRA_ADAPTER_VALUES, REPO_ROOT } from '../src/control-plane.js';
 import { asClosedLoopTrace } from './measured.js';
 import { POD_CAPACITY_RPS, runStep } from './step-scenario.js';
 
@@ -40,16 +43,56 @@ const TIMINGS = { stepAt: 30, holdSeconds: 120, afterSeconds: 60 };
 const KNOWN_OUT: Record<string, string[]> = {
   project: [],
   guide: ['replicas after each of', 'seconds in SLO violation back at 1x'],
+  plan: [],
 };
 
+/**
+ * The plan's HPA and adapter rules: `mlscale plan` from the emulated pod's profile for the step's
+ * base and peak (1× and 4× one pod's capacity), the cluster's sync and scrape periods, and a
+ * start-up of 5 s (what the node agent takes to start and ready a pod, 2 to 3 s, with margin).
+ */
+function plan(): { hpaFile: string; adapterValues: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mlscale-cluster-plan-'));
+  execFileSync(process.execPath, [
+    CLI,
+    'plan',
+    '--profile',
+    PROFILE,
+    '--slo',
+    'p95=200ms',
+    '--base-rate',
+    String(POD_CAPACITY_RPS),
+    '--peak-rate',
+    String(4 * POD_CAPACITY_RPS),
+    '--startup-seconds',
+    '5',
+    '--sync-period',
+    '15',
+    '--scrape-interval',
+    '5',
+    '-o',
+    dir,
+  ]);
+  return {
+    hpaFile: join(dir, 'hpa.yaml'),
+    adapterValues: join(dir, 'prometheus-adapter-values.yaml'),
+  };
+}
+
+const INFRA = { adapterValues: INFRA_ADAPTER_VALUES };
 const configs = [
-  { name: 'project', namespace: 'closed-loop-project', hpaFile: 'infra/base/hpa.yaml' },
-  { name: 'guide', namespace: 'closed-loop-guide', hpaFile: 'infra/hpa/guide-hpa.yaml' },
-  // CLOSED_LOOP_ONLY=project|guide runs one of them (each takes about 6 minutes).
+  { name: 'project', namespace: 'closed-loop-project', hpaFile: 'infra/base/hpa.yaml', ...INFRA },
+  { name: 'guide', namespace: 'closed-loop-guide', hpaFile: 'infra/hpa/guide-hpa.yaml', ...INFRA },
+  // The plan's rules are its own: the adapter restarts with them, and with infra's after.
+  { name: 'plan', namespace: 'closed-loop-plan', ...plan() },
+  // CLOSED_LOOP_ONLY=project|guide|plan runs one of them (each takes about 6 minutes).
 ].filter((config) => !process.env.CLOSED_LOOP_ONLY || config.name === process.env.CLOSED_LOOP_ONLY);
 
 describe('the closed loop on the real control plane against simulate --profile --load', () => {
-  it.each(configs)('$name HPA', async ({ name, namespace, hpaFile }) => {
+  afterAll(() => restartAdapter());
+
+  it.each(configs)('$name HPA', async ({ name, namespace, hpaFile, adapterValues }) => {
+    await restartAdapter(adapterValues);
     const run = await runStep({
       namespace,
       hpaFile,
@@ -68,8 +111,8 @@ describe('the closed loop on the real control plane against simulate --profile -
     const { run: simulated } = simulateLikeLoop({
       profile: PROFILE,
       load,
-      hpa: join(REPO_ROOT, hpaFile),
-      adapterValues: join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
+      hpa: resolve(REPO_ROOT, hpaFile),
+      adapterValues,
       syncPeriodSeconds: 15,
       scrapeIntervalSeconds: 5,
       startupSeconds: startup,

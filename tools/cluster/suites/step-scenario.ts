@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { type RequestResult, startOpenLoop } from '@mlscale/autoscale';
 import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
@@ -67,7 +67,7 @@ export interface StepOptions {
   endAt?: number;
   /** Seconds of 1× before the trace (the closed loop's warm-up: the rate windows full at 0). */
   warmupSeconds?: number;
-  /** An HPA manifest in place of the overlay's (e.g. infra/hpa/guide-hpa.yaml). */
+  /** An HPA manifest in place of the overlay's (e.g. infra/hpa/guide-hpa.yaml; relative to the repository, or absolute). */
   hpaFile?: string;
   /** Variables of the overlay's container env to leave out (the server's defaults apply). */
   withoutEnv?: readonly string[];
@@ -91,7 +91,7 @@ export async function withEmulatedPods(
     rendered = parseAllDocuments(rendered)
       .filter((doc) => doc.get('kind') !== 'HorizontalPodAutoscaler')
       .map((doc) => doc.toString())
-      .concat(readFileSync(join(REPO_ROOT, hpaFile), 'utf8'))
+      .concat(readFileSync(resolve(REPO_ROOT, hpaFile), 'utf8'))
       .join('\n---\n');
   }
   const docs = parseAllDocuments(rendered)

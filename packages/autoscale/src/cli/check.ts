@@ -207,7 +207,7 @@ function addFileOptions(command: Command): Command {
     )
     .option(
       '-n, --namespace <name>',
-      "the namespace of objects that name none (as kubectl apply -n puts them; default default); queries are rendered for the workload's. Live: the namespace checked (default: the context's, else default)",
+      "the namespace of objects that name none (as kubectl apply -n puts them; default: default); queries are rendered for the workload's. Live: the namespace checked (default: the context's, else default)",
       kubernetesName('--namespace', { label: true }),
     )
     .option(

@@ -4,6 +4,7 @@
  * HPA reads, and last the HPA's own status. A link that fails only because one before it is
  * broken is reported `skipped`, naming that link: each break is reported once, where it is.
  */
+import { labelForResource } from '../adapter/render.js';
 import { field, list } from '../chain/manifests.js';
 import type { ChainLink } from '../chain/types.js';
 import { skipped } from '../chain/verdict.js';
@@ -13,7 +14,7 @@ import { apiServiceLink, discoveryLink, type MetricsApi } from './metrics-api-li
 import { type LivePod, targetPods } from './objects.js';
 import { type PodMetrics, podMetricsLink, readPodMetrics } from './pod-links.js';
 import { ruleLinks } from './rule-links.js';
-import { type ScrapeTarget, scrapeLink } from './scrape-links.js';
+import { type ScrapeTarget, scrapeLink, type TargetLabels } from './scrape-links.js';
 import type { LiveContext, ScalerReport } from './types.js';
 import { externalValueLink, podValueLink } from './value-links.js';
 
@@ -152,6 +153,52 @@ export function rootCauses(
   return out;
 }
 
+/** The target labels of the pods: those the adapter's first rule maps, else `namespace` and `pod`. */
+function targetLabels(ctx: LiveContext): TargetLabels {
+  const rule = ctx.rules?.custom[0];
+  const namespace = rule ? labelForResource(rule, 'namespaces') : undefined;
+  const pod = rule ? labelForResource(rule, 'pods') : undefined;
+  return {
+    namespace: namespace?.ok ? namespace.value : 'namespace',
+    pod: pod?.ok ? pod.value : 'pod',
+  };
+}
+
+/**
+ * The `pod-metrics` and `scrape-targets` links. Pods that do not answer here while Prometheus
+ * scrapes them are out of reach of the check, not broken: another network may even refuse their
+ * IPs.
+ */
+function podLinks(
+  ctx: LiveContext,
+  pods: {
+    subject: string;
+    namespace: string;
+    ready: readonly LivePod[];
+    served: readonly PodMetrics[];
+  },
+  targets: readonly ScrapeTarget[] | string,
+): ChainLink[] {
+  const { subject, namespace, ready, served } = pods;
+  const scrape = scrapeLink(
+    `Prometheus → scrape targets of the ${subject}`,
+    ready,
+    namespace,
+    targets,
+    served,
+    targetLabels(ctx),
+  );
+  let metrics = podMetricsLink(`${subject} → /metrics`, served);
+  if (metrics.status === 'broken' && scrape.status === 'ok') {
+    metrics = skipped(
+      metrics.link,
+      metrics.subject,
+      `Prometheus scrapes these pods (their targets are up), but they do not answer from where the check runs:\n${metrics.detail}`,
+    );
+  }
+  return [metrics, scrape];
+}
+
 /**
  * Checks one HPA's chain on the live cluster.
  *
@@ -190,14 +237,7 @@ export async function checkHpa(
   const served = await Promise.all(ready.map((pod) => readPodMetrics(ctx, pod)));
   const shared = [
     targetLink,
-    podMetricsLink(`${podsSubject} → /metrics`, served),
-    scrapeLink(
-      `Prometheus → scrape targets of the ${podsSubject}`,
-      ready,
-      namespace,
-      targets,
-      served,
-    ),
+    ...podLinks(ctx, { subject: podsSubject, namespace, ready, served }, targets),
   ];
   const scope: HpaScope = {
     ctx,

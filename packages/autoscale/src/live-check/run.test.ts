@@ -148,6 +148,29 @@ describe('runLiveCheck on recorded answers', () => {
     expect(skippedLinks[2]?.detail).toContain('pod IPs do not answer from where the check runs');
   });
 
+  it('pods refusing the check while Prometheus scrapes them: out of reach, skipped, not broken', async () => {
+    const cluster = healthyCluster();
+    const prometheusOnly = recordedFetch(cluster);
+    const report = await runLiveCheck({
+      api: recordedApi(cluster),
+      namespace: 'serving',
+      prometheusUrl: PROMETHEUS,
+      adapterConfig,
+      fetch: async (input, init) => {
+        if (String(input).startsWith(PROMETHEUS)) return prometheusOnly(input, init);
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+        });
+      },
+    });
+    expect(report.ok).toBe(true);
+    const podMetrics = all(report).find((l) => l.link === 'pod-metrics');
+    expect(podMetrics?.status).toBe('skipped');
+    expect(podMetrics?.detail).toMatch(
+      /^Prometheus scrapes these pods \(their targets are up\), but they do not answer from where the check runs:\nmodel-server-a serves no \/metrics: 10\.0\.0\.11:8080\/metrics: ECONNREFUSED/,
+    );
+  });
+
   it('a named scaler that does not exist is a usage error naming what there is', async () => {
     await expect(check(healthyCluster(), { names: ['nope'] })).rejects.toThrow(
       new LiveCheckError(

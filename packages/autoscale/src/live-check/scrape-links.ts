@@ -47,17 +47,26 @@ function portHint(target: ScrapeTarget, served: PodMetrics | undefined): string 
     : `; the pod serves /metrics on ${served.address} (${served.port}), the scrape goes to ${goesTo}`;
 }
 
+/** The target labels naming a pod's namespace and pod (the adapter rules' `resources`). */
+export interface TargetLabels {
+  readonly namespace: string;
+  readonly pod: string;
+}
+
 /** What to say about one ready pod's target; `undefined` when it is up. */
 function podProblem(
   pod: LivePod,
   targets: readonly ScrapeTarget[],
-  namespace: string,
+  where: { namespace: string; labels: TargetLabels },
   served: PodMetrics | undefined,
 ): { detail: string; fix: string } | undefined {
-  const mine = targets.filter((t) => t.labels.namespace === namespace && t.labels.pod === pod.name);
+  const { namespace, labels } = where;
+  const mine = targets.filter(
+    (t) => t.labels[labels.namespace] === namespace && t.labels[labels.pod] === pod.name,
+  );
   if (mine.length === 0) {
     return {
-      detail: `${pod.name}: Prometheus has no active scrape target labelled namespace="${namespace}", pod="${pod.name}": nothing Prometheus discovers selects this pod`,
+      detail: `${pod.name}: Prometheus has no active scrape target labelled ${labels.namespace}="${namespace}", ${labels.pod}="${pod.name}": nothing Prometheus discovers selects this pod`,
       fix: "make a ServiceMonitor select the pods' Service (its selector matching the Service's labels, its endpoint port a port name of the Service, its namespaceSelector the namespace) or a PodMonitor the pods, in a namespace and with labels the Prometheus' serviceMonitorSelector picks",
     };
   }
@@ -79,6 +88,7 @@ export function scrapeLink(
   namespace: string,
   targets: readonly ScrapeTarget[] | string,
   served: readonly PodMetrics[],
+  labels: TargetLabels = { namespace: 'namespace', pod: 'pod' },
 ): ChainLink {
   if (typeof targets === 'string') return skipped('scrape-targets', subject, targets);
   if (pods.length === 0) return skipped('scrape-targets', subject, 'no ready pod');
@@ -86,7 +96,7 @@ export function scrapeLink(
     const problem = podProblem(
       pod,
       targets,
-      namespace,
+      { namespace, labels },
       served.find((s) => s.pod === pod.name),
     );
     return problem ? [problem] : [];
@@ -102,7 +112,7 @@ export function scrapeLink(
   }
   const detail = pods
     .map((pod) => {
-      const target = targets.find((t) => t.labels.pod === pod.name && t.health === 'up');
+      const target = targets.find((t) => t.labels[labels.pod] === pod.name && t.health === 'up');
       return `${pod.name}: ${target?.scrapeUrl} up`;
     })
     .join('\n');
