@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { numberFlag, sloArg } from './args.js';
+import { numberFlag, parseHttpUrl, sloArg } from './args.js';
 
 describe('numberFlag: the one number parser of the CLI', () => {
   it('returns the number within its bounds', () => {
@@ -30,5 +30,13 @@ describe('sloArg', () => {
   it('parses an objective and refuses a malformed one with a usage error', () => {
     expect(sloArg('p95=200ms')).toEqual({ statistic: 'p95', seconds: 0.2 });
     expect(() => sloArg('p95<200')).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('parseHttpUrl: the one URL check of the CLI', () => {
+  it('takes http and https URLs and says what is wrong with others', () => {
+    expect(parseHttpUrl('https://prometheus:9090/x')).toMatchObject({ ok: true });
+    expect(parseHttpUrl('localhost:9090')).toEqual({ ok: false, problem: 'not http' });
+    expect(parseHttpUrl('not a url')).toEqual({ ok: false, problem: 'not a URL' });
   });
 });

@@ -8,7 +8,7 @@ import { highestRateMeeting } from '../calibrate/slo.js';
 import { capacityLowerBound, rampCutShort } from '../capacity/model.js';
 import type { CapacityProfile } from '../capacity/profile.js';
 import { formatSlo, type LatencySlo } from '../capacity/slo.js';
-import { numberFlag, sloArg } from './args.js';
+import { numberFlag, parseHttpUrl, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
 import { checkOutputFile } from './output-path.js';
@@ -39,18 +39,16 @@ export function defaultPredictBody(): string {
 }
 
 function baseUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  const parsed = parseHttpUrl(value);
+  if (!parsed.ok) {
     throw new CliError(
-      `"${value}" is not a URL: give the pod's base URL, e.g. http://127.0.0.1:8080`,
+      parsed.problem === 'not a URL'
+        ? `"${value}" is not a URL: give the pod's base URL, e.g. http://127.0.0.1:8080`
+        : `"${value}": only http and https URLs can be calibrated`,
       ExitCode.Usage,
     );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new CliError(`"${value}": only http and https URLs can be calibrated`, ExitCode.Usage);
-  }
+  const { url } = parsed;
   if (url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
     throw new CliError(
       `"${value}": give the base URL only (the route goes in --path, default /predict)`,
