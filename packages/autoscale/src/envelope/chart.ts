@@ -30,7 +30,8 @@ function panel(envelopes: readonly Envelope[], p: Panel, offsetX: number): strin
   const xs = points.map(({ s }) => Math.log10(p.x(s)));
   const ys = points.map(({ s }) => Math.min(s.sloViolationSeconds, 1e6));
   const budget = Math.max(0, ...points.map(({ s }) => s.allowedSeconds));
-  const [x0, x1] = [Math.min(...xs, 0), Math.max(...xs, 1)];
+  // a tenth of a decade each side, so the first and last points stand clear of the axes
+  const [x0, x1] = [Math.min(...xs) - 0.1, Math.max(...xs) + 0.1];
   const y1 = Math.max(...ys, budget * 2, 10);
   const px = (x: number) => offsetX + M.left + ((x - x0) / (x1 - x0 || 1)) * (W - M.left - M.right);
   const py = (y: number) => M.top + (1 - y / y1) * (H - M.top - M.bottom);
@@ -42,16 +43,39 @@ function panel(envelopes: readonly Envelope[], p: Panel, offsetX: number): strin
     `<text x="${offsetX + 14}" y="${(H - M.bottom + M.top) / 2}" transform="rotate(-90 ${offsetX + 14} ${(H - M.bottom + M.top) / 2})" text-anchor="middle">s over the SLO</text>`,
     `<text x="${px(x0) - 4}" y="${py(y1) + 4}" text-anchor="end">${fmt(y1)}</text>`,
     `<text x="${px(x0) - 4}" y="${py(0) + 4}" text-anchor="end">0</text>`,
-    `<line x1="${px(x0)}" y1="${py(budget)}" x2="${px(x1)}" y2="${py(budget)}" stroke="#888" stroke-dasharray="4 3"/>`,
-    `<text x="${px(x1)}" y="${py(budget) - 4}" text-anchor="end" fill="#666">budget ${budget} s</text>`,
   ];
+  const allowances = new Set(points.map(({ s }) => s.allowedSeconds));
+  if (allowances.size === 1) {
+    out.push(
+      `<line x1="${px(x0)}" y1="${py(budget)}" x2="${px(x1)}" y2="${py(budget)}" stroke="#888" stroke-dasharray="4 3"/>`,
+      `<text x="${px(x1)}" y="${py(budget) - 4}" text-anchor="end" fill="#666">allowed: ${budget} s</text>`,
+    );
+  } else {
+    // scenarios of different lengths are allowed different seconds: a grey dash at each one's
+    for (const [k, { s }] of points.entries()) {
+      const x = px(xs[k] as number);
+      out.push(
+        `<line x1="${x - 7}" y1="${py(s.allowedSeconds)}" x2="${x + 7}" y2="${py(s.allowedSeconds)}" stroke="#888" stroke-width="2"/>`,
+      );
+    }
+    out.push(
+      `<text x="${px(x1)}" y="${py(y1) + 10}" text-anchor="end" fill="#666">grey dash: the seconds allowed</text>`,
+    );
+  }
+  const labelled: number[] = [];
   for (const [k, { s, i }] of points.entries()) {
     const color = COLORS[i % COLORS.length] as string;
     const x = px(xs[k] as number);
     out.push(
       `<circle cx="${x}" cy="${py(ys[k] as number)}" r="4" stroke="${color}" fill="${s.held ? color : 'white'}"><title>${escapeXml(`${envelopes[i]?.name}: ${fmt(p.x(s))}, ${s.sloViolationSeconds} s over`)}</title></circle>`,
-      `<text x="${x}" y="${py(0) + 14}" text-anchor="middle" font-size="9">${fmt(p.x(s))}</text>`,
     );
+    // an axis label where it does not overlap one already written
+    if (labelled.every((other) => Math.abs(other - x) >= 24)) {
+      labelled.push(x);
+      out.push(
+        `<text x="${x}" y="${py(0) + 14}" text-anchor="middle" font-size="9">${fmt(p.x(s))}</text>`,
+      );
+    }
   }
   return out.join('\n');
 }
