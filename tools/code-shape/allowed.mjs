@@ -33,14 +33,4 @@ export const PENDING_SPLITS = [
     name: 'asClosedLoopTrace',
     why: "the cluster suites are being changed for CI's flakes; they split with that change",
   },
-  {
-    path: 'packages/autoscale/src/chain/monitoring.ts',
-    name: 'checkMonitoring',
-    why: 'the chain and check CLI are being changed for `mlscale check --kubeconfig`; they split with that change',
-  },
-  {
-    path: 'packages/autoscale/src/cli/check.ts',
-    name: 'runCheck',
-    why: 'the chain and check CLI are being changed for `mlscale check --kubeconfig`; they split with that change',
-  },
 ];

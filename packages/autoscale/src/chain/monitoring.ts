@@ -13,101 +13,117 @@ import {
 } from './namespaces.js';
 import { skipped, verdict } from './verdict.js';
 
+/** The `servicemonitor-selects-service` link; returns the Services it selects. */
+function checkSelectsService(ctx: CheckContext, monitor: unknown): readonly unknown[] {
+  const rawSelector = field(monitor, 'spec', 'selector');
+  const selector = readLabelSelector(rawSelector);
+  const scope = monitorScope(ctx, monitor);
+  const toService = `${describe(monitor)} → Service`;
+  const resolved = resolve(ctx, 'Service', scope, (service) =>
+    labelSelectorMatches(selector, stringMap(service, 'metadata', 'labels')),
+  );
+  const selected = resolved.found;
+  const shown = JSON.stringify(rawSelector ?? {});
+  ctx.out.add(
+    selected.length > 0
+      ? {
+          link: 'servicemonitor-selects-service',
+          subject: toService,
+          status: 'ok',
+          detail: `selects ${selected.map((s) => describeIn(ctx, s)).join(', ')} (${describeScope(scope)})`,
+        }
+      : unresolved(ctx, resolved, {
+          link: 'servicemonitor-selects-service',
+          subject: toService,
+          kind: 'Service',
+          scope,
+          broken: `spec.selector ${shown} matches the labels of no Service in ${describeScope(scope)} (${resolved.candidates.map((s) => `${describeIn(ctx, s)} ${JSON.stringify(stringMap(s, 'metadata', 'labels'))}`).join(', ')})`,
+          fix: 'select the Service by its metadata.labels',
+          namespaceFix:
+            "put the ServiceMonitor in the Service's namespace, or name that namespace in spec.namespaceSelector.matchNames",
+        }),
+  );
+  return selected;
+}
+
+/** The `servicemonitor-port` and `servicemonitor-path` links of each endpoint. */
+function checkEndpoints(ctx: CheckContext, monitor: unknown, selected: readonly unknown[]): void {
+  const names = selected.flatMap((service) =>
+    list(service, 'spec', 'ports').map((p) => String(field(p, 'name'))),
+  );
+  for (const endpoint of list(monitor, 'spec', 'endpoints')) {
+    const port = field(endpoint, 'port');
+    if (typeof port === 'string' && selected.length > 0) {
+      ctx.out.add(
+        verdict({
+          link: 'servicemonitor-port',
+          subject: `${describe(monitor)} endpoint port ${port} → Service port`,
+          holds: names.includes(port),
+          ok: `the Service has a port named ${port}`,
+          broken: `no selected Service has a port named "${port}" (names: ${names.join(', ') || 'none'}); Prometheus would scrape nothing`,
+          fix: `set endpoints[].port to a Service port name (${names.join(', ') || 'name the Service port'})`,
+        }),
+      );
+    }
+    const path = String(field(endpoint, 'path') ?? '/metrics');
+    const expected = ctx.assumptions.metricsPath;
+    const given = ctx.input.assumptions?.metricsPath !== undefined;
+    if (path !== expected) {
+      ctx.out.add(
+        given
+          ? {
+              link: 'servicemonitor-path',
+              subject: `${describe(monitor)} endpoint path`,
+              status: 'broken',
+              detail: `scrapes ${path}, the workload serves ${expected}`,
+              fix: `set endpoints[].path to ${expected}`,
+            }
+          : skipped(
+              'servicemonitor-path',
+              `${describe(monitor)} endpoint path`,
+              `scrapes ${path}, not the usual ${expected}: whether the workload serves it is not known (give --metrics-path or --metrics-url)`,
+            ),
+      );
+    }
+  }
+}
+
+/** The `servicemonitor-release` link: the Prometheus' serviceMonitorSelector picks the ServiceMonitor. */
+function checkRelease(ctx: CheckContext, monitor: unknown): void {
+  const release = ctx.input.prometheus?.release ?? 'prometheus';
+  const subject = `${describe(monitor)} → Prometheus`;
+  const stack = ctx.input.prometheusStackValues;
+  if (stack === undefined) {
+    ctx.out.add(
+      skipped('servicemonitor-release', subject, 'no kube-prometheus-stack values given'),
+    );
+    return;
+  }
+  const labels = stringMap(monitor, 'metadata', 'labels');
+  const spec = field(stack, 'prometheus', 'prometheusSpec');
+  const nilUsesHelm = field(spec, 'serviceMonitorSelectorNilUsesHelmValues') !== false;
+  const explicit = stringMap(spec, 'serviceMonitorSelector', 'matchLabels');
+  const wanted = Object.keys(explicit).length > 0 ? explicit : nilUsesHelm ? { release } : {};
+  ctx.out.add(
+    verdict({
+      link: 'servicemonitor-release',
+      subject,
+      holds: Object.keys(wanted).length === 0 || selects(wanted, labels),
+      ok: `labels match serviceMonitorSelector ${JSON.stringify(wanted)}`,
+      broken: `labels ${JSON.stringify(labels)} do not match the Prometheus serviceMonitorSelector ${JSON.stringify(wanted)}: the ServiceMonitor is ignored`,
+      fix: `add ${Object.entries(wanted)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')} to the ServiceMonitor's metadata.labels`,
+    }),
+  );
+}
+
 /** Checks each ServiceMonitor: the Services it selects, their port, the path, the release label. */
 export function checkMonitoring(ctx: CheckContext): void {
-  const release = ctx.input.prometheus?.release ?? 'prometheus';
   for (const monitor of ofKind(ctx.manifests, 'ServiceMonitor')) {
-    const rawSelector = field(monitor, 'spec', 'selector');
-    const selector = readLabelSelector(rawSelector);
-    const scope = monitorScope(ctx, monitor);
-    const toService = `${describe(monitor)} → Service`;
-    const resolved = resolve(ctx, 'Service', scope, (service) =>
-      labelSelectorMatches(selector, stringMap(service, 'metadata', 'labels')),
-    );
-    const selected = resolved.found;
-    const shown = JSON.stringify(rawSelector ?? {});
-    ctx.out.add(
-      selected.length > 0
-        ? {
-            link: 'servicemonitor-selects-service',
-            subject: toService,
-            status: 'ok',
-            detail: `selects ${selected.map((s) => describeIn(ctx, s)).join(', ')} (${describeScope(scope)})`,
-          }
-        : unresolved(ctx, resolved, {
-            link: 'servicemonitor-selects-service',
-            subject: toService,
-            kind: 'Service',
-            scope,
-            broken: `spec.selector ${shown} matches the labels of no Service in ${describeScope(scope)} (${resolved.candidates.map((s) => `${describeIn(ctx, s)} ${JSON.stringify(stringMap(s, 'metadata', 'labels'))}`).join(', ')})`,
-            fix: 'select the Service by its metadata.labels',
-            namespaceFix:
-              "put the ServiceMonitor in the Service's namespace, or name that namespace in spec.namespaceSelector.matchNames",
-          }),
-    );
-    const names = selected.flatMap((service) =>
-      list(service, 'spec', 'ports').map((p) => String(field(p, 'name'))),
-    );
-    for (const endpoint of list(monitor, 'spec', 'endpoints')) {
-      const port = field(endpoint, 'port');
-      if (typeof port === 'string' && selected.length > 0) {
-        ctx.out.add(
-          verdict({
-            link: 'servicemonitor-port',
-            subject: `${describe(monitor)} endpoint port ${port} → Service port`,
-            holds: names.includes(port),
-            ok: `the Service has a port named ${port}`,
-            broken: `no selected Service has a port named "${port}" (names: ${names.join(', ') || 'none'}); Prometheus would scrape nothing`,
-            fix: `set endpoints[].port to a Service port name (${names.join(', ') || 'name the Service port'})`,
-          }),
-        );
-      }
-      const path = String(field(endpoint, 'path') ?? '/metrics');
-      const expected = ctx.assumptions.metricsPath;
-      const given = ctx.input.assumptions?.metricsPath !== undefined;
-      if (path !== expected) {
-        ctx.out.add(
-          given
-            ? {
-                link: 'servicemonitor-path',
-                subject: `${describe(monitor)} endpoint path`,
-                status: 'broken',
-                detail: `scrapes ${path}, the workload serves ${expected}`,
-                fix: `set endpoints[].path to ${expected}`,
-              }
-            : skipped(
-                'servicemonitor-path',
-                `${describe(monitor)} endpoint path`,
-                `scrapes ${path}, not the usual ${expected}: whether the workload serves it is not known (give --metrics-path or --metrics-url)`,
-              ),
-        );
-      }
-    }
-    const subject = `${describe(monitor)} → Prometheus`;
-    const stack = ctx.input.prometheusStackValues;
-    if (stack === undefined) {
-      ctx.out.add(
-        skipped('servicemonitor-release', subject, 'no kube-prometheus-stack values given'),
-      );
-      continue;
-    }
-    const labels = stringMap(monitor, 'metadata', 'labels');
-    const spec = field(stack, 'prometheus', 'prometheusSpec');
-    const nilUsesHelm = field(spec, 'serviceMonitorSelectorNilUsesHelmValues') !== false;
-    const explicit = stringMap(spec, 'serviceMonitorSelector', 'matchLabels');
-    const wanted = Object.keys(explicit).length > 0 ? explicit : nilUsesHelm ? { release } : {};
-    ctx.out.add(
-      verdict({
-        link: 'servicemonitor-release',
-        subject,
-        holds: Object.keys(wanted).length === 0 || selects(wanted, labels),
-        ok: `labels match serviceMonitorSelector ${JSON.stringify(wanted)}`,
-        broken: `labels ${JSON.stringify(labels)} do not match the Prometheus serviceMonitorSelector ${JSON.stringify(wanted)}: the ServiceMonitor is ignored`,
-        fix: `add ${Object.entries(wanted)
-          .map(([k, v]) => `${k}: ${v}`)
-          .join(', ')} to the ServiceMonitor's metadata.labels`,
-      }),
-    );
+    const selected = checkSelectsService(ctx, monitor);
+    checkEndpoints(ctx, monitor, selected);
+    checkRelease(ctx, monitor);
   }
 }
 

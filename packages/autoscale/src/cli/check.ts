@@ -61,6 +61,95 @@ function probePaths(manifests: readonly unknown[]): Set<string> {
   return paths;
 }
 
+type CheckInputs = Awaited<ReturnType<typeof readCheckInputs>>;
+
+/** The workload's metrics body and its probes' answers, as the check was given them. */
+type MetricsRead =
+  | {
+      readonly ok: true;
+      readonly exposition?: string;
+      readonly probeStatus?: Record<string, number>;
+    }
+  | { readonly ok: false; readonly error: string };
+
+/** Reads `--metrics-file`. */
+async function readMetricsFile(file: string): Promise<MetricsRead> {
+  try {
+    return { ok: true, exposition: await readFile(file, 'utf8') };
+  } catch (error) {
+    return { ok: false, error: `cannot read ${file}: ${(error as Error).message}` };
+  }
+}
+
+/** GETs `--metrics-url`, then each probe path of the manifests on the same origin. */
+async function readMetricsUrl(
+  metricsUrl: string,
+  manifests: readonly unknown[],
+  timeoutMs: number,
+): Promise<MetricsRead> {
+  let url: URL;
+  try {
+    url = new URL(metricsUrl);
+  } catch {
+    return {
+      ok: false,
+      error: `--metrics-url ${metricsUrl} is not a URL (e.g. http://127.0.0.1:8080/metrics)`,
+    };
+  }
+  let exposition: string;
+  try {
+    const metrics = await get(url.href, timeoutMs);
+    if (metrics.status !== 200) {
+      return { ok: false, error: `GET ${url.href} answered ${metrics.status}` };
+    }
+    exposition = metrics.body;
+  } catch (error) {
+    return {
+      ok: false,
+      error: `cannot reach ${url.href}: ${(error as Error).message} (is the workload running, and is that its metrics URL?)`,
+    };
+  }
+  const probeStatus: Record<string, number> = {};
+  for (const path of probePaths(manifests)) {
+    try {
+      probeStatus[path] = (await get(new URL(path, url).href, timeoutMs)).status;
+    } catch {
+      probeStatus[path] = 0;
+    }
+  }
+  return { ok: true, exposition, probeStatus };
+}
+
+/** What `checkChain` reads, from the files, the metrics read and the options. */
+function chainInput(
+  options: CheckOptions,
+  inputs: CheckInputs,
+  metrics: MetricsRead & { ok: true },
+): ChainInput {
+  const metricsPath = options.metricsUrl ? new URL(options.metricsUrl).pathname : undefined;
+  const prometheus =
+    options.release !== undefined || options.prometheusNamespace !== undefined
+      ? {
+          ...(options.release !== undefined ? { release: options.release } : {}),
+          ...(options.prometheusNamespace !== undefined
+            ? { namespace: options.prometheusNamespace }
+            : {}),
+        }
+      : undefined;
+  return {
+    manifests: inputs.manifests,
+    ...(inputs.adapterValues !== undefined ? { adapterValues: inputs.adapterValues } : {}),
+    ...(inputs.prometheusStackValues !== undefined
+      ? { prometheusStackValues: inputs.prometheusStackValues }
+      : {}),
+    ...(metrics.exposition !== undefined ? { exposition: metrics.exposition } : {}),
+    ...(metrics.probeStatus ? { probeStatus: metrics.probeStatus } : {}),
+    namespace: options.namespace ?? 'default',
+    ...(prometheus ? { prometheus } : {}),
+    assumptions: { ...(metricsPath ? { metricsPath } : {}), ...options.assumptions },
+  };
+}
+
 /**
  * Reads the manifests and values (see `readCheckInputs`) and, optionally, a live or recorded
  * metrics body, then runs `checkChain`. Never throws; unreadable input comes back as
@@ -74,78 +163,21 @@ export async function runCheck(options: CheckOptions): Promise<CheckOutcome> {
   if (options.metricsUrl && options.metricsFile) {
     return { ok: false, error: 'give --metrics-url or --metrics-file, not both' };
   }
-  let inputs: Awaited<ReturnType<typeof readCheckInputs>>;
+  let inputs: CheckInputs;
   try {
     inputs = await readCheckInputs(options.paths, options.read);
   } catch (error) {
     if (error instanceof InputError) return { ok: false, error: error.message };
     throw error;
   }
-  let exposition: string | undefined;
-  let probeStatus: Record<string, number> | undefined;
   const timeoutMs = options.timeoutMs ?? 5000;
-  if (options.metricsFile) {
-    try {
-      exposition = await readFile(options.metricsFile, 'utf8');
-    } catch (error) {
-      return {
-        ok: false,
-        error: `cannot read ${options.metricsFile}: ${(error as Error).message}`,
-      };
-    }
-  } else if (options.metricsUrl) {
-    let url: URL;
-    try {
-      url = new URL(options.metricsUrl);
-    } catch {
-      return {
-        ok: false,
-        error: `--metrics-url ${options.metricsUrl} is not a URL (e.g. http://127.0.0.1:8080/metrics)`,
-      };
-    }
-    try {
-      const metrics = await get(url.href, timeoutMs);
-      if (metrics.status !== 200) {
-        return { ok: false, error: `GET ${url.href} answered ${metrics.status}` };
-      }
-      exposition = metrics.body;
-    } catch (error) {
-      return {
-        ok: false,
-        error: `cannot reach ${url.href}: ${(error as Error).message} (is the workload running, and is that its metrics URL?)`,
-      };
-    }
-    probeStatus = {};
-    for (const path of probePaths(inputs.manifests)) {
-      try {
-        probeStatus[path] = (await get(new URL(path, url).href, timeoutMs)).status;
-      } catch {
-        probeStatus[path] = 0;
-      }
-    }
-  }
-  const metricsPath = options.metricsUrl ? new URL(options.metricsUrl).pathname : undefined;
-  const prometheus =
-    options.release !== undefined || options.prometheusNamespace !== undefined
-      ? {
-          ...(options.release !== undefined ? { release: options.release } : {}),
-          ...(options.prometheusNamespace !== undefined
-            ? { namespace: options.prometheusNamespace }
-            : {}),
-        }
-      : undefined;
-  const input: ChainInput = {
-    manifests: inputs.manifests,
-    ...(inputs.adapterValues !== undefined ? { adapterValues: inputs.adapterValues } : {}),
-    ...(inputs.prometheusStackValues !== undefined
-      ? { prometheusStackValues: inputs.prometheusStackValues }
-      : {}),
-    ...(exposition !== undefined ? { exposition } : {}),
-    ...(probeStatus ? { probeStatus } : {}),
-    namespace: options.namespace ?? 'default',
-    ...(prometheus ? { prometheus } : {}),
-    assumptions: { ...(metricsPath ? { metricsPath } : {}), ...options.assumptions },
-  };
+  const metrics: MetricsRead = options.metricsFile
+    ? await readMetricsFile(options.metricsFile)
+    : options.metricsUrl
+      ? await readMetricsUrl(options.metricsUrl, inputs.manifests, timeoutMs)
+      : { ok: true };
+  if (!metrics.ok) return metrics;
+  const input = chainInput(options, inputs, metrics);
   const report = checkChain(input);
   if (report.links.length === 0) {
     const kinds = [...new Set(inputs.manifests.map((m) => String(field(m, 'kind'))))];

@@ -104,6 +104,6 @@ function rateTrace(
   const gaps = missing > 0 ? `; ${missing} steps without a value hold the rate before them` : '';
   return {
     text: `${rows.join('\n')}\n`,
-    description: `Prometheus, ${what} (${values.length} samples${gaps}), each step's rate held until the next`,
+    description: `Prometheus, ${what} (${values.length} sample${values.length === 1 ? '' : 's'}${gaps}), each step's rate held until the next`,
   };
 }

@@ -5,6 +5,7 @@ import { PrometheusClient } from '../prometheus/client.js';
 import { PrometheusError } from '../prometheus/errors.js';
 import { registerCalibrateCommand } from './calibrate.js';
 import { registerCheckCommand } from './check.js';
+import { registerEnvelopeCommand } from './envelope.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { registerPlanCommand } from './plan.js';
 import { registerSimulateCommand } from './simulate.js';
@@ -33,6 +34,7 @@ export function buildProgram(
   registerCalibrateCommand(program);
   registerPlanCommand(program);
   registerTuneCommand(program);
+  registerEnvelopeCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

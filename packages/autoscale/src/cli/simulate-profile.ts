@@ -204,7 +204,7 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
 }
 
 /** The `--hpa` files' HPAs with the signals their metrics read (from the adapter rules or KEDA). */
-function profileConfigs(flags: ProfileFlags): ReactiveConfig[] {
+export function profileConfigs(flags: ProfileFlags): ReactiveConfig[] {
   const values = flags.adapterValues ? loadAdapterValues(flags.adapterValues) : undefined;
   const rules = values
     ? signalsFromRules(values.custom, values.external)

@@ -83,7 +83,7 @@ interface Window {
   text: string;
 }
 
-function budgetArg(value: string): number {
+export function budgetArg(value: string): number {
   const percent = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(value);
   const n = percent ? Number(percent[1]) / 100 : Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n >= 1) {
