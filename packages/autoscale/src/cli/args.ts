@@ -131,3 +131,47 @@ export function urlPath(name: string) {
     return value;
   };
 }
+
+/**
+ * Parses a duration flag: seconds (`90`, `1.5`) or with a unit (`30s`, `15m`, `1h`, `1h30m`).
+ *
+ * @param name - the flag, for the message
+ * @returns the parser
+ * @example
+ * durationArg('--from')('30m'); // 1800
+ */
+export function durationArg(name: string) {
+  return (value: string): number => {
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length > 0 && parts.map((p) => p[0]).join('') === text) {
+      const unit = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;
+      return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
+    }
+    throw new InvalidArgumentError(
+      `${name} must be seconds or a duration such as 90, 30s, 15m or 1h30m (got "${value}")`,
+    );
+  };
+}
+
+/**
+ * Parses a time flag: epoch seconds, an ISO date, or relative to now (`-15m`, `-2h`, `-30s`, `now`).
+ *
+ * @param value - the flag value
+ * @param now - current time in seconds
+ * @returns epoch seconds
+ */
+export function parseTimeArg(value: string, now = Date.now() / 1000): number {
+  if (value === 'now') return now;
+  const relative = /^-(\d+(?:\.\d+)?)(s|m|h)$/.exec(value);
+  if (relative)
+    return now - Number(relative[1]) * { s: 1, m: 60, h: 3600 }[relative[2] as 's' | 'm' | 'h'];
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
+  const date = Date.parse(value);
+  if (Number.isNaN(date))
+    throw new InvalidArgumentError(
+      `"${value}" is not a time (epoch seconds, ISO date, "now" or "-15m")`,
+    );
+  return date / 1000;
+}

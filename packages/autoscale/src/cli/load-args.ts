@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { type Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { type ReadLoad, readLoad } from '../traffic/requests.js';
-import { numberFlag } from './args.js';
+import { durationArg, numberFlag, parseTimeArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { readText } from './files.js';
 import {
@@ -16,7 +16,6 @@ import {
   type LoadSource,
   readPrometheusLoad,
 } from './load-prometheus.js';
-import { parseTimeArg } from './simulate.js';
 
 /**
  * Reads a load file; a name ending in `.gz` is gunzipped (traces are often published so).
@@ -54,29 +53,6 @@ export interface LoadFlags {
   loadQuery?: string;
   loadStart?: number;
   loadEnd?: number;
-}
-
-/**
- * Parses a duration flag: seconds (`90`, `1.5`) or with a unit (`30s`, `15m`, `1h`, `1h30m`).
- *
- * @param name - the flag, for the message
- * @returns the parser
- * @example
- * durationArg('--from')('30m'); // 1800
- */
-export function durationArg(name: string) {
-  return (value: string): number => {
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
-    const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-    if (parts.length > 0 && parts.map((p) => p[0]).join('') === text) {
-      const unit = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;
-      return parts.reduce((sum, p) => sum + Number(p[1]) * unit[p[2] as keyof typeof unit], 0);
-    }
-    throw new InvalidArgumentError(
-      `${name} must be seconds or a duration such as 90, 30s, 15m or 1h30m (got "${value}")`,
-    );
-  };
 }
 
 /**

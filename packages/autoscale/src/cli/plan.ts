@@ -9,9 +9,8 @@ import type { ForecastMethod } from '../forecast/signal.js';
 import { planForecast } from '../plan/forecast.js';
 import { planAutoscaling } from '../plan/plan.js';
 import { renderPlan } from '../plan/render.js';
-import { numberFlag, sloArg } from './args.js';
+import { durationArg, numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
-import { durationArg } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
 import { readProfile, writeOutput } from './profile-args.js';
 

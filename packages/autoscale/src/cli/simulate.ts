@@ -3,7 +3,7 @@
  * `--load`) run the reactive simulator on a capacity profile and an arrival-rate trace.
  */
 import { SERIES } from '@mlscale/metric-contract';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { PrometheusClient } from '../prometheus/client.js';
 import {
   formatPhaseTable,
@@ -19,7 +19,7 @@ import {
 } from '../simulate/simulate.js';
 import { describeTimeBase } from '../simulate/time-base.js';
 import { parseTraceCsv, type Trace, traceFromMatrices } from '../simulate/trace.js';
-import { numberFlag } from './args.js';
+import { numberFlag, parseTimeArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { loadHpas, missingFileFlag, readText } from './files.js';
 import { checkOutputFile } from './output-path.js';
@@ -34,27 +34,6 @@ import { timingOptions } from './timing-args.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
-}
-
-/**
- * Parses a time flag: epoch seconds, an ISO date, or relative to now (`-15m`, `-2h`, `-30s`, `now`).
- *
- * @param value - the flag value
- * @param now - current time in seconds
- * @returns epoch seconds
- */
-export function parseTimeArg(value: string, now = Date.now() / 1000): number {
-  if (value === 'now') return now;
-  const relative = /^-(\d+(?:\.\d+)?)(s|m|h)$/.exec(value);
-  if (relative)
-    return now - Number(relative[1]) * { s: 1, m: 60, h: 3600 }[relative[2] as 's' | 'm' | 'h'];
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value);
-  const date = Date.parse(value);
-  if (Number.isNaN(date))
-    throw new InvalidArgumentError(
-      `"${value}" is not a time (epoch seconds, ISO date, "now" or "-15m")`,
-    );
-  return date / 1000;
 }
 
 interface SimulateFlags extends ProfileFlags {

@@ -33,16 +33,10 @@ import {
   type Tried,
 } from '../tune/search.js';
 import { candidateFiles } from '../tune/space.js';
-import { numberFlag, sloArg } from './args.js';
+import { durationArg, numberFlag, sloArg } from './args.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { EXAMPLES_DIR, readText } from './files.js';
-import {
-  durationArg,
-  type LoadFlags,
-  loadOptions,
-  readLoadFlags,
-  readLoadSource,
-} from './load-args.js';
+import { type LoadFlags, loadOptions, readLoadFlags, readLoadSource } from './load-args.js';
 import { checkOutputFolder } from './output-path.js';
 import { readProfile, writeOutput } from './profile-args.js';
 import { timingOptions } from './timing-args.js';
