@@ -26,8 +26,9 @@ import { promisify } from 'node:util';
 import { waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
+import { startAdapter, stopAdapter } from '../src/adapter.js';
 import { CLUSTER_DIR, clusterInfo, REPO_ROOT } from '../src/control-plane.js';
-import { alive, readState, startDetached, writeState } from '../src/processes.js';
+import { alive, readState } from '../src/processes.js';
 import { kubectl } from './kube.js';
 import { withEmulatedPods } from './step-scenario.js';
 
@@ -133,34 +134,6 @@ async function annotatePods(annotation: string): Promise<void> {
     '--overwrite',
     annotation,
   ]);
-}
-
-/** The running adapter's command line, from /proc (cluster:up's arguments). */
-function adapterProcess(): { pid: number; argv: string[] } {
-  const started = readState(CLUSTER_DIR).processes.find(
-    (p) => p.name === 'prometheus-adapter' && alive(p.pid),
-  );
-  if (!started) throw new Error('prometheus-adapter is not running');
-  const argv = readFileSync(`/proc/${started.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  return { pid: started.pid, argv };
-}
-
-/** Ends the adapter (SIGTERM to its process group), and removes it from the cluster's state. */
-async function stopAdapter(): Promise<string[]> {
-  const { pid, argv } = adapterProcess();
-  process.kill(-pid, 'SIGTERM');
-  await waitFor('prometheus-adapter to exit', () => !alive(pid), 30_000, 200);
-  const state = readState(CLUSTER_DIR);
-  writeState(CLUSTER_DIR, { ...state, processes: state.processes.filter((p) => p.pid !== pid) });
-  return argv;
-}
-
-/** Starts the adapter as cluster:up does, with `--config` replaced by `config`. */
-function startAdapter(argv: readonly string[], config: string): void {
-  const [binary, ...args] = argv;
-  if (!binary) throw new Error('no adapter command line');
-  const withConfig = args.map((a) => (a.startsWith('--config=') ? `--config=${config}` : a));
-  startDetached(CLUSTER_DIR, 'prometheus-adapter', binary, withConfig);
 }
 
 /** The adapter's config with the request_queue_depth_avg rule reading a renamed series. */
