@@ -22,15 +22,4 @@ export const UPSTREAM_SHAPE = [
  * them, so a split from here would collide with their change). Temporary: each entry goes when its
  * function is under the limit, and `--check` names one that is stale.
  */
-export const PENDING_SPLITS = [
-  {
-    path: 'tools/cluster/suites/step-scenario.ts',
-    name: 'runStep',
-    why: "the cluster suites are being changed for CI's flakes; they split with that change",
-  },
-  {
-    path: 'tools/cluster/suites/measured.ts',
-    name: 'asClosedLoopTrace',
-    why: "the cluster suites are being changed for CI's flakes; they split with that change",
-  },
-];
+export const PENDING_SPLITS = [];

@@ -5,6 +5,8 @@
  * exist), the real HPA's syncs (its decisions), the pods' start-up, and the summary as the
  * reactive simulator defines it.
  */
+
+import { timelineFigures } from '@mlscale/autoscale';
 import type { ClosedLoopTrace, LoopSecond, LoopSync } from '@mlscale/e2e/closed-loop/run.js';
 import type { HpaDecision } from '@mlscale/hpa';
 import type { StepRun } from './step-scenario.js';
@@ -16,56 +18,46 @@ function quantile(sorted: readonly number[], q: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-/** The run as a closed-loop record (the fields the comparison reads, and the ones it prints). */
-export function asClosedLoopTrace(run: StepRun): ClosedLoopTrace {
-  const total = Math.floor(run.end);
-  const seconds: LoopSecond[] = [];
-  const failedBy: Record<string, number> = {};
-  let sloViolationSeconds = 0;
-  let failed = 0;
-  let offered = 0;
-  let replicaSeconds = 0;
-  for (let i = 0; i < total; i++) {
-    const mine = run.results.filter((r) => r.t >= i && r.t < i + 1);
-    const ok = mine.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
-    const rejected = mine.filter((r) => r.status === 503 || r.status === 429).length;
-    for (const r of mine) {
-      if (r.status !== null && r.status >= 200 && r.status < 300) continue;
-      const why = r.status === null ? (r.error ?? 'no answer') : String(r.status);
-      failedBy[why] = (failedBy[why] ?? 0) + 1;
-    }
-    const errors = mine.length - ok.length - rejected;
-    const latencies = [
-      ...ok.map((r) => r.latencyMs / 1000),
-      ...Array.from({ length: mine.length - ok.length }, () => Number.POSITIVE_INFINITY),
-    ].sort((a, b) => a - b);
-    const exists = run.pods.filter((p) => p.created <= i && (p.gone === undefined || p.gone > i));
-    const ready = exists.filter(
-      (p) => p.ready !== undefined && p.ready <= i && (p.deleting === undefined || p.deleting > i),
-    );
-    const p95 = quantile(latencies, 0.95);
-    const second: LoopSecond = {
-      time: i,
-      offeredRps: mine.length,
-      replicas: exists.filter((p) => p.deleting === undefined || p.deleting > i).length,
-      ready: ready.length,
-      pods: exists.length,
-      rejected,
-      errors,
-      violation: p95 !== undefined && p95 > SLO_SECONDS,
-    };
-    const p50 = quantile(latencies, 0.5);
-    const p99 = quantile(latencies, 0.99);
-    if (p50 !== undefined) second.p50 = p50;
-    if (p95 !== undefined) second.p95 = p95;
-    if (p99 !== undefined) second.p99 = p99;
-    seconds.push(second);
-    if (second.violation) sloViolationSeconds++;
-    failed += mine.length - ok.length;
-    offered += mine.length;
-    replicaSeconds += second.pods;
+/** One second of the run, by intended send time; `failedBy` counts its failures by kind. */
+function secondOf(run: StepRun, i: number, failedBy: Record<string, number>): LoopSecond {
+  const mine = run.results.filter((r) => r.t >= i && r.t < i + 1);
+  const ok = mine.filter((r) => r.status !== null && r.status >= 200 && r.status < 300);
+  const rejected = mine.filter((r) => r.status === 503 || r.status === 429).length;
+  for (const r of mine) {
+    if (r.status !== null && r.status >= 200 && r.status < 300) continue;
+    const why = r.status === null ? (r.error ?? 'no answer') : String(r.status);
+    failedBy[why] = (failedBy[why] ?? 0) + 1;
   }
-  const syncs: LoopSync[] = run.syncs
+  const latencies = [
+    ...ok.map((r) => r.latencyMs / 1000),
+    ...Array.from({ length: mine.length - ok.length }, () => Number.POSITIVE_INFINITY),
+  ].sort((a, b) => a - b);
+  const exists = run.pods.filter((p) => p.created <= i && (p.gone === undefined || p.gone > i));
+  const ready = exists.filter(
+    (p) => p.ready !== undefined && p.ready <= i && (p.deleting === undefined || p.deleting > i),
+  );
+  const p95 = quantile(latencies, 0.95);
+  const second: LoopSecond = {
+    time: i,
+    offeredRps: mine.length,
+    replicas: exists.filter((p) => p.deleting === undefined || p.deleting > i).length,
+    ready: ready.length,
+    pods: exists.length,
+    rejected,
+    errors: mine.length - ok.length - rejected,
+    violation: p95 !== undefined && p95 > SLO_SECONDS,
+  };
+  const p50 = quantile(latencies, 0.5);
+  const p99 = quantile(latencies, 0.99);
+  if (p50 !== undefined) second.p50 = p50;
+  if (p95 !== undefined) second.p95 = p95;
+  if (p99 !== undefined) second.p99 = p99;
+  return second;
+}
+
+/** The real HPA's syncs that decided on metric values, as the loop's syncs on the trace clock. */
+function syncsOf(run: StepRun): LoopSync[] {
+  return run.syncs
     .filter((s) => Object.keys(s.averages).length > 0)
     .map((s) => ({
       time: (s.seenAt - run.t0) / 1000,
@@ -81,11 +73,20 @@ export function asClosedLoopTrace(run: StepRun): ClosedLoopTrace {
       explanation: `real HPA ${s.currentReplicas} → ${s.real}`,
     }))
     .filter((s) => s.time >= 0 && s.time < run.end);
+}
+
+/** The run's summary: the timeline's figures as the simulator counts them, and the syncs'. */
+function summaryOf(
+  run: StepRun,
+  seconds: readonly LoopSecond[],
+  syncs: readonly LoopSync[],
+): ClosedLoopTrace['summary'] {
+  const offered = seconds.reduce((sum, s) => sum + s.offeredRps, 0);
+  const failed = seconds.reduce((sum, s) => sum + s.rejected + s.errors, 0);
   const summary: ClosedLoopTrace['summary'] = {
-    sloViolationSeconds,
+    ...timelineFigures(seconds, run.stepAt),
     failed,
     offered,
-    replicaSeconds,
     scaleEvents: syncs.filter((s) => s.decision.scaled).length,
     maxReplicas: Math.max(...syncs.map((s) => s.decision.desiredReplicas)),
     finalReplicas: syncs.at(-1)?.decision.desiredReplicas ?? 0,
@@ -94,12 +95,14 @@ export function asClosedLoopTrace(run: StepRun): ClosedLoopTrace {
     (s) => s.time >= run.stepAt && s.decision.desiredReplicas > s.decision.currentReplicas,
   );
   if (firstUp) summary.timeToFirstScaleUp = firstUp.time - run.stepAt;
-  const firstViolation = seconds.find((s) => s.time >= run.stepAt && s.violation);
-  if (!firstViolation) summary.recoverySeconds = 0;
-  else {
-    const back = seconds.find((s) => s.time > firstViolation.time && !s.violation);
-    if (back) summary.recoverySeconds = back.time - run.stepAt;
-  }
+  return summary;
+}
+
+/** The run as a closed-loop record (the fields the comparison reads, and the ones it prints). */
+export function asClosedLoopTrace(run: StepRun): ClosedLoopTrace {
+  const failedBy: Record<string, number> = {};
+  const seconds = Array.from({ length: Math.floor(run.end) }, (_, i) => secondOf(run, i, failedBy));
+  const syncs = syncsOf(run);
   return {
     settings: {
       slo: { statistic: 'p95', seconds: SLO_SECONDS },
@@ -121,6 +124,6 @@ export function asClosedLoopTrace(run: StepRun): ClosedLoopTrace {
       ...(p.gone === undefined ? {} : { goneAt: p.gone }),
     })),
     failedBy,
-    summary,
+    summary: summaryOf(run, seconds, syncs),
   } as ClosedLoopTrace;
 }

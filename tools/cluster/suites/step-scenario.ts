@@ -115,19 +115,15 @@ export async function withEmulatedPods(
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs });
 }
 
-/** Runs the step; returns what it recorded (everything it created is deleted at the end). */
-export async function runStep(options: StepOptions): Promise<StepRun> {
-  const {
-    namespace,
-    overlay = 'infra/overlays/local',
-    before = 30,
-    hold = 120,
-    afterAtMost = 540,
-    afterScaleDown = 40,
-    warmupSeconds = 0,
-  } = options;
-  const log = options.log ?? (() => {});
-  const info = clusterInfo();
+/** The trace's clock: seconds since `t0` (trace second 0 comes after the warm-up). */
+interface StepClock {
+  t0: number;
+  now(): number;
+}
+
+/** Applies the overlay (with emulated pods and the HPA given) into `namespace`; returns its HPA. */
+async function deployStep(options: StepOptions, overlay: string): Promise<HorizontalPodAutoscaler> {
+  const { namespace } = options;
   await kubectl(['create', 'namespace', namespace]).catch(() => {});
   await kubectl(
     ['apply', '--server-side', '-f', '-'],
@@ -136,124 +132,146 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
   const hpas = await getJson<{ items: HorizontalPodAutoscaler[] }>(['hpa', '-n', namespace]);
   const hpa = hpas.items[0];
   if (!hpa?.metadata?.name) throw new Error(`${overlay} has no HPA`);
+  return hpa;
+}
+
+/** An informer of the namespace's pods that records each pod's life on `clock`. */
+function watchPods(namespace: string, clock: StepClock, log: (line: string) => void) {
+  const kubeconfig = new KubeConfig();
+  kubeconfig.loadFromFile(clusterInfo().kubeconfig);
+  const core = kubeconfig.makeApiClient(CoreV1Api);
+  const informer = makeInformer<V1Pod>(kubeconfig, `/api/v1/namespaces/${namespace}/pods`, () =>
+    core.listNamespacedPod({ namespace }),
+  );
+  const lives = new Map<string, PodLife>();
+  const track = (pod: V1Pod) => {
+    const name = pod.metadata?.name ?? '';
+    const life = lives.get(name) ?? { name, created: clock.now() };
+    lives.set(name, life);
+    if (isReady(pod) && life.ready === undefined) {
+      life.ready = clock.now();
+      log(`pod ${name} ready`);
+    }
+    if (pod.metadata?.deletionTimestamp && life.deleting === undefined) {
+      life.deleting = clock.now();
+      log(`pod ${name} deleting`);
+    }
+  };
+  informer.on('add', track);
+  informer.on('update', track);
+  informer.on('delete', (pod) => {
+    const life = lives.get(pod.metadata?.name ?? '');
+    if (life && life.gone === undefined) {
+      life.gone = clock.now();
+      log(`pod ${life.name} gone`);
+    }
+  });
+  return { informer, lives };
+}
+
+function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+/**
+ * Plays the step through the Service's local port from now on (after `warmupSeconds` at 1×), until
+ * `endAt`, or until a pod removed by a scale-down is gone (and `afterScaleDown` more seconds).
+ */
+async function playStep(
+  options: StepOptions,
+  hpa: HorizontalPodAutoscaler,
+  clock: StepClock,
+  lives: Map<string, PodLife>,
+) {
+  const { before = 30, hold = 120, afterAtMost = 540, afterScaleDown = 40 } = options;
+  const { warmupSeconds = 0, namespace } = options;
+  const log = options.log ?? (() => {});
+  const url = services()[`${namespace}/model-server`];
+  if (!url) throw new Error(`no local port for Service ${namespace}/model-server`);
+  // Trace second 0 comes after the warm-up; the pods that exist now were there before it.
+  clock.t0 = Date.now() + warmupSeconds * 1000;
+  for (const life of lives.values()) life.created = -warmupSeconds;
+  const stepAt = before;
+  const stepEnd = before + hold;
+  let end = options.endAt ?? stepEnd + afterAtMost;
+  const results: StepRun['results'] = [];
+  const load = startOpenLoop({
+    targets: url,
+    body: BODY,
+    rate: (t) =>
+      (t - warmupSeconds >= stepAt && t - warmupSeconds < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
+    durationSeconds: warmupSeconds + end,
+    // As the local closed loop: an overload shows as latency, as in the simulator, not as
+    // time-outs that would drop the backlog (60 s), and up to 256 connections per pod of the
+    // HPA's maximum (one target here, the Service, where the local loop has one per pod).
+    timeoutMs: 60_000,
+    connectionsPerTarget: 256 * (hpa.spec.maxReplicas ?? 10),
+    // intendedMs counts from the generator's start.
+    onResult: (result) => results.push({ ...result, t: result.intendedMs / 1000 - warmupSeconds }),
+  });
+  log(
+    `load: ${POD_CAPACITY_RPS} req/s (${warmupSeconds} s of warm-up first), ${4 * POD_CAPACITY_RPS} req/s from ${stepAt} s to ${stepEnd} s, then ${POD_CAPACITY_RPS} req/s until ${options.endAt === undefined ? 'a scale-down removed a pod' : `${end} s`}`,
+  );
+  if (options.endAt === undefined) {
+    await waitFor(
+      'a pod removed by a scale-down to be gone',
+      async () => {
+        const gone = [...lives.values()].find((l) => l.gone !== undefined && l.gone > stepEnd);
+        if (gone) {
+          end = Math.min(end, clock.now() + afterScaleDown);
+          return true;
+        }
+        return clock.now() > end;
+      },
+      (warmupSeconds + end + 60) * 1000,
+      1000,
+    );
+  }
+  while (clock.now() < end) await new Promise((r) => setTimeout(r, 1000));
+  load.stop();
+  await load.done;
+  return { results, stepAt, stepEnd, end };
+}
+
+/** Runs the step; returns what it recorded (everything it created is deleted at the end). */
+export async function runStep(options: StepOptions): Promise<StepRun> {
+  const { namespace, overlay = 'infra/overlays/local' } = options;
+  const log = options.log ?? (() => {});
+  const hpa = await deployStep(options, overlay);
   const observer = new HpaObserver(
-    info.kubeconfig,
+    clusterInfo().kubeconfig,
     namespace,
-    hpa.metadata.name,
+    hpa.metadata?.name ?? '',
     hpa,
     'app=model-server',
     options.onSync,
   );
-  const kubeconfig = new KubeConfig();
-  kubeconfig.loadFromFile(info.kubeconfig);
-  const core = kubeconfig.makeApiClient(CoreV1Api);
-  const podInformer = makeInformer<V1Pod>(kubeconfig, `/api/v1/namespaces/${namespace}/pods`, () =>
-    core.listNamespacedPod({ namespace }),
-  );
-  const lives = new Map<string, PodLife>();
-  let t0 = Date.now();
-  const now = () => (Date.now() - t0) / 1000;
-  const track = (pod: V1Pod) => {
-    const name = pod.metadata?.name ?? '';
-    const life = lives.get(name) ?? { name, created: now() };
-    lives.set(name, life);
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    if (ready && life.ready === undefined) {
-      life.ready = now();
-      log(`pod ${name} ready`);
-    }
-    if (pod.metadata?.deletionTimestamp && life.deleting === undefined) {
-      life.deleting = now();
-      log(`pod ${name} deleting`);
-    }
+  const clock: StepClock = {
+    t0: Date.now(),
+    now() {
+      return (Date.now() - this.t0) / 1000;
+    },
   };
-  podInformer.on('add', track);
-  podInformer.on('update', track);
-  podInformer.on('delete', (pod) => {
-    const life = lives.get(pod.metadata?.name ?? '');
-    if (life && life.gone === undefined) {
-      life.gone = now();
-      log(`pod ${life.name} gone`);
-    }
-  });
-  await podInformer.start();
+  const pods = watchPods(namespace, clock, log);
+  await pods.informer.start();
   await observer.start();
-  const results: StepRun['results'] = [];
   try {
     // Ready pods only: the HPA's metrics may need traffic first (the guide's mean latency is 0/0,
     // no value, on an idle pod); the warm-up brings it.
     log(`waiting for ${hpa.spec.minReplicas} ready pods and the HPA's first sync`);
     await waitFor(
       'the Deployment at minReplicas with every pod ready, synced once by the HPA',
-      async () => {
-        const ready = podInformer
-          .list()
-          .filter((p) =>
-            p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          );
-        return ready.length >= (hpa.spec.minReplicas ?? 1) && observer.syncs.length > 0;
-      },
+      () =>
+        pods.informer.list().filter(isReady).length >= (hpa.spec.minReplicas ?? 1) &&
+        observer.syncs.length > 0,
       300_000,
       1000,
     );
-    const url = services()[`${namespace}/model-server`];
-    if (!url) throw new Error(`no local port for Service ${namespace}/model-server`);
-    // Trace second 0 comes after the warm-up; the pods that exist now were there before it.
-    const started = Date.now();
-    t0 = started + warmupSeconds * 1000;
-    for (const life of lives.values()) life.created = -warmupSeconds;
-    const stepAt = before;
-    const stepEnd = before + hold;
-    let end = options.endAt ?? stepEnd + afterAtMost;
-    const load = startOpenLoop({
-      targets: url,
-      body: BODY,
-      rate: (t) =>
-        (t - warmupSeconds >= stepAt && t - warmupSeconds < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
-      durationSeconds: warmupSeconds + end,
-      // As the local closed loop: an overload shows as latency, as in the simulator, not as
-      // time-outs that would drop the backlog (60 s), and up to 256 connections per pod of the
-      // HPA's maximum (one target here, the Service, where the local loop has one per pod).
-      timeoutMs: 60_000,
-      connectionsPerTarget: 256 * (hpa.spec.maxReplicas ?? 10),
-      // intendedMs counts from the generator's start.
-      onResult: (result) =>
-        results.push({ ...result, t: result.intendedMs / 1000 - warmupSeconds }),
-    });
-    log(
-      `load: ${POD_CAPACITY_RPS} req/s (${warmupSeconds} s of warm-up first), ${4 * POD_CAPACITY_RPS} req/s from ${stepAt} s to ${stepEnd} s, then ${POD_CAPACITY_RPS} req/s until ${options.endAt === undefined ? 'a scale-down removed a pod' : `${end} s`}`,
-    );
-    if (options.endAt === undefined) {
-      await waitFor(
-        'a pod removed by a scale-down to be gone',
-        async () => {
-          const gone = [...lives.values()].find((l) => l.gone !== undefined && l.gone > stepEnd);
-          if (gone) {
-            end = Math.min(end, now() + afterScaleDown);
-            return true;
-          }
-          return now() > end;
-        },
-        (warmupSeconds + end + 60) * 1000,
-        1000,
-      );
-    }
-    while (now() < end) await new Promise((r) => setTimeout(r, 1000));
-    load.stop();
-    await load.done;
-    return {
-      syncs: observer.syncs,
-      results,
-      pods: [...lives.values()],
-      hpa,
-      t0,
-      stepAt,
-      stepEnd,
-      end,
-    };
+    const played = await playStep(options, hpa, clock, pods.lives);
+    return { syncs: observer.syncs, pods: [...pods.lives.values()], hpa, t0: clock.t0, ...played };
   } finally {
     await observer.stop();
-    await podInformer.stop();
+    await pods.informer.stop();
     await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => {});
   }
 }
