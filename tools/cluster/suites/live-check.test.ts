@@ -84,6 +84,7 @@ async function waitForOneBroken(
   kind: string,
   names: string[] = [],
   config?: string,
+  settled: (link: Link) => boolean = () => true,
 ): Promise<{ link: Link; run: CheckRun }> {
   let last: CheckRun | undefined;
   await waitFor(
@@ -91,7 +92,8 @@ async function waitForOneBroken(
     async () => {
       last = await check(['--json', ...names], config);
       const broken = links(last.report).filter((l) => l.status === 'broken');
-      return last.code === 1 && broken.length === 1 && broken[0]?.link === kind;
+      const [one] = broken;
+      return last.code === 1 && broken.length === 1 && one?.link === kind && settled(one);
     },
     150_000,
     3000,
@@ -264,7 +266,10 @@ describe('mlscale check --kubeconfig on the real control plane', () => {
   it('the metrics port wrong: the scrape targets are broken, naming the port the pod serves /metrics on', async () => {
     await annotatePods('prometheus.io/port=9999');
     try {
-      const { link } = await waitForOneBroken('scrape-targets');
+      // Until Prometheus has scraped the new address once, the target is not down yet but unknown.
+      const { link } = await waitForOneBroken('scrape-targets', [], undefined, (l) =>
+        /is down/.test(l.detail),
+      );
       expect(link.detail).toMatch(
         /is down: .*connection refused.*the pod serves \/metrics on 127\.[\d.]+:8080 \(containerPort http \(8080\)\), the scrape goes to 127\.[\d.]+:9999/s,
       );
