@@ -11,7 +11,7 @@ import { checkHpa } from './check-hpa.js';
 import { ClusterError, type KubeApi } from './kube-api.js';
 import { statusMessage } from './objects.js';
 import { activeTargets, type ScrapeTarget } from './scrape-links.js';
-import type { LiveContext, LiveReport, ScalerReport } from './types.js';
+import type { FoundRules, LiveContext, LiveReport, ScalerReport } from './types.js';
 
 /** What to check. */
 export interface LiveCheckOptions {
@@ -100,15 +100,7 @@ async function findRules(
   if (options.adapterConfig !== undefined) {
     const config = await rulesFromFile(options.adapterConfig);
     if (!config.ok) throw new LiveCheckError(config.error);
-    return {
-      config,
-      link: {
-        link: 'adapter-config',
-        subject,
-        status: 'ok',
-        detail: `${config.rules.custom.length} rules, ${config.rules.external.length} external rules from ${config.rules.source}`,
-      },
-    };
+    return { config, link: rulesFound(config.rules, subject) };
   }
   const config = await rulesFromCluster(options.api);
   if (!config.ok) {
@@ -121,14 +113,16 @@ async function findRules(
       ),
     };
   }
+  return { config, link: rulesFound(config.rules, subject) };
+}
+
+/** The `ok` link of the adapter's rules, saying how many and where from. */
+function rulesFound({ custom, external, source }: FoundRules, subject: string): ChainLink {
   return {
-    config,
-    link: {
-      link: 'adapter-config',
-      subject,
-      status: 'ok',
-      detail: `${config.rules.custom.length} rules, ${config.rules.external.length} external rules from ${config.rules.source}`,
-    },
+    link: 'adapter-config',
+    subject,
+    status: 'ok',
+    detail: `${custom.length} rules, ${external.length} external rules from ${source}`,
   };
 }
 
