@@ -98,19 +98,22 @@ function plan(): { hpaFile: string; adapterValues: string } {
   };
 }
 
-const INFRA = { adapterValues: INFRA_ADAPTER_VALUES };
+/** infra's HPA files with infra's adapter rules. */
+const infra = (hpaFile: string) => () => ({ hpaFile, adapterValues: INFRA_ADAPTER_VALUES });
 const configs = [
-  { name: 'project', namespace: 'closed-loop-project', hpaFile: 'infra/base/hpa.yaml', ...INFRA },
-  { name: 'guide', namespace: 'closed-loop-guide', hpaFile: 'infra/hpa/guide-hpa.yaml', ...INFRA },
+  { name: 'project', namespace: 'closed-loop-project', files: infra('infra/base/hpa.yaml') },
+  { name: 'guide', namespace: 'closed-loop-guide', files: infra('infra/hpa/guide-hpa.yaml') },
   // The plan's rules are its own: the adapter restarts with them, and with infra's after.
-  { name: 'plan', namespace: 'closed-loop-plan', ...plan() },
+  { name: 'plan', namespace: 'closed-loop-plan', files: plan },
   // CLOSED_LOOP_ONLY=project|guide|plan runs one of them (each takes about 6 minutes).
 ].filter((config) => !process.env.CLOSED_LOOP_ONLY || config.name === process.env.CLOSED_LOOP_ONLY);
 
 describe('the closed loop on the real control plane against simulate --profile --load', () => {
   afterAll(() => restartAdapter());
 
-  it.each(configs)('$name HPA', async ({ name, namespace, hpaFile, adapterValues }) => {
+  it.each(configs)('$name HPA', async ({ name, namespace, files }) => {
+    // Made when the config runs (`mlscale plan` only when the plan's HPA is selected).
+    const { hpaFile, adapterValues } = files();
     await restartAdapter(adapterValues);
     const run = await runStep({
       namespace,
