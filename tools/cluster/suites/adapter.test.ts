@@ -21,7 +21,7 @@ import { waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfo, REPO_ROOT } from '../src/control-plane.js';
 import { customMetric } from './hpa-observer.js';
-import { getJson, kubectl, services } from './kube.js';
+import { getJson, isPodReady, kubectl, services } from './kube.js';
 import { POD_CAPACITY_RPS, withEmulatedPods } from './step-scenario.js';
 
 const namespace = 'adapter-values';
@@ -39,7 +39,7 @@ async function readyPods(): Promise<string[]> {
     }[];
   }>(['pods', '-n', namespace, '-l', 'app=model-server']);
   return pods.items
-    .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+    .filter(isPodReady)
     .map((p) => p.metadata.name)
     .sort();
 }

@@ -25,7 +25,7 @@ import {
   type PodInfo,
   parseQuantity,
 } from '@mlscale/hpa';
-import { kubectl } from './kube.js';
+import { isPodReady, kubectl } from './kube.js';
 
 /** kube-controller-manager's --horizontal-pod-autoscaler-sync-period, as cluster:up sets it. */
 const SYNC_PERIOD_SECONDS = 15;
@@ -145,8 +145,7 @@ export class HpaObserver {
     const pods: PodInfo[] = this.podInformer.list().map((pod) => ({
       name: pod.metadata?.name ?? '',
       phase: (pod.status?.phase ?? 'Pending') as PodInfo['phase'],
-      ready:
-        pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      ready: isPodReady(pod),
       deleting: !!pod.metadata?.deletionTimestamp,
     }));
     const podsWithMetrics = await this.podsWithValues(specNames[0]);

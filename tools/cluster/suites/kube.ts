@@ -33,3 +33,10 @@ export async function getJson<T = Record<string, unknown>>(args: readonly string
 export function services(): Record<string, string> {
   return JSON.parse(readFileSync(clusterInfo().servicesFile, 'utf8')) as Record<string, string>;
 }
+
+/** The pod's `Ready` condition is `True` (what the kubelet reports from the readiness probe). */
+export function isPodReady(pod: {
+  status?: { conditions?: readonly { type: string; status: string }[] };
+}): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}

@@ -6,7 +6,7 @@
 import { waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_SERVER_IMAGE } from '../src/node-agent/images.js';
-import { getJson, kubectl, services } from './kube.js';
+import { getJson, isPodReady, kubectl, services } from './kube.js';
 
 const namespace = 'node-agent';
 
@@ -46,8 +46,6 @@ function pod(name: string, probes: Record<string, unknown>, extra: Record<string
   };
 }
 
-const ready = (p: Pod) =>
-  p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 const get = (name: string) => getJson<Pod>(['pod', name, '-n', namespace]);
 
 describe('the node agent (kubelet, container runtime and kube-proxy stand-in)', () => {
@@ -88,7 +86,12 @@ describe('the node agent (kubelet, container runtime and kube-proxy stand-in)', 
   });
 
   it('runs a pod: Running, Ready by its readiness probe, at an address of its own, reachable through its Service', async () => {
-    await waitFor('pod healthy to be ready', async () => ready(await get('healthy')), 120_000, 500);
+    await waitFor(
+      'pod healthy to be ready',
+      async () => isPodReady(await get('healthy')),
+      120_000,
+      500,
+    );
     const healthy = await get('healthy');
     expect(healthy.status?.phase).toBe('Running');
     expect(healthy.status?.podIP).toMatch(/^127\.\d+\.\d+\.\d+$/);
@@ -113,7 +116,7 @@ describe('the node agent (kubelet, container runtime and kube-proxy stand-in)', 
       500,
     );
     await new Promise((r) => setTimeout(r, 5000));
-    expect(ready(await get('never-ready'))).toBe(false);
+    expect(isPodReady(await get('never-ready'))).toBe(false);
     const url = services()[`${namespace}/never-ready`];
     if (!url) throw new Error('no Service port for never-ready');
     await expect(fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3000) })).rejects.toThrow();

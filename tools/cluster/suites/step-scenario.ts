@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { ensureBinaries } from '../src/binaries.js';
 import { clusterInfo, REPO_ROOT } from '../src/control-plane.js';
 import { HpaObserver, type ObservedSync } from './hpa-observer.js';
-import { getJson, kubectl, services } from './kube.js';
+import { getJson, isPodReady, kubectl, services } from './kube.js';
 
 /** The closed loop's emulated pod (tools/e2e/closed-loop/scenario.ts): 25 req/s per pod. */
 export const EMULATED_POD_ENV = {
@@ -148,7 +148,7 @@ function watchPods(namespace: string, clock: StepClock, log: (line: string) => v
     const name = pod.metadata?.name ?? '';
     const life = lives.get(name) ?? { name, created: clock.now() };
     lives.set(name, life);
-    if (isReady(pod) && life.ready === undefined) {
+    if (isPodReady(pod) && life.ready === undefined) {
       life.ready = clock.now();
       log(`pod ${name} ready`);
     }
@@ -167,10 +167,6 @@ function watchPods(namespace: string, clock: StepClock, log: (line: string) => v
     }
   });
   return { informer, lives };
-}
-
-function isReady(pod: V1Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
 /**
@@ -262,7 +258,7 @@ export async function runStep(options: StepOptions): Promise<StepRun> {
     await waitFor(
       'the Deployment at minReplicas with every pod ready, synced once by the HPA',
       () =>
-        pods.informer.list().filter(isReady).length >= (hpa.spec.minReplicas ?? 1) &&
+        pods.informer.list().filter(isPodReady).length >= (hpa.spec.minReplicas ?? 1) &&
         observer.syncs.length > 0,
       300_000,
       1000,
