@@ -147,6 +147,45 @@ describe('mlscale simulate --profile', () => {
   });
 });
 
+describe('mlscale simulate --sync-offset', () => {
+  const args = ['simulate', '--profile', profile, '--load', load, '--hpa', guide, '--json'];
+  const syncTimes = (out: string) =>
+    (JSON.parse(out) as { results: { syncs: { time: number }[] }[] }).results[0]?.syncs.map(
+      (s) => s.time,
+    );
+
+  it('puts the first sync at the offset, then one every period', async () => {
+    const shifted = await runCli([...args, '--sync-offset', '3.25']);
+    expect(shifted.code).toBe(0);
+    expect(syncTimes(shifted.out)?.slice(0, 3)).toEqual([3.25, 18.25, 33.25]);
+    const replay = await runCli(['simulate', '--trace', trace, '--hpa', guide, '--json']);
+    const replayShifted = await runCli([
+      ...['simulate', '--trace', trace, '--hpa', guide, '--json'],
+      ...['--sync-offset', '7'],
+    ]);
+    const first = (out: string) =>
+      (JSON.parse(out) as { results: { timeline: { time: number }[] }[] }).results[0]?.timeline[0]
+        ?.time;
+    expect(first(replay.out)).toBe(0);
+    expect(first(replayShifted.out)).toBe(7);
+  });
+
+  it('refuses an offset outside the first period, and with --phases', async () => {
+    expect(await runCli([...args, '--sync-offset', '15'])).toMatchObject({
+      code: ExitCode.Usage,
+      err: '--sync-offset 15 must be below --sync-period 15: the first sync falls within the first period',
+    });
+    expect(await runCli([...args, '--sync-offset', '-1'])).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringContaining('--sync-offset must be a number >= 0, got "-1"'),
+    });
+    expect(await runCli([...args, '--sync-offset', '2', '--phases'])).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringMatching(/--sync-offset picks one/),
+    });
+  });
+});
+
 describe('mlscale simulate --trace flag checks', () => {
   it('rejects an unknown chart metric and a step outside the trace', async () => {
     const metric = await runCli([

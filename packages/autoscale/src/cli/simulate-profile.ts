@@ -28,6 +28,7 @@ import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
 import { type LoadFlags, loadOptions, readLoadFlags, readLoadSource } from './load-args.js';
 import { readProfile, writeOutput } from './profile-args.js';
+import { syncOffsetSetting } from './timing-args.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
 export interface ProfileFlags extends LoadFlags {
@@ -37,6 +38,7 @@ export interface ProfileFlags extends LoadFlags {
   adapterValues?: string;
   hpa?: string[];
   syncPeriod: number;
+  syncOffset?: number;
   startupDelay: number;
   stepAt?: number;
   tolerance?: number;
@@ -168,6 +170,7 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
   const options: ReactiveOptions = {
     syncPeriodSeconds: flags.syncPeriod,
     startupDelaySeconds: flags.startupDelay,
+    ...syncOffsetSetting(flags),
     ...(flags.slo ? { slo: flags.slo } : {}),
     ...(flags.scrapeInterval !== undefined ? { scrapeIntervalSeconds: flags.scrapeInterval } : {}),
     ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),

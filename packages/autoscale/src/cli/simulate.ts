@@ -30,7 +30,7 @@ import {
   runProfileSimulation,
   uniqueLabels,
 } from './simulate-profile.js';
-import { timingOptions } from './timing-args.js';
+import { syncOffsetOption, syncOffsetSetting, timingOptions } from './timing-args.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -76,6 +76,7 @@ export function registerSimulateCommand(
     );
   replayOptions(command);
   timingOptions(command, 'profile only');
+  syncOffsetOption(command);
   profileOptions(command);
   command
     .addHelpText(
@@ -284,6 +285,7 @@ function replaySimulationOptions(flags: SimulateFlags): SimulationOptions {
     syncPeriodSeconds: flags.syncPeriod,
     startupDelaySeconds: flags.startupDelay,
     latencyTarget: flags.latencyTarget,
+    ...syncOffsetSetting(flags),
     ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
     ...(flags.latencyMetric !== undefined ? { latencyMetric: flags.latencyMetric } : {}),
     ...(flags.initialReplicas !== undefined ? { initialReplicas: flags.initialReplicas } : {}),

@@ -1,6 +1,7 @@
 /** The timing flags `simulate` and `tune` share: the pods' start-up, the HPA's sync, the scrape. */
 import type { Command } from 'commander';
 import { numberFlag } from './args.js';
+import { CliError, ExitCode } from './exit-codes.js';
 
 /** The parsed timing flags. */
 export interface TimingFlags {
@@ -8,6 +9,9 @@ export interface TimingFlags {
   syncPeriod: number;
   /** Undefined where the command gives it no default (`simulate`, where only `--profile` reads it). */
   scrapeInterval?: number;
+  /** `simulate` only: seconds from the trace's start to the first sync. */
+  syncOffset?: number;
+  phases?: boolean;
 }
 
 /**
@@ -42,4 +46,43 @@ export function timingOptions(command: Command, scrapeInterval: 'default' | 'pro
       parse,
     );
   }
+}
+
+/**
+ * Adds `--sync-offset` to `simulate`: where the first HPA sync falls in the trace. A real
+ * controller syncs every period from a phase of its own (when it started watching the HPA), so a
+ * simulation compared sync by sync with a recorded run takes that run's phase.
+ *
+ * @param command - the simulate command
+ */
+export function syncOffsetOption(command: Command): void {
+  command.option(
+    '--sync-offset <seconds>',
+    "seconds from the trace's start to the first HPA sync, below --sync-period (default 0; a recorded run's phase)",
+    numberFlag('--sync-offset', { min: 0 }),
+  );
+}
+
+/**
+ * The simulation option `--sync-offset` gives, refused where it means nothing.
+ *
+ * @param flags - the parsed timing flags
+ * @returns `{ syncOffsetSeconds }`, or nothing when the flag is absent
+ * @throws CliError (usage) when the offset is not within the first sync period, or with `--phases`
+ */
+export function syncOffsetSetting(flags: TimingFlags): { syncOffsetSeconds?: number } {
+  if (flags.syncOffset === undefined) return {};
+  if (flags.syncOffset >= flags.syncPeriod) {
+    throw new CliError(
+      `--sync-offset ${flags.syncOffset} must be below --sync-period ${flags.syncPeriod}: the first sync falls within the first period`,
+      ExitCode.Usage,
+    );
+  }
+  if (flags.phases) {
+    throw new CliError(
+      '--phases runs every sync offset (0, 1, … s); --sync-offset picks one: give one or the other',
+      ExitCode.Usage,
+    );
+  }
+  return { syncOffsetSeconds: flags.syncOffset };
 }
