@@ -120,6 +120,35 @@ export function measuredStartupSeconds(measured: ClosedLoopTrace): number | unde
 }
 
 /**
+ * Where the loop's syncs fall in the sync period: what `simulate --sync-offset` should be given so
+ * that its syncs land beside the loop's. The local loop syncs at 0, 15, 30 s; a real controller
+ * keeps a phase of its own (when it started watching the HPA), and a decision compared one sync
+ * apart is not a comparison.
+ *
+ * @param measured - the closed loop's record
+ * @param periodSeconds - the sync period
+ * @param tickSeconds - the simulator's resolution (its offset is a multiple of it)
+ * @returns the median phase in [0, period), to a tick; 0 when the loop recorded no sync
+ */
+export function measuredSyncOffset(
+  measured: ClosedLoopTrace,
+  periodSeconds: number,
+  tickSeconds = 0.25,
+): number {
+  const phase = (t: number) => ((t % periodSeconds) + periodSeconds) % periodSeconds;
+  const first = measured.syncs[0];
+  if (!first) return 0;
+  // Around the first sync's phase, so that 14.9 s and 0.1 s are 0.2 s apart, not 14.8 s.
+  const reference = phase(first.time);
+  const around = measured.syncs
+    .map((s) => phase(s.time - reference + periodSeconds / 2) - periodSeconds / 2)
+    .sort((a, b) => a - b);
+  const median = around[Math.floor((around.length - 1) / 2)] as number;
+  const offset = phase(Math.round((reference + median) / tickSeconds) * tickSeconds);
+  return offset >= periodSeconds - 1e-9 ? 0 : offset;
+}
+
+/**
  * Compares a simulation with a closed-loop run of the same trace and HPA.
  *
  * @param simulated - one config of `simulate --profile --json`

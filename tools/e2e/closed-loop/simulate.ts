@@ -21,6 +21,8 @@ export interface LoopTwin {
   /** prometheus-adapter values whose rules serve its metrics. */
   adapterValues: string;
   syncPeriodSeconds: number;
+  /** Seconds from the trace's start to the first sync (the loop's phase); 0 when not given. */
+  syncOffsetSeconds?: number;
   scrapeIntervalSeconds: number;
   /** Seconds from the decision until a new pod served, as the loop measured it. */
   startupSeconds: number;
@@ -59,6 +61,7 @@ export function simulateLikeLoop(twin: LoopTwin): { report: unknown; run: Simula
       twin.startupSeconds.toFixed(2),
       '--step-at',
       String(twin.stepAt),
+      ...(twin.syncOffsetSeconds ? ['--sync-offset', String(twin.syncOffsetSeconds)] : []),
       '--json',
     ],
     { encoding: 'utf8' },

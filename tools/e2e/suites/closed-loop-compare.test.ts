@@ -5,6 +5,7 @@ import {
   AGREEMENT_BOUNDS,
   compareRuns,
   measuredStartupSeconds,
+  measuredSyncOffset,
   phaseP95,
   phaseViolationSeconds,
   type SimulatedRun,
@@ -232,5 +233,19 @@ describe('agreement between a simulation and a closed-loop run', () => {
     const none = loop(up, p95Line(0));
     none.pods = none.pods.slice(0, 1);
     expect(measuredStartupSeconds(none)).toBeUndefined();
+  });
+
+  it("measures the loop's sync phase, to the simulator's tick, across the period's wrap", () => {
+    const at = (times: number[]) => {
+      const run = loop([], p95Line(0));
+      const sync = loop([2], p95Line(0)).syncs[0] as ClosedLoopTrace['syncs'][number];
+      run.syncs = times.map((time) => ({ ...sync, time }));
+      return run;
+    };
+    expect(measuredSyncOffset(at([3.1, 18.2, 33.15, 48.4]), 15)).toBe(3.25);
+    // 14.9 s and 0.1 s are 0.2 s apart: the phase is about 0, not 7.5
+    expect(measuredSyncOffset(at([14.9, 30.1, 44.95, 60.1, 75.05]), 15)).toBe(0);
+    expect(measuredSyncOffset(at([14.6, 29.7, 44.8]), 15)).toBe(14.75);
+    expect(measuredSyncOffset(at([]), 15)).toBe(0);
   });
 });
