@@ -89,6 +89,11 @@ export interface AutoscalingPlan {
     percent: Explained;
     periodSeconds: Explained;
     stabilizationWindowSeconds: Explained;
+    /**
+     * Which of the two policies binds: `Max` (the default, the more pods of the two) or `Min`
+     * (the fewer: `pods` a period at most, as `mlscale tune` may choose).
+     */
+    selectPolicy?: Explained<'Max' | 'Min'>;
   };
   /** Scale-down. */
   scaleDown: {

@@ -80,7 +80,7 @@ function behavior(plan: AutoscalingPlan) {
   return {
     scaleUp: {
       stabilizationWindowSeconds: plan.scaleUp.stabilizationWindowSeconds.value,
-      selectPolicy: 'Max',
+      selectPolicy: plan.scaleUp.selectPolicy?.value ?? 'Max',
       policies: [
         {
           type: 'Pods',
@@ -124,6 +124,8 @@ function commentBehavior(
     plan.scaleUp.periodSeconds.why,
   );
   setComment(doc, [...base, 'scaleUp', 'policies', 1, 'value'], plan.scaleUp.percent.why);
+  if (plan.scaleUp.selectPolicy)
+    setComment(doc, [...base, 'scaleUp', 'selectPolicy'], plan.scaleUp.selectPolicy.why);
   setComment(
     doc,
     [...base, 'scaleDown', 'stabilizationWindowSeconds'],
