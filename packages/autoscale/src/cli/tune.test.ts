@@ -46,7 +46,9 @@ describe('mlscale tune', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain('budget: 2 % of 600 s = 12 s over p95=200ms');
     expect(run.out).toMatch(/^the guide's HPA +\d+/m);
-    expect(run.out).toMatch(/^tuned: headroom \d+%, min \d+, down-window \d+s {2}← chosen/m);
+    expect(run.out).toMatch(
+      /^tuned: headroom \d+%, min \d+, down-window \d+s(, up \d pods?\/sync)?(, forecast \w+)? {2}← chosen/m,
+    );
     const hpa = readFileSync(join(out, 'hpa.yaml'), 'utf8');
     expect(hpa).toMatch(/^# mlscale tune: least replica-seconds with at most 2 % of the seconds/);
     expect(hpa).toMatch(/# chosen by mlscale tune: [^\n]*\n\s*minReplicas: \d+\n/);

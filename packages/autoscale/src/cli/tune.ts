@@ -114,7 +114,7 @@ export function registerTuneCommand(program: Command): void {
   const command = program
     .command('tune')
     .description(
-      'find the configuration with the least replica-seconds that keeps the seconds over the SLO within a budget on your traffic, by simulating the search space (headroom, minReplicas, scale-down window) on a trace; prints the Pareto front with the guide and the plan on it, writes the chosen HPA and adapter rules (every number commented) and a chart',
+      'find the configuration with the least replica-seconds that keeps the seconds over the SLO within a budget on your traffic, by simulating the search space (headroom, minReplicas, scale-down window, scale-up limit, forecasts) on a trace; prints the Pareto front with the guide and the plan on it, writes the chosen HPA and adapter rules (every number commented) and a chart',
     )
     .requiredOption('--profile <json>', 'capacity profile written by mlscale calibrate')
     .requiredOption(

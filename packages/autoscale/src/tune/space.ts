@@ -1,12 +1,15 @@
 /**
  * The configurations `mlscale tune` searches: the plan's HPA (a queue-depth target sized from the
- * profile, a latency guard, every pod up to maxReplicas allowed at one sync) with its numbers
- * opened up:
- * - the headroom of the per-pod target (0, 10 or 20 %: how far below the SLO-meeting rate the HPA
- *   holds each pod, which sets the depth target);
+ * profile, a latency guard) with its numbers opened up:
+ * - the headroom of the per-pod target (how far below the SLO-meeting rate the HPA holds each pod,
+ *   which sets the depth target): 0, 10, 20 and 30 % first, then 5 % either side of the best;
  * - minReplicas (1 up to the peak's pods);
- * - the scale-down stabilization window (the plan's "as long as a pod takes to come back", twice
- *   that, and 10 minutes): how long a lower recommendation must hold before pods go.
+ * - the scale-down stabilization window (half a pod's come-back time, the plan's own come-back
+ *   time, twice that): how long a lower recommendation must hold before pods go;
+ * - the scale-up policy: 1 or 2 pods a sync at most (`selectPolicy: Min` over the plan's two
+ *   policies), or the plan's every pod up to maxReplicas at one sync. On bursty traffic the queue
+ *   depth behind a burst stays in the pods that queued it, so an unlimited scale-up keeps adding
+ *   pods until the backlog drains, then holds them for the window: a limit adds fewer;
  * - a forecast of the request rate as a further metric (none, `linear`, `smoothed`; `seasonal` when
  *   a period is given), sized over a pod's come-back time (see `plan/forecast.ts`).
  * maxReplicas is the training window's highest binned rate plus 25 % at the per-pod target, so
@@ -35,25 +38,57 @@ export interface Candidate {
   minReplicas: number;
   /** Seconds; undefined: the plan's own (a pod's come-back time). */
   scaleDownStabilizationSeconds?: number;
+  /**
+   * Pods the HPA may add at one sync at most; undefined: the plan's (every pod up to
+   * maxReplicas at one sync).
+   */
+  scaleUpPods?: number;
   /** A forecast metric beside the reactive ones; undefined: none. */
   forecast?: ForecastMethod;
 }
 
-/** The headrooms searched. */
-export const HEADROOMS = [0, 0.1, 0.2] as const;
+/** The headrooms searched first; then {@link HEADROOM_STEP} either side of the best. */
+export const HEADROOMS = [0, 0.1, 0.2, 0.3] as const;
 
-/** Scale-down windows searched besides the plan's own (seconds). */
+/** The finer step around the best coarse headrooms. */
+export const HEADROOM_STEP = 0.05;
+
+/** Scale-up limits searched (pods a sync; undefined: the plan's, every pod at one sync). */
+export const SCALE_UP_PODS = [1, 2, undefined] as const;
+
+/** Scale-down windows searched besides the plan's own (seconds): half of it and twice it. */
 export function stabilizationWindows(timings: ClusterTimings): (number | undefined)[] {
   const comeBack = Math.ceil(
     timings.syncPeriodSeconds + timings.scrapeIntervalSeconds + timings.startupSeconds,
   );
-  return [undefined, 2 * comeBack, Math.max(600, 3 * comeBack)];
+  return [Math.ceil(comeBack / 2), undefined, 2 * comeBack];
 }
 
-/** A short label: `h10% min3 down64s`. */
+/** A short label: `tuned: headroom 15%, min 6, down-window 32s, up 1 pod/sync`. */
 export function candidateLabel(c: Candidate, plan: AutoscalingPlan): string {
+  const up =
+    c.scaleUpPods !== undefined
+      ? `, up ${c.scaleUpPods} pod${c.scaleUpPods === 1 ? '' : 's'}/sync`
+      : '';
   const forecast = c.forecast ? `, forecast ${c.forecast}` : '';
-  return `tuned: headroom ${Math.round(c.headroom * 100)}%, min ${c.minReplicas}, down-window ${plan.scaleDown.stabilizationWindowSeconds.value}s${forecast}`;
+  return `tuned: headroom ${Math.round(c.headroom * 100)}%, min ${c.minReplicas}, down-window ${plan.scaleDown.stabilizationWindowSeconds.value}s${up}${forecast}`;
+}
+
+/** Limits the plan's scale-up to `pods` a sync: `selectPolicy: Min` over its two policies. */
+function limitScaleUp(plan: AutoscalingPlan, pods: number, why: string): void {
+  const before = plan.scaleUp.pods.value;
+  plan.scaleUp.pods = {
+    value: pods,
+    why: `at most ${pods} pod${pods === 1 ? '' : 's'} a sync, chosen by mlscale tune (the plan's would add up to ${before} at one sync): ${why}`,
+  };
+  plan.scaleUp.percent = {
+    value: plan.scaleUp.percent.value,
+    why: 'or double the pods a sync, whichever is fewer (selectPolicy Min)',
+  };
+  plan.scaleUp.selectPolicy = {
+    value: 'Min',
+    why: `the fewer pods of the two policies: a burst's queue stays in the pods that queued it and keeps the depth high until it drains, so adding every pod the depth asks for at once overshoots and the scale-down window then holds them (chosen by mlscale tune: ${why})`,
+  };
 }
 
 /**
@@ -97,6 +132,7 @@ export function candidatePlan(
       why: `chosen by mlscale tune (the plan's would be ${plan.scaleDown.stabilizationWindowSeconds.value} s): ${settings.why}`,
     };
   }
+  if (c.scaleUpPods !== undefined) limitScaleUp(plan, c.scaleUpPods, settings.why);
   if (c.forecast) {
     plan.forecast = planForecast(plan, {
       method: c.forecast,
