@@ -43,37 +43,45 @@ function cost(name: string): Evaluation {
   };
 }
 
-const pool: SimulationPool = {
-  threads: 0,
-  async run(jobs: readonly Omit<EvaluationJob, 'id'>[]) {
-    return jobs.map((job) =>
-      job.config.name.startsWith('tuned')
-        ? cost(job.config.name)
-        : cost('headroom 0%, min 9, down-window 0s'),
-    );
-  },
-  async close() {},
-};
+function poolOf(costOf: (name: string) => Evaluation): SimulationPool {
+  return {
+    threads: 0,
+    async run(jobs: readonly Omit<EvaluationJob, 'id'>[]) {
+      return jobs.map((job) =>
+        costOf(
+          job.config.name.startsWith('tuned')
+            ? job.config.name
+            : 'headroom 0%, min 9, down-window 0s',
+        ),
+      );
+    },
+    async close() {},
+  };
+}
+
+function searchWith(costOf: (name: string) => Evaluation) {
+  return searchConfigurations({
+    profile,
+    pod: podModel(profile),
+    load: {
+      points: [
+        { time: 0, rps: 100 },
+        { time: 600, rps: 100 },
+      ],
+    },
+    slo: { statistic: 'p95', seconds: 0.2 },
+    timings,
+    budget: 0.01,
+    references: [],
+    why: 'test',
+    pool: poolOf(costOf),
+    forecasts: ['linear'],
+  });
+}
 
 describe('searchConfigurations', () => {
   it('refines the headroom around the best coarse families, and tries forecasts on the best reactive ones only', async () => {
-    const result = await searchConfigurations({
-      profile,
-      pod: podModel(profile),
-      load: {
-        points: [
-          { time: 0, rps: 100 },
-          { time: 600, rps: 100 },
-        ],
-      },
-      slo: { statistic: 'p95', seconds: 0.2 },
-      timings,
-      budget: 0.01,
-      references: [],
-      why: 'test',
-      pool,
-      forecasts: ['linear'],
-    });
+    const result = await searchWith(cost);
     expect(result.chosen?.files.name).toBe(
       'tuned: headroom 15%, min 5, down-window 32s, up 1 pod/sync',
     );
@@ -103,5 +111,17 @@ describe('searchConfigurations', () => {
       'tuned: headroom 15%, down-window 32s, up 1 pod/sync, forecast linear',
     ]);
     expect(result.simulations).toBe(result.tried.length);
+  });
+
+  it("keeps the plan's scale-up and window where a limit or another window costs no less", async () => {
+    // the same cost, whatever the scale-up limit and the window
+    const result = await searchWith((name) =>
+      cost(
+        name
+          .replace(/, up \d pods?\/sync/, '')
+          .replace(/down-window \d+s/, 'down-window 32s, up 1 pod/sync'),
+      ),
+    );
+    expect(result.chosen?.files.name).toBe('tuned: headroom 15%, min 5, down-window 32s');
   });
 });

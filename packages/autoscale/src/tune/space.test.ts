@@ -63,7 +63,7 @@ describe('the tune space', () => {
 
   it('searches half, once and twice a pod’s come-back time as the scale-down window', () => {
     // a sync (15 s), a scrape (5 s) and the start-up
-    expect(stabilizationWindows(timings)).toEqual([16, undefined, 64]);
-    expect(stabilizationWindows({ ...timings, startupSeconds: 120 })).toEqual([70, undefined, 280]);
+    expect(stabilizationWindows(timings)).toEqual([undefined, 16, 64]);
+    expect(stabilizationWindows({ ...timings, startupSeconds: 120 })).toEqual([undefined, 70, 280]);
   });
 });

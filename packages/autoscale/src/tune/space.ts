@@ -53,15 +53,22 @@ export const HEADROOMS = [0, 0.1, 0.2, 0.3] as const;
 /** The finer step around the best coarse headrooms. */
 export const HEADROOM_STEP = 0.05;
 
-/** Scale-up limits searched (pods a sync; undefined: the plan's, every pod at one sync). */
-export const SCALE_UP_PODS = [1, 2, undefined] as const;
+/**
+ * Scale-up limits searched (pods a sync; undefined: the plan's, every pod at one sync). The plan's
+ * comes first: where two configurations cost the same, the one searched first is kept, and the
+ * unlimited one holds steps and ramps the trace did not have better.
+ */
+export const SCALE_UP_PODS = [undefined, 2, 1] as const;
 
-/** Scale-down windows searched besides the plan's own (seconds): half of it and twice it. */
+/**
+ * Scale-down windows searched (seconds): the plan's own (undefined, a pod's come-back time) first,
+ * as above, then half of it and twice it.
+ */
 export function stabilizationWindows(timings: ClusterTimings): (number | undefined)[] {
   const comeBack = Math.ceil(
     timings.syncPeriodSeconds + timings.scrapeIntervalSeconds + timings.startupSeconds,
   );
-  return [Math.ceil(comeBack / 2), undefined, 2 * comeBack];
+  return [undefined, Math.ceil(comeBack / 2), 2 * comeBack];
 }
 
 /** A short label: `tuned: headroom 15%, min 6, down-window 32s, up 1 pod/sync`. */
