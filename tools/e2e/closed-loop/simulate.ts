@@ -28,6 +28,8 @@ export interface LoopTwin {
   startupSeconds: number;
   /** Trace time of the load step. */
   stepAt: number;
+  /** Pods at the start (`--initial-replicas`). @default the HPA's minReplicas */
+  initialReplicas?: number;
 }
 
 /**
@@ -62,6 +64,9 @@ export function simulateLikeLoop(twin: LoopTwin): { report: unknown; run: Simula
       '--step-at',
       String(twin.stepAt),
       ...(twin.syncOffsetSeconds ? ['--sync-offset', String(twin.syncOffsetSeconds)] : []),
+      ...(twin.initialReplicas === undefined
+        ? []
+        : ['--initial-replicas', String(twin.initialReplicas)]),
       '--json',
     ],
     { encoding: 'utf8' },
