@@ -164,7 +164,7 @@ function tune(startupSeconds: number): Config {
   }
   const kept = join(DOCS, 'trace-window-tuned');
   mkdirSync(kept, { recursive: true });
-  for (const file of ['hpa.yaml', 'prometheus-adapter-values.yaml', 'tune.svg']) {
+  for (const file of ['hpa.yaml', 'prometheus-adapter-values.yaml']) {
     copyFileSync(join(dir, file), join(kept, file));
   }
   return {
@@ -269,7 +269,7 @@ writeFileSync(
       })),
     },
     null,
-    1,
+    2,
   )}\n`,
 );
 console.log(`\n== simulated against the closed loop (phases: thirds of the window)\n`);
