@@ -71,6 +71,14 @@ export interface StepOptions {
   hpaFile?: string;
   /** Variables of the overlay's container env to leave out (the server's defaults apply). */
   withoutEnv?: readonly string[];
+  /**
+   * How the client's requests reach the pods through the Service, which balances connections:
+   * `kept-alive` (default) reuses pooled connections as most clients do, so a request goes where its
+   * connection was dialled (an idle one first); `connection per request` sends `Connection: close`,
+   * so every request is a new connection and the Service spreads requests evenly over the ready
+   * pods, as `simulate` assumes.
+   */
+  connections?: 'kept-alive' | 'connection per request';
   log?: (line: string) => void;
   onSync?: (sync: ObservedSync) => void;
 }
@@ -194,6 +202,10 @@ async function playStep(
   const load = startOpenLoop({
     targets: url,
     body: BODY,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.connections === 'connection per request' ? { connection: 'close' } : {}),
+    },
     rate: (t) =>
       (t - warmupSeconds >= stepAt && t - warmupSeconds < stepEnd ? 4 : 1) * POD_CAPACITY_RPS,
     durationSeconds: warmupSeconds + end,
