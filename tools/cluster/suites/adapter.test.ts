@@ -2,14 +2,18 @@
  * The real prometheus-adapter, with infra/'s values, serves every custom metric whose series the
  * pods export, for every ready pod, through the aggregation layer; each value equals what
  * `mlscale watch` renders for that pod from the same Prometheus (collectAdapterMetrics, the rules
- * rendered in TypeScript), within the adapter's milli-unit rounding.
+ * rendered in TypeScript), within the adapter's milli-unit rounding. Then, with the rules of
+ * `mlscale plan --forecast linear`, it serves the forecast as an external metric equal to what
+ * Prometheus gives for the rule's query in the namespace.
  *
  * The two read Prometheus at different instants, and rate() windows move with time: each adapter
  * value is read between two `watch` reads and must lie between them (± 1 milli). A scrape landing
  * between the reads can move a value past both; such a read is retried (at most 5 times).
  */
 
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   collectAdapterMetrics,
@@ -19,6 +23,8 @@ import {
 } from '@mlscale/autoscale';
 import { waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { restartAdapter } from '../src/adapter.js';
 import { clusterInfo, REPO_ROOT } from '../src/control-plane.js';
 import { customMetric } from './hpa-observer.js';
 import { getJson, isPodReady, kubectl, services } from './kube.js';
@@ -71,6 +77,7 @@ describe('prometheus-adapter (real, infra values) against mlscale watch', () => 
   });
 
   afterAll(async () => {
+    await restartAdapter();
     await stopLoad?.();
     await kubectl(['delete', 'namespace', namespace, '--wait=false']).catch(() => {});
   });
@@ -127,6 +134,67 @@ describe('prometheus-adapter (real, infra values) against mlscale watch', () => 
       expect(ok, report.filter((line) => line.startsWith(metric)).join('\n')).toBe(true);
     }
     console.log(report.join('\n'));
+  });
+
+  it("serves plan --forecast linear's external rule as Prometheus evaluates its query", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mlscale-forecast-plan-'));
+    const cli = join(REPO_ROOT, 'packages/autoscale/dist/cli.js');
+    const profile = join(REPO_ROOT, 'tools/e2e/docs/emulated-pod.profile.json');
+    execFileSync(process.execPath, [
+      ...[cli, 'plan', '--profile', profile, '--slo', 'p95=200ms', '--base-rate', '25'],
+      ...['--peak-rate', '100', '--startup-seconds', '5', '--forecast', 'linear', '-o', dir],
+    ]);
+    const valuesFile = join(dir, 'prometheus-adapter-values.yaml');
+    const rule = (
+      parse(readFileSync(valuesFile, 'utf8')) as {
+        rules: { external: { name: { as: string }; metricsQuery: string }[] };
+      }
+    ).rules.external[0];
+    if (!rule) throw new Error(`${valuesFile} has no external rule`);
+    await restartAdapter(valuesFile);
+    // What the adapter sends for a namespaced external metric with no selector: the namespace.
+    const query = rule.metricsQuery.replaceAll('<<.LabelMatchers>>', `namespace="${namespace}"`);
+    const client = new PrometheusClient({ url: clusterInfo().prometheus });
+    const prometheus = async () => {
+      const result = await client.query(query);
+      if (result.resultType !== 'vector' || result.result.length !== 1) {
+        throw new Error(`${query}: expected one sample, got ${JSON.stringify(result)}`);
+      }
+      return (result.result[0] as { value: number }).value;
+    };
+    const path = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${rule.name.as}`;
+    const report: string[] = [];
+    let forecastPods = Number.NaN;
+    await waitFor(
+      `${rule.name.as} from the adapter between two reads of Prometheus`,
+      async () => {
+        try {
+          const before = await prometheus();
+          const list = JSON.parse(await kubectl(['get', '--raw', path])) as {
+            items: { value: string }[];
+          };
+          const after = await prometheus();
+          const served = list.items[0]?.value;
+          report.push(`adapter ${served}, Prometheus ${before}..${after}`);
+          if (served === undefined) return false;
+          const value = parseQuantityMilli(served);
+          forecastPods = value;
+          return (
+            value >= Math.min(before, after) - 0.001 && value <= Math.max(before, after) + 0.001
+          );
+        } catch (error) {
+          report.push((error as Error).message.split('\n')[0] ?? '');
+          return false;
+        }
+      },
+      120_000,
+      2000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${report.join('\n')}`);
+    });
+    console.log(`${rule.name.as} (${query}): ${report.at(-1)}`);
+    // 25 req/s steady, 19 req/s per pod held: about 1.3 pods, whatever the trend's noise.
+    expect(forecastPods).toBeGreaterThan(0.5);
   });
 });
 
