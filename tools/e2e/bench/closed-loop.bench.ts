@@ -12,50 +12,24 @@
  * files go to BENCH_OUT (default .bench/closed-loop at the repository root). BENCH_HOLD and
  * BENCH_AFTER change the trace (seconds at 4× and back at 1×).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { calibrate, parseAdapterValues, renderCapacitySvg } from '@mlscale/autoscale';
-import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
-import { findPrometheus, REPO_ROOT, startModelServer } from '@mlscale/testkit';
-import { parse } from 'yaml';
+import { calibrate, renderCapacitySvg } from '@mlscale/autoscale';
+import { REPO_ROOT, startModelServer } from '@mlscale/testkit';
 import { renderValidationChart } from '../closed-loop/chart.js';
-import {
-  type Agreement,
-  compareRuns,
-  formatAgreement,
-  measuredStartupSeconds,
-  type SimulatedRun,
-} from '../closed-loop/compare.js';
-import { type ClosedLoopTrace, runClosedLoop } from '../closed-loop/run.js';
 import {
   EMULATED_POD,
   formatLoadCsv,
-  infraRules,
   SMALL_BODY,
   stepPhases,
   stepTrace,
-  writeTrace,
 } from '../closed-loop/scenario.js';
-import { CLI, simulateLikeLoop } from '../closed-loop/simulate.js';
+import { type LoopTwin, runLoopTwin, SCRAPE, STARTUP, SYNC, startBench } from './loop-twin.js';
 
-const found = findPrometheus();
-if ('error' in found) {
-  console.error(found.error);
-  process.exit(1);
-}
-const stop = new AbortController();
-process.once('SIGINT', () => stop.abort());
-process.once('SIGTERM', () => stop.abort());
-const OUT = process.env.BENCH_OUT ?? join(REPO_ROOT, '.bench/closed-loop');
-mkdirSync(OUT, { recursive: true });
-const mlscale = (args: string[]) =>
-  execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const bench = startBench('closed-loop');
+const OUT = bench.out;
+const { mlscale } = bench;
 
-const SYNC = 15;
-const SCRAPE = 5;
-const STARTUP = 10;
-const WARMUP = 125; // longer than the longest rule window (the guide's 2m)
 const STEP_AT = 30;
 const HOLD = Number(process.env.BENCH_HOLD ?? 150);
 const AFTER = Number(process.env.BENCH_AFTER ?? 60);
@@ -122,70 +96,33 @@ mlscale([
   '-o',
   planDir,
 ]);
-const readRules = (file: string) => {
-  const values = parseAdapterValues(readFileSync(file, 'utf8'));
-  if (!values.ok) throw new Error(`${file}: ${values.error}`);
-  return values.value.custom;
-};
 const configs = [
   {
     name: 'guide',
     hpaFile: join(REPO_ROOT, 'infra/hpa/guide-hpa.yaml'),
     rulesFile: join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
-    rules: infraRules(),
   },
   {
     name: 'plan',
     hpaFile: join(planDir, 'hpa.yaml'),
     rulesFile: join(planDir, 'prometheus-adapter-values.yaml'),
-    rules: readRules(join(planDir, 'prometheus-adapter-values.yaml')),
   },
 ];
 
 // 3. The closed loop, then the simulation with the start-up the loop measured.
-const runs: { name: string; loop: ClosedLoopTrace; sim: SimulatedRun; agreement: Agreement[] }[] =
-  [];
+const runs: LoopTwin[] = [];
 for (const config of configs) {
-  if (stop.signal.aborted) break;
-  const hpa = parse(readFileSync(config.hpaFile, 'utf8')) as HorizontalPodAutoscaler;
-  console.log(
-    `\n== closed loop: ${config.name} (${config.hpaFile}), ${WARMUP} s warm-up, then the trace`,
+  if (bench.signal.aborted) break;
+  runs.push(
+    await runLoopTwin(bench, config, {
+      load,
+      loadCsv,
+      profile: profileFile,
+      phases,
+      stepAt: STEP_AT,
+      startupFallback: STARTUP,
+    }),
   );
-  const loop = await runClosedLoop({
-    load,
-    hpa,
-    rules: config.rules,
-    podEnv: EMULATED_POD.env,
-    body: SMALL_BODY,
-    syncPeriodSeconds: SYNC,
-    scrapeIntervalSeconds: SCRAPE,
-    startupDelaySeconds: STARTUP,
-    warmupSeconds: WARMUP,
-    signal: stop.signal,
-    onSync: (s) => console.log(`  t=${Math.round(s.time)}s ${s.explanation}`),
-    // A replaced pod is a start-up the simulation does not have: the figures after it disagree.
-    onPodFailure: (error) =>
-      console.log(`  POD FAILED (replaced; figures now suspect): ${error.message}`),
-  });
-  writeTrace(OUT, `closed-loop-${config.name}`, loop);
-  const startup = measuredStartupSeconds(loop) ?? STARTUP;
-  const { report, run: sim } = simulateLikeLoop({
-    profile: profileFile,
-    load: loadCsv,
-    hpa: config.hpaFile,
-    adapterValues: config.rulesFile,
-    syncPeriodSeconds: SYNC,
-    scrapeIntervalSeconds: SCRAPE,
-    startupSeconds: startup,
-    stepAt: STEP_AT,
-  });
-  writeFileSync(join(OUT, `simulated-${config.name}.json`), `${JSON.stringify(report, null, 1)}\n`);
-  const agreement = compareRuns(sim, loop, phases);
-  console.log(
-    `pods served ${startup.toFixed(1)} s after the decision on average (simulated with that)`,
-  );
-  console.log(formatAgreement(`${config.name}: simulated against measured`, agreement));
-  runs.push({ name: config.name, loop, sim, agreement });
 }
 
 // 4. Goals: the plan against the guide, in the closed loop.

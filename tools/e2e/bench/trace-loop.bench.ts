@@ -14,31 +14,16 @@
  * the per-second records and a summary to tools/e2e/docs/trace-window*, the full records to
  * BENCH_OUT (default .bench/trace-loop at the repository root).
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { parseAdapterValues } from '@mlscale/autoscale';
 import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
-import { findPrometheus, REPO_ROOT, startModelServer } from '@mlscale/testkit';
+import { REPO_ROOT, startModelServer } from '@mlscale/testkit';
 import { parse } from 'yaml';
 import { formatSideBySide } from '../closed-loop/agreement-table.js';
 import { renderValidationChart } from '../closed-loop/chart.js';
-import {
-  compareRuns,
-  formatAgreement,
-  measuredStartupSeconds,
-  type SimulatedRun,
-} from '../closed-loop/compare.js';
-import { runClosedLoop } from '../closed-loop/run.js';
-import {
-  EMULATED_POD,
-  formatLoadCsv,
-  formatSecondsCsv,
-  SMALL_BODY,
-  writeTrace,
-} from '../closed-loop/scenario.js';
-import { CLI, simulateLikeLoop } from '../closed-loop/simulate.js';
+import type { SimulatedRun } from '../closed-loop/compare.js';
+import { EMULATED_POD, formatLoadCsv, formatSecondsCsv } from '../closed-loop/scenario.js';
 import {
   CONVERSATION_TRACE,
   CONVERSATION_WINDOW,
@@ -47,25 +32,21 @@ import {
   traceWindowLoad,
   windowPhases,
 } from '../closed-loop/trace-window.js';
+import {
+  type LoopConfig,
+  runLoopTwin,
+  SCRAPE,
+  STARTUP,
+  SYNC,
+  startBench,
+  WARMUP,
+} from './loop-twin.js';
 
-const found = findPrometheus();
-if ('error' in found) {
-  console.error(found.error);
-  process.exit(1);
-}
-const stop = new AbortController();
-process.once('SIGINT', () => stop.abort());
-process.once('SIGTERM', () => stop.abort());
-const OUT = process.env.BENCH_OUT ?? join(REPO_ROOT, '.bench/trace-loop');
+const bench = startBench('trace-loop');
+const OUT = bench.out;
+const { mlscale } = bench;
 const DOCS = join(REPO_ROOT, 'tools/e2e/docs');
-mkdirSync(OUT, { recursive: true });
-const mlscale = (args: string[]) =>
-  execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
-const SYNC = 15;
-const SCRAPE = 5;
-const STARTUP = 10;
-const WARMUP = 125; // longer than the longest rule window (the guide's 2m)
 /** The most pods the loop on this 2-core machine has served (the step bench's guide: 8 to 10). */
 const MAX_LOOP_PODS = 10;
 /** The emulated pod's committed profile (calibrated by bench:closed-loop; CI simulates with it). */
@@ -106,13 +87,6 @@ console.log(
     : 'no load step in the window: recovery counts from its start, as the simulator counts it',
 );
 
-/** A config: its HPA and the adapter values whose rules serve its metrics. */
-interface Config {
-  name: string;
-  hpaFile: string;
-  rulesFile: string;
-}
-
 /** Seconds a model server takes to start and answer /readyz on this machine now (one pod, alone). */
 async function coldStartSeconds(): Promise<number> {
   const started = performance.now();
@@ -126,7 +100,7 @@ async function coldStartSeconds(): Promise<number> {
  * The pods a config holds when the window begins: `simulate --profile` of the trace from its start
  * to the window's end, read just before the window's start.
  */
-function initialReplicas(config: Config, startupSeconds: number): number {
+function initialReplicas(config: LoopConfig, startupSeconds: number): number {
   const report = JSON.parse(
     mlscale([
       ...['simulate', '--profile', PROFILE, '--load', TRACE, '--bin', String(W.binSeconds)],
@@ -143,7 +117,7 @@ function initialReplicas(config: Config, startupSeconds: number): number {
 }
 
 /** `mlscale tune` on the window with the loop's timings; reactive only when it picks a forecast. */
-function tune(startupSeconds: number): Config {
+function tune(startupSeconds: number): LoopConfig {
   const dir = join(OUT, 'tuned');
   const args = [
     ...['tune', '--profile', PROFILE, '--load', TRACE, '--bin', String(W.binSeconds)],
@@ -174,55 +148,20 @@ function tune(startupSeconds: number): Config {
   };
 }
 
-/** One config's run through the closed loop, then its simulation twin and the comparison. */
-async function runConfig(config: Config, startupEstimate: number) {
-  const hpa = parse(readFileSync(config.hpaFile, 'utf8')) as HorizontalPodAutoscaler;
-  const values = parseAdapterValues(readFileSync(config.rulesFile, 'utf8'));
-  if (!values.ok) throw new Error(`${config.rulesFile}: ${values.error}`);
+/** One config's run through the closed loop, from the pods it holds at the window's start, then its simulation twin. */
+async function runConfig(config: LoopConfig, startupEstimate: number) {
   const initial = initialReplicas(config, startupEstimate);
-  console.log(
-    `\n== closed loop: ${config.name} (${config.hpaFile}), ${initial} pods (as simulated at the window's start), ${WARMUP} s warm-up at the first bin's rate, then the window`,
-  );
-  const loop = await runClosedLoop({
+  const run = await runLoopTwin(bench, config, {
     load: window.load,
-    hpa,
-    rules: values.value.custom,
-    podEnv: EMULATED_POD.env,
-    body: SMALL_BODY,
-    syncPeriodSeconds: SYNC,
-    scrapeIntervalSeconds: SCRAPE,
-    startupDelaySeconds: STARTUP,
-    warmupSeconds: WARMUP,
-    initialReplicas: initial,
-    stepAt,
-    signal: stop.signal,
-    onSync: (s) => console.log(`  t=${Math.round(s.time)}s ${s.explanation}`),
-    onPodFailure: (error) =>
-      console.log(`  POD FAILED (replaced; figures now suspect): ${error.message}`),
-  });
-  writeTrace(OUT, `closed-loop-${config.name}`, loop);
-  writeFileSync(join(DOCS, `trace-window.${config.name}.seconds.csv`), formatSecondsCsv(loop));
-  const startup = measuredStartupSeconds(loop);
-  const { report, run: sim } = simulateLikeLoop({
+    loadCsv,
     profile: PROFILE,
-    load: loadCsv,
-    hpa: config.hpaFile,
-    adapterValues: config.rulesFile,
-    syncPeriodSeconds: SYNC,
-    scrapeIntervalSeconds: SCRAPE,
-    startupSeconds: startup ?? startupEstimate,
+    phases,
     stepAt,
+    startupFallback: startupEstimate,
     initialReplicas: initial,
   });
-  writeFileSync(join(OUT, `simulated-${config.name}.json`), `${JSON.stringify(report, null, 1)}\n`);
-  const agreement = compareRuns(sim, loop, phases);
-  console.log(
-    startup === undefined
-      ? `no pod started during the window: simulated with the estimate, ${startupEstimate.toFixed(1)} s`
-      : `pods served ${startup.toFixed(1)} s after the decision on average (simulated with that)`,
-  );
-  console.log(formatAgreement(`${config.name}: simulated against measured`, agreement));
-  return { ...config, initial, startup, loop, sim, agreement };
+  writeFileSync(join(DOCS, `trace-window.${config.name}.seconds.csv`), formatSecondsCsv(run.loop));
+  return { ...config, ...run, initial };
 }
 
 // 2. The guide's HPA, then tune with the start-up the loop measured, then the tuned config.
@@ -232,14 +171,14 @@ console.log(
   `a pod's process starts in ${coldStart.toFixed(1)} s: start-up estimate ${estimate.toFixed(1)} s`,
 );
 const runs: Awaited<ReturnType<typeof runConfig>>[] = [];
-const guide: Config = {
+const guide: LoopConfig = {
   name: 'guide',
   hpaFile: join(REPO_ROOT, 'infra/hpa/guide-hpa.yaml'),
   rulesFile: join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
 };
 runs.push(await runConfig(guide, estimate));
 const tuneStartup = runs[0]?.startup ?? estimate;
-if (!stop.signal.aborted) runs.push(await runConfig(tune(tuneStartup), tuneStartup));
+if (!bench.signal.aborted) runs.push(await runConfig(tune(tuneStartup), tuneStartup));
 
 // 3. The summary (first: it keeps the figures whatever fails next), the tables side by side, the chart.
 writeFileSync(

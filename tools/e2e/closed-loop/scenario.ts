@@ -75,10 +75,13 @@ export function formatLoadCsv(trace: RateTrace): string {
 
 /** prometheus-adapter's `rules.custom` from infra/. */
 export function infraRules(): readonly AdapterRule[] {
-  const values = parseAdapterValues(
-    readFileSync(join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'), 'utf8'),
-  );
-  if (!values.ok) throw new Error(`infra/helm/prometheus-adapter-values.yaml: ${values.error}`);
+  return adapterRules(join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'));
+}
+
+/** The `rules.custom` of a prometheus-adapter values file (`mlscale plan -o` writes one). */
+export function adapterRules(file: string): readonly AdapterRule[] {
+  const values = parseAdapterValues(readFileSync(file, 'utf8'));
+  if (!values.ok) throw new Error(`${file}: ${values.error}`);
   return values.value.custom;
 }
 

@@ -1,0 +1,158 @@
+/**
+ * What the closed-loop benches share (`closed-loop.bench.ts`, the step; `trace-loop.bench.ts`, a
+ * window of a real trace): their start (Prometheus found, Ctrl-C stops the loop, an output folder),
+ * the loop's timings, and one configuration run through the closed loop, then through its
+ * simulation twin (`simulate --profile --load` of the same rates with the start-up the loop
+ * measured), compared within compare.ts's bounds.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
+import { findPrometheus, REPO_ROOT } from '@mlscale/testkit';
+import { parse } from 'yaml';
+import {
+  type Agreement,
+  compareRuns,
+  formatAgreement,
+  measuredStartupSeconds,
+  type Phase,
+  type SimulatedRun,
+} from '../closed-loop/compare.js';
+import { type ClosedLoopTrace, type RateTrace, runClosedLoop } from '../closed-loop/run.js';
+import { adapterRules, EMULATED_POD, SMALL_BODY, writeTrace } from '../closed-loop/scenario.js';
+import { CLI, simulateLikeLoop } from '../closed-loop/simulate.js';
+
+/** The loop's timings (seconds): HPA sync, Prometheus scrape, a new pod's delay, the warm-up. */
+export const SYNC = 15;
+export const SCRAPE = 5;
+export const STARTUP = 10;
+export const WARMUP = 125; // longer than the longest rule window (the guide's 2m)
+
+/** A bench's output folder, its stop signal, and `mlscale` (the built CLI) to run. */
+export interface Bench {
+  out: string;
+  signal: AbortSignal;
+  mlscale: (args: string[]) => string;
+}
+
+/**
+ * Starts a bench: exits 1 when no Prometheus is found, stops the loop on SIGINT/SIGTERM, and makes
+ * the output folder (`BENCH_OUT`, default `.bench/<name>` at the repository root).
+ *
+ * @param name - the bench's folder under .bench
+ * @returns the output folder, the stop signal and the CLI runner
+ */
+export function startBench(name: string): Bench {
+  const found = findPrometheus();
+  if ('error' in found) {
+    console.error(found.error);
+    process.exit(1);
+  }
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  const out = process.env.BENCH_OUT ?? join(REPO_ROOT, `.bench/${name}`);
+  mkdirSync(out, { recursive: true });
+  return {
+    out,
+    signal: stop.signal,
+    mlscale: (args) => execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8' }),
+  };
+}
+
+/** A configuration: its HPA and the adapter values whose rules serve its metrics. */
+export interface LoopConfig {
+  name: string;
+  hpaFile: string;
+  rulesFile: string;
+}
+
+/** The rates both sides play, and what the simulation is given besides the config. */
+export interface LoopTwinSettings {
+  /** The rates, as the loop plays them, and the same as a `time,rps` file for the simulation. */
+  load: RateTrace;
+  loadCsv: string;
+  /** The capacity profile the simulation reads. */
+  profile: string;
+  phases: readonly Phase[];
+  stepAt: number;
+  /** The simulation's start-up when no pod started in the loop (seconds). */
+  startupFallback: number;
+  /** Pods at the start (default the HPA's minReplicas). */
+  initialReplicas?: number;
+}
+
+/** One configuration's loop, its simulation twin and their agreement. */
+export interface LoopTwin {
+  name: string;
+  loop: ClosedLoopTrace;
+  sim: SimulatedRun;
+  agreement: Agreement[];
+  /** The start-up the loop measured; undefined when no pod started. */
+  startup: number | undefined;
+}
+
+/**
+ * Runs a configuration through the closed loop, then its simulation twin, and prints the agreement;
+ * the loop's record and the simulation's report go to the bench's folder.
+ *
+ * @param bench - from {@link startBench}
+ * @param config - the HPA and its rules
+ * @param settings - the rates, the profile, the phases and the start-up fallback
+ * @returns the loop, the simulation, the agreement and the measured start-up
+ */
+export async function runLoopTwin(
+  bench: Bench,
+  config: LoopConfig,
+  settings: LoopTwinSettings,
+): Promise<LoopTwin> {
+  const hpa = parse(readFileSync(config.hpaFile, 'utf8')) as HorizontalPodAutoscaler;
+  const initial = settings.initialReplicas;
+  console.log(
+    `\n== closed loop: ${config.name} (${config.hpaFile}), ${initial === undefined ? '' : `${initial} pods, `}${WARMUP} s warm-up, then the trace`,
+  );
+  const loop = await runClosedLoop({
+    load: settings.load,
+    hpa,
+    rules: adapterRules(config.rulesFile),
+    podEnv: EMULATED_POD.env,
+    body: SMALL_BODY,
+    syncPeriodSeconds: SYNC,
+    scrapeIntervalSeconds: SCRAPE,
+    startupDelaySeconds: STARTUP,
+    warmupSeconds: WARMUP,
+    stepAt: settings.stepAt,
+    ...(initial !== undefined ? { initialReplicas: initial } : {}),
+    signal: bench.signal,
+    onSync: (s) => console.log(`  t=${Math.round(s.time)}s ${s.explanation}`),
+    // A replaced pod is a start-up the simulation does not have: the figures after it disagree.
+    onPodFailure: (error) =>
+      console.log(`  POD FAILED (replaced; figures now suspect): ${error.message}`),
+  });
+  writeTrace(bench.out, `closed-loop-${config.name}`, loop);
+  const startup = measuredStartupSeconds(loop);
+  const { report, run: sim } = simulateLikeLoop({
+    profile: settings.profile,
+    load: settings.loadCsv,
+    hpa: config.hpaFile,
+    adapterValues: config.rulesFile,
+    syncPeriodSeconds: SYNC,
+    scrapeIntervalSeconds: SCRAPE,
+    startupSeconds: startup ?? settings.startupFallback,
+    stepAt: settings.stepAt,
+    ...(initial !== undefined ? { initialReplicas: initial } : {}),
+  });
+  writeFileSync(
+    join(bench.out, `simulated-${config.name}.json`),
+    `${JSON.stringify(report, null, 1)}\n`,
+  );
+  const agreement = compareRuns(sim, loop, settings.phases);
+  console.log(
+    startup === undefined
+      ? `no pod started in the loop: simulated with ${settings.startupFallback.toFixed(1)} s of start-up`
+      : `pods served ${startup.toFixed(1)} s after the decision on average (simulated with that)`,
+  );
+  console.log(formatAgreement(`${config.name}: simulated against measured`, agreement));
+  return { name: config.name, loop, sim, agreement, startup };
+}
