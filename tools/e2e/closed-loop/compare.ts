@@ -144,8 +144,8 @@ export function measuredSyncOffset(
     .map((s) => phase(s.time - reference + periodSeconds / 2) - periodSeconds / 2)
     .sort((a, b) => a - b);
   const median = around[Math.floor((around.length - 1) / 2)] as number;
-  const offset = phase(Math.round((reference + median) / tickSeconds) * tickSeconds);
-  return offset >= periodSeconds - 1e-9 ? 0 : offset;
+  // Rounded first, then into [0, period): a phase that rounds up to the period is 0.
+  return phase(Math.round((reference + median) / tickSeconds) * tickSeconds);
 }
 
 /**
