@@ -11,9 +11,7 @@
  * between the reads can move a value past both; such a read is retried (at most 5 times).
  */
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   collectAdapterMetrics,
@@ -23,12 +21,11 @@ import {
 } from '@mlscale/autoscale';
 import { waitFor } from '@mlscale/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { restartAdapter } from '../src/adapter.js';
 import { clusterInfo, REPO_ROOT } from '../src/control-plane.js';
 import { customMetric } from './hpa-observer.js';
 import { getJson, isPodReady, kubectl, services } from './kube.js';
-import { POD_CAPACITY_RPS, withEmulatedPods } from './step-scenario.js';
+import { POD_CAPACITY_RPS, planForStep, withEmulatedPods } from './step-scenario.js';
 
 const namespace = 'adapter-values';
 const values = parseAdapterValues(
@@ -137,20 +134,12 @@ describe('prometheus-adapter (real, infra values) against mlscale watch', () => 
   });
 
   it("serves plan --forecast linear's external rule as Prometheus evaluates its query", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mlscale-forecast-plan-'));
-    const cli = join(REPO_ROOT, 'packages/autoscale/dist/cli.js');
-    const profile = join(REPO_ROOT, 'tools/e2e/docs/emulated-pod.profile.json');
-    execFileSync(process.execPath, [
-      ...[cli, 'plan', '--profile', profile, '--slo', 'p95=200ms', '--base-rate', '25'],
-      ...['--peak-rate', '100', '--startup-seconds', '5', '--forecast', 'linear', '-o', dir],
-    ]);
-    const valuesFile = join(dir, 'prometheus-adapter-values.yaml');
-    const rule = (
-      parse(readFileSync(valuesFile, 'utf8')) as {
-        rules: { external: { name: { as: string }; metricsQuery: string }[] };
-      }
-    ).rules.external[0];
-    if (!rule) throw new Error(`${valuesFile} has no external rule`);
+    const { adapterValues: valuesFile } = planForStep(['--forecast', 'linear']);
+    const read = parseAdapterValues(readFileSync(valuesFile, 'utf8'));
+    if (!read.ok) throw new Error(`${valuesFile}: ${read.error}`);
+    const rule = read.value.external[0];
+    const metric = rule?.name.as;
+    if (!rule || !metric) throw new Error(`${valuesFile} has no external rule with a name`);
     await restartAdapter(valuesFile);
     // What the adapter sends for a namespaced external metric with no selector: the namespace.
     const query = rule.metricsQuery.replaceAll('<<.LabelMatchers>>', `namespace="${namespace}"`);
@@ -162,11 +151,11 @@ describe('prometheus-adapter (real, infra values) against mlscale watch', () => 
       }
       return (result.result[0] as { value: number }).value;
     };
-    const path = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${rule.name.as}`;
+    const path = `/apis/external.metrics.k8s.io/v1beta1/namespaces/${namespace}/${metric}`;
     const report: string[] = [];
     let forecastPods = Number.NaN;
     await waitFor(
-      `${rule.name.as} from the adapter between two reads of Prometheus`,
+      `${metric} from the adapter between two reads of Prometheus`,
       async () => {
         try {
           const before = await prometheus();
@@ -192,7 +181,7 @@ describe('prometheus-adapter (real, infra values) against mlscale watch', () => 
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n${report.join('\n')}`);
     });
-    console.log(`${rule.name.as} (${query}): ${report.at(-1)}`);
+    console.log(`${metric} (${query}): ${report.at(-1)}`);
     // 25 req/s steady, 19 req/s per pod held: about 1.3 pods, whatever the trend's noise.
     expect(forecastPods).toBeGreaterThan(0.5);
   });

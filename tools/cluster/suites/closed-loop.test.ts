@@ -16,7 +16,6 @@
  * control plane's; the step suite keeps it.
  */
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,15 +26,14 @@ import {
   measuredSyncOffset,
 } from '@mlscale/e2e/closed-loop/compare.js';
 import { formatLoadCsv, stepPhases, stepTrace } from '@mlscale/e2e/closed-loop/scenario.js';
-import { CLI, simulateLikeLoop } from '@mlscale/e2e/closed-loop/simulate.js';
+import { simulateLikeLoop } from '@mlscale/e2e/closed-loop/simulate.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { restartAdapter } from '../src/adapter.js';
 import { INFRA_ADAPTER_VALUES, REPO_ROOT } from '../src/control-plane.js';
 import { asClosedLoopTrace } from './measured.js';
-import { POD_CAPACITY_RPS, runStep } from './step-scenario.js';
+import { EMULATED_POD_PROFILE, POD_CAPACITY_RPS, planForStep, runStep } from './step-scenario.js';
 
-const PROFILE = join(REPO_ROOT, 'tools/e2e/docs/emulated-pod.profile.json');
 const TIMINGS = { stepAt: 30, holdSeconds: 120, afterSeconds: 60 };
 
 /**
@@ -57,7 +55,9 @@ function profileWithPodLimits(dir: string): string {
     if (!Number.isInteger(value)) throw new Error(`infra/base/deployment.yaml: no ${name}`);
     return value;
   };
-  const profile = JSON.parse(readFileSync(PROFILE, 'utf8')) as { maxSustainableRps: number };
+  const profile = JSON.parse(readFileSync(EMULATED_POD_PROFILE, 'utf8')) as {
+    maxSustainableRps: number;
+  };
   const waitSeconds = limit('MAX_WAIT_MS') / 1000;
   const shedding = {
     concurrency: limit('MAX_CONCURRENCY'),
@@ -75,46 +75,13 @@ const KNOWN_OUT: Record<string, string[]> = {
   plan: [],
 };
 
-/**
- * The plan's HPA and adapter rules: `mlscale plan` from the emulated pod's profile for the step's
- * base and peak (1× and 4× one pod's capacity), the cluster's sync and scrape periods, and a
- * start-up of 5 s (what the node agent takes to start and ready a pod, 2 to 3 s, with margin).
- */
-function plan(): { hpaFile: string; adapterValues: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'mlscale-cluster-plan-'));
-  execFileSync(process.execPath, [
-    CLI,
-    'plan',
-    '--profile',
-    PROFILE,
-    '--slo',
-    'p95=200ms',
-    '--base-rate',
-    String(POD_CAPACITY_RPS),
-    '--peak-rate',
-    String(4 * POD_CAPACITY_RPS),
-    '--startup-seconds',
-    '5',
-    '--sync-period',
-    '15',
-    '--scrape-interval',
-    '5',
-    '-o',
-    dir,
-  ]);
-  return {
-    hpaFile: join(dir, 'hpa.yaml'),
-    adapterValues: join(dir, 'prometheus-adapter-values.yaml'),
-  };
-}
-
 /** infra's HPA files with infra's adapter rules. */
 const infra = (hpaFile: string) => () => ({ hpaFile, adapterValues: INFRA_ADAPTER_VALUES });
 const configs = [
   { name: 'project', namespace: 'closed-loop-project', files: infra('infra/base/hpa.yaml') },
   { name: 'guide', namespace: 'closed-loop-guide', files: infra('infra/hpa/guide-hpa.yaml') },
   // The plan's rules are its own: the adapter restarts with them, and with infra's after.
-  { name: 'plan', namespace: 'closed-loop-plan', files: plan },
+  { name: 'plan', namespace: 'closed-loop-plan', files: () => planForStep() },
   // CLOSED_LOOP_ONLY=project|guide|plan runs one of them (each takes about 6 minutes).
 ].filter((config) => !process.env.CLOSED_LOOP_ONLY || config.name === process.env.CLOSED_LOOP_ONLY);
 

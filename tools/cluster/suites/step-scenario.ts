@@ -6,10 +6,12 @@
  * against the port ({@link HpaObserver}).
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
 import { type RequestResult, startOpenLoop } from '@mlscale/autoscale';
+import { CLI } from '@mlscale/e2e/closed-loop/simulate.js';
 import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { waitFor } from '@mlscale/testkit';
 import { parseAllDocuments } from 'yaml';
@@ -26,6 +28,35 @@ export const EMULATED_POD_ENV = {
   EMULATED_DEVICE_MS: '40',
 };
 export const POD_CAPACITY_RPS = 25;
+/** The emulated pod's capacity profile (calibrated by the e2e closed loop's bench). */
+export const EMULATED_POD_PROFILE = join(REPO_ROOT, 'tools/e2e/docs/emulated-pod.profile.json');
+
+/**
+ * The plan for the step: `mlscale plan` from the emulated pod's profile for the step's base and peak
+ * (1× and 4× one pod's capacity), the cluster's sync and scrape periods, and a start-up of 5 s (what
+ * the node agent takes to start and ready a pod, 2 to 3 s, with margin).
+ *
+ * @param extraArgs - more of plan's flags (e.g. `['--forecast', 'linear']`)
+ * @returns the files `plan -o` wrote
+ */
+export function planForStep(extraArgs: readonly string[] = []): {
+  hpaFile: string;
+  adapterValues: string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'mlscale-cluster-plan-'));
+  execFileSync(process.execPath, [
+    ...[CLI, 'plan', '--profile', EMULATED_POD_PROFILE, '--slo', 'p95=200ms'],
+    ...['--base-rate', String(POD_CAPACITY_RPS), '--peak-rate', String(4 * POD_CAPACITY_RPS)],
+    ...['--startup-seconds', '5', '--sync-period', '15', '--scrape-interval', '5'],
+    ...extraArgs,
+    ...['-o', dir],
+  ]);
+  return {
+    hpaFile: join(dir, 'hpa.yaml'),
+    adapterValues: join(dir, 'prometheus-adapter-values.yaml'),
+  };
+}
+
 /** The guide's load-test body (5 features). */
 const BODY = JSON.stringify({ features: [0.1, 0.2, 0.3, 0.4, 0.5] });
 
