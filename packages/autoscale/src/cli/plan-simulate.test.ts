@@ -186,6 +186,44 @@ describe('mlscale simulate --sync-offset', () => {
   });
 });
 
+describe('mlscale simulate --scrape-offset', () => {
+  const args = ['simulate', '--profile', profile, '--load', load, '--hpa', guide, '--json'];
+  const depthAt = (out: string, time: number) =>
+    (
+      JSON.parse(out) as { results: { syncs: { time: number; seen: Record<string, number> }[] }[] }
+    ).results[0]?.syncs.find((s) => s.time === time)?.seen.request_queue_depth as number;
+
+  it('makes the samples a sync reads older: 4 s with the scrapes 1 s into the trace', async () => {
+    const fresh = await runCli(args);
+    const older = await runCli([...args, '--scrape-offset', '1']);
+    expect(older.code).toBe(0);
+    expect((JSON.parse(older.out) as { scrapeOffsetSeconds: number }).scrapeOffsetSeconds).toBe(1);
+    // The backlog grows steadily after the step at 60 s: a sample 4 s old misses 4/15 of a sync's growth.
+    const growth = depthAt(fresh.out, 90) - depthAt(fresh.out, 75);
+    expect(growth).toBeGreaterThan(1000);
+    expect(depthAt(fresh.out, 90) - depthAt(older.out, 90)).toBeCloseTo((growth * 4) / 15, 3);
+    const text = await runCli(args.filter((a) => a !== '--json').concat('--scrape-offset', '2.5'));
+    expect(text.out).toContain('scrape every 5s (from 2.5s)');
+  });
+
+  it('refuses an offset outside the first interval, off the 0.25 s tick, and in a replay', async () => {
+    expect(await runCli([...args, '--scrape-offset', '5'])).toMatchObject({
+      code: ExitCode.Usage,
+      err: '--scrape-offset 5 must be below --scrape-interval 5: the first scrape falls within the first interval',
+    });
+    expect(await runCli([...args, '--scrape-offset', '0.3'])).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringContaining('the scrape offset must be a multiple of 0.25 s (got 0.3)'),
+    });
+    expect(
+      await runCli(['simulate', '--trace', trace, '--hpa', guide, '--scrape-offset', '1']),
+    ).toMatchObject({
+      code: ExitCode.Usage,
+      err: expect.stringContaining('--scrape-offset apply to --profile simulations'),
+    });
+  });
+});
+
 describe('mlscale simulate --trace flag checks', () => {
   it('rejects an unknown chart metric and a step outside the trace', async () => {
     const metric = await runCli([

@@ -28,7 +28,7 @@ import { CliError, ExitCode } from './exit-codes.js';
 import { loadAdapterValues, loadHpas, missingFileFlag } from './files.js';
 import { type LoadFlags, loadOptions, readLoadFlags, readLoadSource } from './load-args.js';
 import { readProfile, writeOutput } from './profile-args.js';
-import { syncOffsetSetting } from './timing-args.js';
+import { scrapeOffsetSetting, syncOffsetSetting } from './timing-args.js';
 
 /** The flags of a profile simulation (with the ones shared with the replay). */
 export interface ProfileFlags extends LoadFlags {
@@ -39,6 +39,7 @@ export interface ProfileFlags extends LoadFlags {
   hpa?: string[];
   syncPeriod: number;
   syncOffset?: number;
+  scrapeOffset?: number;
   startupDelay: number;
   stepAt?: number;
   tolerance?: number;
@@ -171,6 +172,7 @@ export async function runProfileSimulation(flags: ProfileFlags): Promise<void> {
     syncPeriodSeconds: flags.syncPeriod,
     startupDelaySeconds: flags.startupDelay,
     ...syncOffsetSetting(flags),
+    ...scrapeOffsetSetting(flags),
     ...(flags.slo ? { slo: flags.slo } : {}),
     ...(flags.scrapeInterval !== undefined ? { scrapeIntervalSeconds: flags.scrapeInterval } : {}),
     ...(flags.stepAt !== undefined ? { stepAt: flags.stepAt } : {}),
@@ -250,7 +252,7 @@ function profileReportLines(
         ? [`note: ${pod.cutShort}`]
         : []),
     describeTimeBase(report.timeBase),
-    `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s, pods serve ${report.startupDelaySeconds}s after a scale-up`,
+    `sync every ${report.syncPeriodSeconds}s, scrape every ${report.scrapeIntervalSeconds}s${report.scrapeOffsetSeconds > 0 ? ` (from ${report.scrapeOffsetSeconds}s)` : ''}, pods serve ${report.startupDelaySeconds}s after a scale-up`,
     `load: ${loadDescription}`,
     '',
     formatReactiveTable(report),

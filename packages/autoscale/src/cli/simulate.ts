@@ -30,7 +30,12 @@ import {
   runProfileSimulation,
   uniqueLabels,
 } from './simulate-profile.js';
-import { syncOffsetOption, syncOffsetSetting, timingOptions } from './timing-args.js';
+import {
+  scrapeOffsetOption,
+  syncOffsetOption,
+  syncOffsetSetting,
+  timingOptions,
+} from './timing-args.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -77,6 +82,7 @@ export function registerSimulateCommand(
   replayOptions(command);
   timingOptions(command, 'profile only');
   syncOffsetOption(command);
+  scrapeOffsetOption(command);
   profileOptions(command);
   command
     .addHelpText(
@@ -205,10 +211,11 @@ async function runReplay(
   if (
     flags.slo !== undefined ||
     flags.adapterValues !== undefined ||
-    flags.scrapeInterval !== undefined
+    flags.scrapeInterval !== undefined ||
+    flags.scrapeOffset !== undefined
   ) {
     throw new CliError(
-      '--slo, --adapter-values and --scrape-interval apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
+      '--slo, --adapter-values, --scrape-interval and --scrape-offset apply to --profile simulations; a --trace replay reads the HPA metrics from the trace (use --latency-target)',
       ExitCode.Usage,
     );
   }

@@ -11,6 +11,8 @@ export interface TimingFlags {
   scrapeInterval?: number;
   /** `simulate` only: seconds from the trace's start to the first sync. */
   syncOffset?: number;
+  /** `simulate --profile` only: seconds from the trace's start to the first scrape. */
+  scrapeOffset?: number;
   phases?: boolean;
 }
 
@@ -85,4 +87,39 @@ export function syncOffsetSetting(flags: TimingFlags): { syncOffsetSeconds?: num
     );
   }
   return { syncOffsetSeconds: flags.syncOffset };
+}
+
+/**
+ * Adds `--scrape-offset` to `simulate`: where Prometheus' scrapes fall in the trace. A real
+ * Prometheus scrapes each target at a phase of its own (a hash of the target), so the samples a
+ * sync reads are up to a scrape interval old; with the default (0) and syncs on multiples of the
+ * interval, they are fresh.
+ *
+ * @param command - the simulate command
+ */
+export function scrapeOffsetOption(command: Command): void {
+  command.option(
+    '--scrape-offset <seconds>',
+    "with --profile: seconds from the trace's start to the first scrape, below --scrape-interval (default 0; a sync reads samples (sync offset - scrape offset) mod the interval old)",
+    numberFlag('--scrape-offset', { min: 0 }),
+  );
+}
+
+/**
+ * The simulation option `--scrape-offset` gives, refused outside the first scrape interval.
+ *
+ * @param flags - the parsed timing flags
+ * @returns `{ scrapeOffsetSeconds }`, or nothing when the flag is absent
+ * @throws CliError (usage) when the offset is not below the scrape interval
+ */
+export function scrapeOffsetSetting(flags: TimingFlags): { scrapeOffsetSeconds?: number } {
+  if (flags.scrapeOffset === undefined) return {};
+  const interval = flags.scrapeInterval ?? 5;
+  if (flags.scrapeOffset >= interval) {
+    throw new CliError(
+      `--scrape-offset ${flags.scrapeOffset} must be below --scrape-interval ${interval}: the first scrape falls within the first interval`,
+      ExitCode.Usage,
+    );
+  }
+  return { scrapeOffsetSeconds: flags.scrapeOffset };
 }

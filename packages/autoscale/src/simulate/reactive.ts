@@ -13,7 +13,9 @@
  * - A new pod is ready `startupDelaySeconds` after the HPA asks for it; until then it takes no
  *   load and has no metrics. A removed pod takes no new requests, serves its backlog and then goes
  *   (it counts in replica-seconds until then). Pending pods are removed first, then the newest.
- * - Prometheus scrapes the ready pods every `scrapeIntervalSeconds`; a signal over a window `w` is
+ * - Prometheus scrapes the ready pods every `scrapeIntervalSeconds`, from `scrapeOffsetSeconds` into
+ *   the trace (so a sync reads samples (sync offset - scrape offset) mod the interval old; a real
+ *   Prometheus scrapes each target at a phase of its own); a signal over a window `w` is
  *   (last - first) / (t_last - t_first) over the samples in (t - w, t] (at least two), which is what
  *   `rate()`'s extrapolation gives for the ratios and means used here. A request's latency, wait
  *   and count enter the counters when it is answered (its arrival plus its latency), as a
@@ -69,6 +71,8 @@ export interface ReactiveOptions {
   startupDelaySeconds?: number;
   /** Seconds between Prometheus scrapes (default 5, the project's ServiceMonitor). */
   scrapeIntervalSeconds?: number;
+  /** Seconds from the trace's start to the first scrape, below the interval (default 0). */
+  scrapeOffsetSeconds?: number;
   /** Replicas at the start (default the HPA's minReplicas). */
   initialReplicas?: number;
   /** The load step, for "time to first scale-up" and "recovery" (default: detected). */
@@ -166,6 +170,7 @@ export interface ReactiveReport {
   syncPeriodSeconds: number;
   startupDelaySeconds: number;
   scrapeIntervalSeconds: number;
+  scrapeOffsetSeconds: number;
   /** The pod's capacity (μ) used. */
   capacityRps: number;
   /** Per config. */
@@ -327,6 +332,7 @@ export function simulateReactive(
     syncPeriodSeconds: run.syncPeriod,
     startupDelaySeconds: run.startupDelay,
     scrapeIntervalSeconds: run.scrapeInterval,
+    scrapeOffsetSeconds: run.scrapeOffsetTicks * TICK,
     capacityRps: run.mu,
     results,
   };
@@ -345,6 +351,7 @@ interface RunSettings {
   syncTicks: number;
   syncOffsetTicks: number;
   scrapeTicks: number;
+  scrapeOffsetTicks: number;
   warmupTicks: number;
   start: number;
   end: number;
@@ -371,9 +378,15 @@ function runSettings(
   const syncTicks = ticks(syncPeriod, 'the sync period');
   const syncOffsetTicks = ticks(options.syncOffsetSeconds ?? 0, 'the sync offset');
   const scrapeTicks = ticks(scrapeInterval, 'the scrape interval');
+  const scrapeOffsetTicks = ticks(options.scrapeOffsetSeconds ?? 0, 'the scrape offset');
   const warmupTicks = ticks(warmup, 'the warm-up');
   if (syncTicks < 1 || scrapeTicks < 1)
     throw new Error('sync period and scrape interval must be > 0');
+  if (scrapeOffsetTicks < 0 || scrapeOffsetTicks >= scrapeTicks) {
+    throw new Error(
+      `the scrape offset (${options.scrapeOffsetSeconds} s) must be at least 0 and below the scrape interval (${scrapeInterval} s)`,
+    );
+  }
   if (!(startupDelay >= 0)) throw new Error('the start-up delay must be >= 0 seconds');
   for (const config of configs) {
     for (const metric of config.hpa.spec.metrics ?? []) {
@@ -404,6 +417,7 @@ function runSettings(
     syncTicks,
     syncOffsetTicks,
     scrapeTicks,
+    scrapeOffsetTicks,
     warmupTicks,
     start,
     end,
@@ -479,7 +493,9 @@ class ConfigSimulation {
     for (let k = -s.warmupTicks; k < totalTicks; k++) {
       const t = s.start + k * TICK;
       this.enterAnswered(t);
-      if (k % s.scrapeTicks === 0) this.scrape(t);
+      if ((((k - s.scrapeOffsetTicks) % s.scrapeTicks) + s.scrapeTicks) % s.scrapeTicks === 0) {
+        this.scrape(t);
+      }
       if (k >= 0 && (k - s.syncOffsetTicks) % s.syncTicks === 0 && k >= s.syncOffsetTicks) {
         this.sync(t);
       }
