@@ -15,6 +15,7 @@ import {
   type Agreement,
   compareRuns,
   formatAgreement,
+  measuredScrapeOffset,
   measuredStartupSeconds,
   type Phase,
   type SimulatedRun,
@@ -91,6 +92,8 @@ export interface LoopTwin {
   agreement: Agreement[];
   /** The start-up the loop measured; undefined when no pod started. */
   startup: number | undefined;
+  /** The samples' mean age at a sync and the scrape phase simulated; undefined when not recorded. */
+  scrape: { offsetSeconds: number; meanAgeSeconds: number } | undefined;
 }
 
 /**
@@ -132,6 +135,9 @@ export async function runLoopTwin(
   });
   writeTrace(bench.out, `closed-loop-${config.name}`, loop);
   const startup = measuredStartupSeconds(loop);
+  // The loop's Prometheus scrapes each pod at a phase of its own: the simulation's syncs read
+  // samples as old as the loop's did on average.
+  const scrape = measuredScrapeOffset(loop, 0, SCRAPE);
   const { report, run: sim } = simulateLikeLoop({
     profile: settings.profile,
     load: settings.loadCsv,
@@ -139,6 +145,7 @@ export async function runLoopTwin(
     adapterValues: config.rulesFile,
     syncPeriodSeconds: SYNC,
     scrapeIntervalSeconds: SCRAPE,
+    ...(scrape ? { scrapeOffsetSeconds: scrape.offsetSeconds } : {}),
     startupSeconds: startup ?? settings.startupFallback,
     stepAt: settings.stepAt,
     ...(initial !== undefined ? { initialReplicas: initial } : {}),
@@ -153,6 +160,11 @@ export async function runLoopTwin(
       ? `no pod started in the loop: simulated with ${settings.startupFallback.toFixed(1)} s of start-up`
       : `pods served ${startup.toFixed(1)} s after the decision on average (simulated with that)`,
   );
+  console.log(
+    scrape === undefined
+      ? "no sample ages recorded: simulated with the scrapes on the syncs' second"
+      : `samples were ${scrape.meanAgeSeconds.toFixed(2)} s old at a sync on average: simulated with --scrape-offset ${scrape.offsetSeconds}`,
+  );
   console.log(formatAgreement(`${config.name}: simulated against measured`, agreement));
-  return { name: config.name, loop, sim, agreement, startup };
+  return { name: config.name, loop, sim, agreement, startup, scrape };
 }

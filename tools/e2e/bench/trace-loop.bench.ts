@@ -201,6 +201,7 @@ writeFileSync(
         name: r.name,
         initialReplicas: r.initial,
         measuredStartupSeconds: r.startup,
+        sampleAge: r.scrape,
         loop: r.loop.summary,
         failedBy: r.loop.failedBy,
         sim: r.sim.summary,

@@ -149,6 +149,38 @@ export function measuredSyncOffset(
 }
 
 /**
+ * Where the simulation's scrapes should fall so that its syncs read samples as old as the loop's
+ * did: the loop's Prometheus scrapes each pod at a phase of its own, so at a sync the latest sample
+ * is 0 to one interval old; the simulator scrapes every pod at one phase (`--scrape-offset`).
+ * Taken from the mean age over every pod at every sync (what the HPA's mean over pods reads).
+ *
+ * @param measured - the closed loop's record (its syncs' `sampleAges`)
+ * @param syncOffsetSeconds - the simulation's sync phase (0 for the local loop)
+ * @param intervalSeconds - the scrape interval
+ * @param tickSeconds - the simulator's resolution (its offset is a multiple of it)
+ * @returns the scrape phase in [0, interval), to a tick, and the mean age; undefined when no
+ *   sync recorded ages
+ */
+export function measuredScrapeOffset(
+  measured: ClosedLoopTrace,
+  syncOffsetSeconds: number,
+  intervalSeconds: number,
+  tickSeconds = 0.25,
+): { offsetSeconds: number; meanAgeSeconds: number } | undefined {
+  const ages = measured.syncs.flatMap((s) => Object.values(s.sampleAges ?? {}));
+  if (ages.length === 0) return undefined;
+  const meanAgeSeconds = ages.reduce((a, b) => a + b, 0) / ages.length;
+  // A sample one whole interval old is the next one, just taken: at most a tick under the interval.
+  const age = Math.min(
+    intervalSeconds - tickSeconds,
+    Math.max(0, Math.round(meanAgeSeconds / tickSeconds) * tickSeconds),
+  );
+  const offset =
+    (((syncOffsetSeconds - age) % intervalSeconds) + intervalSeconds) % intervalSeconds;
+  return { offsetSeconds: Math.round(offset / tickSeconds) * tickSeconds, meanAgeSeconds };
+}
+
+/**
  * Compares a simulation with a closed-loop run of the same trace and HPA.
  *
  * @param simulated - one config of `simulate --profile --json`

@@ -130,6 +130,11 @@ export interface LoopSync {
   values: Record<string, Record<string, number>>;
   /** Errors of metrics that gave no values. */
   errors: Record<string, string>;
+  /**
+   * Per pod, how old its latest scrape was at the sync (seconds): Prometheus scrapes each target
+   * at a phase of its own. Absent when Prometheus did not answer.
+   */
+  sampleAges?: Record<string, number>;
   decision: HpaDecision;
   explanation: string;
 }
@@ -267,6 +272,28 @@ function startTicker(loop: {
   }, 1000);
 }
 
+/**
+ * How old each pod's latest scrape is now: `timestamp(up)` is the time of a target's last scrape.
+ * Undefined when Prometheus does not answer (the sync goes on without it).
+ */
+async function sampleAges(
+  client: PrometheusClient,
+  namespace: string,
+): Promise<Record<string, number> | undefined> {
+  const now = Date.now() / 1000;
+  const result = await client
+    .query(`timestamp(up{namespace="${namespace}"})`, { time: now })
+    .catch(() => undefined);
+  if (result?.resultType !== 'vector') return undefined;
+  return Object.fromEntries(
+    result.result.flatMap((sample) =>
+      sample.metric.pod !== undefined && Number.isFinite(sample.value)
+        ? [[sample.metric.pod, Math.round((now - sample.value) * 1000) / 1000]]
+        : [],
+    ),
+  );
+}
+
 /** One HPA sync: collect the live pods' metrics through the adapter rules, decide, scale. */
 async function syncOnce(sync: {
   client: PrometheusClient;
@@ -283,6 +310,7 @@ async function syncOnce(sync: {
 }): Promise<LoopSync> {
   const { client, rules, namespace, names, replicaSet, controller, time, hpaTime, start } = sync;
   const live = replicaSet.pods.filter((p) => p.state !== 'terminating');
+  const ages = sampleAges(client, namespace);
   // A failed collection is what the HPA sees when the metrics API fails: no values.
   const collection: Collection = await collectAdapterMetrics({
     client,
@@ -323,11 +351,13 @@ async function syncOnce(sync: {
     metrics: input,
   });
   if (decision.scaled) replicaSet.scaleTo(decision.desiredReplicas);
+  const agesRead = await ages;
   return {
     time: start + time,
     pods: replicaSet.pods.map((p) => ({ name: p.name, state: p.state })),
     values,
     errors,
+    ...(agesRead ? { sampleAges: agesRead } : {}),
     decision,
     explanation: describeDecision(decision),
   };

@@ -24,6 +24,8 @@ export interface LoopTwin {
   /** Seconds from the trace's start to the first sync (the loop's phase); 0 when not given. */
   syncOffsetSeconds?: number;
   scrapeIntervalSeconds: number;
+  /** Seconds from the trace's start to the first scrape (what ages the samples a sync reads); 0 when not given. */
+  scrapeOffsetSeconds?: number;
   /** Seconds from the decision until a new pod served, as the loop measured it. */
   startupSeconds: number;
   /** Trace time of the load step. */
@@ -64,6 +66,7 @@ export function simulateLikeLoop(twin: LoopTwin): { report: unknown; run: Simula
       '--step-at',
       String(twin.stepAt),
       ...(twin.syncOffsetSeconds ? ['--sync-offset', String(twin.syncOffsetSeconds)] : []),
+      ...(twin.scrapeOffsetSeconds ? ['--scrape-offset', String(twin.scrapeOffsetSeconds)] : []),
       ...(twin.initialReplicas === undefined
         ? []
         : ['--initial-replicas', String(twin.initialReplicas)]),

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   AGREEMENT_BOUNDS,
   compareRuns,
+  measuredScrapeOffset,
   measuredStartupSeconds,
   measuredSyncOffset,
   phaseP95,
@@ -247,5 +248,30 @@ describe('agreement between a simulation and a closed-loop run', () => {
     expect(measuredSyncOffset(at([14.9, 30.1, 44.95, 60.1, 75.05]), 15)).toBe(0);
     expect(measuredSyncOffset(at([14.6, 29.7, 44.8]), 15)).toBe(14.75);
     expect(measuredSyncOffset(at([]), 15)).toBe(0);
+  });
+
+  it("measures the scrape phase from the samples' mean age at the syncs", () => {
+    const withAges = (ages: Record<string, number>[]) => {
+      const run = loop([], p95Line(0));
+      const sync = loop([2], p95Line(0)).syncs[0] as ClosedLoopTrace['syncs'][number];
+      run.syncs = ages.map((sampleAges, i) => ({ ...sync, time: i * 15, sampleAges }));
+      return run;
+    };
+    // mean age 3.1 s → 3 s: the scrapes 2 s into each 5 s interval (0 - 3 mod 5)
+    expect(
+      measuredScrapeOffset(
+        withAges([
+          { a: 1.2, b: 4.9 },
+          { a: 1.2, b: 5.1 },
+        ]),
+        0,
+        5,
+      ),
+    ).toEqual({ offsetSeconds: 2, meanAgeSeconds: 3.1 });
+    // with the syncs 13.5 s into the period: 13.5 - 3 = 10.5 → 0.5
+    expect(measuredScrapeOffset(withAges([{ a: 3 }]), 13.5, 5)?.offsetSeconds).toBe(0.5);
+    // a mean age of a whole interval is read as a tick under it, not as fresh samples
+    expect(measuredScrapeOffset(withAges([{ a: 5 }]), 0, 5)?.offsetSeconds).toBe(0.25);
+    expect(measuredScrapeOffset(withAges([]), 0, 5)).toBeUndefined();
   });
 });
