@@ -39,7 +39,7 @@ describe('chart axes', () => {
       [10, 4],
     ] as const;
     const svg = renderChart({
-      title: 't',
+      title: 'a & b',
       xLabel: 'x',
       x0: 0,
       x1: 10,
@@ -59,6 +59,8 @@ describe('chart axes', () => {
     expect(paths).toHaveLength(2);
     expect(paths[0]).not.toBe(paths[1]);
     expect(svg).toContain('stroke-dasharray="8 4"');
+    // a title element, escaped, for screen readers (tune.svg and simulate --svg are written with it)
+    expect(svg).toMatch(/^<svg [^>]+>\n<title>a &#38; b<\/title>\n/);
   });
 });
 

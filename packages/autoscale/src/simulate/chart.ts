@@ -253,6 +253,8 @@ export function renderChart(spec: ChartSpec): string {
   const { left, width, height, top } = frame;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${Math.ceil(height)}" viewBox="0 0 ${width} ${Math.ceil(height)}" font-family="sans-serif" font-size="12">`,
+    // Its title for screen readers and tooltips, as the calibration and closed-loop charts have.
+    `<title>${escapeXml(spec.title)}</title>`,
     '<rect width="100%" height="100%" fill="white"/>',
     `<text x="${left}" y="22" font-size="15" font-weight="bold">${escapeXml(spec.title)}</text>`,
   ];
