@@ -3,8 +3,8 @@
  * capacity for 30 s, 4× for 120 s, 1× for 60 s, after 60 s of warm-up at 1×) through the Service,
  * the real HPA deciding every 15 s from the real adapter, for the project's HPA (infra/base), the
  * guide's (infra/hpa/guide-hpa.yaml) and the plan's (with its own adapter rules); then `mlscale simulate --profile --load` of the same trace,
- * HPA, adapter rules, sync and scrape periods, with the start-up and the sync phase this run
- * measured, compared within the agreement bounds of the local closed loop
+ * HPA, adapter rules, sync and scrape periods, with the start-up, the sync phase and the samples'
+ * age at the syncs (Prometheus' scrape phase) this run measured, compared within the agreement bounds of the local closed loop
  * (tools/e2e/closed-loop/compare.ts).
  *
  * Every request is a new connection, so the Service (which balances connections) spreads requests
@@ -19,9 +19,11 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { PrometheusClient } from '@mlscale/autoscale';
 import {
   compareRuns,
   formatAgreement,
+  measuredScrapeOffset,
   measuredStartupSeconds,
   measuredSyncOffset,
 } from '@mlscale/e2e/closed-loop/compare.js';
@@ -30,8 +32,8 @@ import { simulateLikeLoop } from '@mlscale/e2e/closed-loop/simulate.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { restartAdapter } from '../src/adapter.js';
-import { INFRA_ADAPTER_VALUES, REPO_ROOT } from '../src/control-plane.js';
-import { asClosedLoopTrace } from './measured.js';
+import { clusterInfo, INFRA_ADAPTER_VALUES, REPO_ROOT } from '../src/control-plane.js';
+import { asClosedLoopTrace, scrapeTimes, withSampleAges } from './measured.js';
 import { EMULATED_POD_PROFILE, POD_CAPACITY_RPS, planForStep, runStep } from './step-scenario.js';
 
 const TIMINGS = { stepAt: 30, holdSeconds: 120, afterSeconds: 60 };
@@ -102,7 +104,13 @@ describe('the closed loop on the real control plane against simulate --profile -
       connections: 'connection per request',
       log: (line) => console.log(`[closed-loop ${name}] ${line}`),
     });
-    const measured = asClosedLoopTrace(run);
+    // Prometheus scrapes each pod at a phase of its own: the syncs' samples were this old.
+    const client = new PrometheusClient({ url: clusterInfo().prometheus });
+    const measured = withSampleAges(
+      asClosedLoopTrace(run),
+      await scrapeTimes(client, run, namespace),
+      5,
+    );
     const dir = mkdtempSync(join(tmpdir(), `mlscale-cluster-loop-${name}-`));
     const load = join(dir, 'load.csv');
     writeFileSync(load, formatLoadCsv(stepTrace(POD_CAPACITY_RPS, TIMINGS)));
@@ -110,6 +118,8 @@ describe('the closed loop on the real control plane against simulate --profile -
     const startup = measuredStartupSeconds(measured) ?? 2;
     // The real controller's 15 s phase is its own: the simulation's syncs take it.
     const syncOffset = measuredSyncOffset(measured, 15);
+    const scrape = measuredScrapeOffset(measured, syncOffset, 5);
+    expect(scrape, 'the pods were scraped at the syncs').toBeDefined();
     const { run: simulated } = simulateLikeLoop({
       profile: profileWithPodLimits(dir),
       load,
@@ -118,12 +128,13 @@ describe('the closed loop on the real control plane against simulate --profile -
       syncPeriodSeconds: 15,
       syncOffsetSeconds: syncOffset,
       scrapeIntervalSeconds: 5,
+      ...(scrape ? { scrapeOffsetSeconds: scrape.offsetSeconds } : {}),
       startupSeconds: startup,
       stepAt: TIMINGS.stepAt,
     });
     const rows = compareRuns(simulated, measured, stepPhases(TIMINGS));
     console.log(
-      `${formatAgreement(`${name} HPA on the control plane (start-up ${startup.toFixed(1)} s, first sync at ${syncOffset} s; record in ${dir})`, rows)}`,
+      `${formatAgreement(`${name} HPA on the control plane (start-up ${startup.toFixed(1)} s, first sync at ${syncOffset} s, samples ${scrape?.meanAgeSeconds.toFixed(2)} s old at a sync: --scrape-offset ${scrape?.offsetSeconds}; record in ${dir})`, rows)}`,
     );
     console.log(
       `replicas after each sync, real: ${measured.syncs.map((s) => `${s.time.toFixed(0)}:${s.decision.desiredReplicas}`).join(' ')}`,

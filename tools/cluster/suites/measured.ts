@@ -6,7 +6,8 @@
  * reactive simulator defines it.
  */
 
-import { timelineFigures } from '@mlscale/autoscale';
+import { type PrometheusClient, timelineFigures } from '@mlscale/autoscale';
+import { sampleAgesAt } from '@mlscale/e2e/closed-loop/compare.js';
 import type { ClosedLoopTrace, LoopSecond, LoopSync } from '@mlscale/e2e/closed-loop/run.js';
 import type { HpaDecision } from '@mlscale/hpa';
 import type { StepRun } from './step-scenario.js';
@@ -126,4 +127,55 @@ export function asClosedLoopTrace(run: StepRun): ClosedLoopTrace {
     failedBy,
     summary: summaryOf(run, seconds, syncs),
   } as ClosedLoopTrace;
+}
+
+/**
+ * When Prometheus scraped each pod of the namespace during the run (trace seconds): the raw
+ * samples of `up`, whose timestamps are the scrapes' times.
+ *
+ * @param client - the cluster's Prometheus
+ * @param run - the run (its clock and end)
+ * @param namespace - the run's namespace
+ * @returns per pod, its scrape times in order
+ */
+export async function scrapeTimes(
+  client: PrometheusClient,
+  run: StepRun,
+  namespace: string,
+): Promise<Record<string, number[]>> {
+  const endEpoch = run.t0 / 1000 + run.end;
+  const result = await client.query(`up{namespace="${namespace}"}[${Math.ceil(run.end + 300)}s]`, {
+    time: endEpoch,
+  });
+  if (result.resultType !== 'matrix') {
+    throw new Error(`up[...] gave a ${result.resultType}, not the raw samples`);
+  }
+  return Object.fromEntries(
+    result.result.flatMap((series) =>
+      series.metric.pod === undefined
+        ? []
+        : [[series.metric.pod, series.values.map(([time]) => time - run.t0 / 1000)]],
+    ),
+  );
+}
+
+/**
+ * The record's syncs with how old each pod's latest scrape was at them (`sampleAges`), as the
+ * local loop records it at its syncs.
+ *
+ * @param trace - the run as a closed-loop record
+ * @param scrapes - per pod, its scrape times (trace seconds)
+ * @param intervalSeconds - the scrape interval
+ * @returns the record, its syncs with `sampleAges`
+ */
+export function withSampleAges(
+  trace: ClosedLoopTrace,
+  scrapes: Record<string, readonly number[]>,
+  intervalSeconds: number,
+): ClosedLoopTrace {
+  const syncs = trace.syncs.map((sync) => ({
+    ...sync,
+    sampleAges: sampleAgesAt(scrapes, sync.time, intervalSeconds),
+  }));
+  return { ...trace, syncs };
 }

@@ -149,6 +149,31 @@ export function measuredSyncOffset(
 }
 
 /**
+ * How old each pod's latest scrape was at `time`, from the scrapes' times (what a loop that did not
+ * record it at its syncs has: the raw samples' timestamps). A pod counts when it was scraped within
+ * an interval and a half before (a pod gone or not yet scraped does not).
+ *
+ * @param scrapes - per pod, its scrape times in order (the loop's seconds)
+ * @param time - the sync's time
+ * @param intervalSeconds - the scrape interval
+ * @returns per pod, the age in seconds (to the millisecond)
+ */
+export function sampleAgesAt(
+  scrapes: Record<string, readonly number[]>,
+  time: number,
+  intervalSeconds: number,
+): Record<string, number> {
+  const ages: Record<string, number> = {};
+  for (const [pod, times] of Object.entries(scrapes)) {
+    const latest = times.filter((t) => t <= time).at(-1);
+    if (latest !== undefined && time - latest <= 1.5 * intervalSeconds) {
+      ages[pod] = Math.round((time - latest) * 1000) / 1000;
+    }
+  }
+  return ages;
+}
+
+/**
  * Where the simulation's scrapes should fall so that its syncs read samples as old as the loop's
  * did: the loop's Prometheus scrapes each pod at a phase of its own, so at a sync the latest sample
  * is 0 to one interval old; the simulator scrapes every pod at one phase (`--scrape-offset`).

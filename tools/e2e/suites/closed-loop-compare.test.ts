@@ -10,6 +10,7 @@ import {
   phaseP95,
   phaseViolationSeconds,
   type SimulatedRun,
+  sampleAgesAt,
 } from '../closed-loop/compare.js';
 import type { ClosedLoopTrace } from '../closed-loop/run.js';
 
@@ -273,5 +274,13 @@ describe('agreement between a simulation and a closed-loop run', () => {
     // a mean age of a whole interval is read as a tick under it, not as fresh samples
     expect(measuredScrapeOffset(withAges([{ a: 5 }]), 0, 5)?.offsetSeconds).toBe(0.25);
     expect(measuredScrapeOffset(withAges([]), 0, 5)).toBeUndefined();
+  });
+
+  it("reads each pod's sample age at a sync from its scrape times", () => {
+    const scrapes = { a: [1.2, 6.2, 11.2, 16.2], b: [3.9], c: [15.5] };
+    // a: 15 - 11.2; b: not scraped for over an interval and a half (gone); c: not yet scraped
+    expect(sampleAgesAt(scrapes, 15, 5)).toEqual({ a: 3.8 });
+    expect(sampleAgesAt(scrapes, 17, 5)).toEqual({ a: 0.8, c: 1.5 });
+    expect(sampleAgesAt(scrapes, 30, 5)).toEqual({});
   });
 });

@@ -12,7 +12,7 @@
  * temporary folder, printed).
  *
  * Then it runs `mlscale simulate --profile --load` on the same trace, HPA, adapter rules, sync,
- * scrape and the start-up the loop measured, and asserts every agreement bound of
+ * scrape (its phase from the samples' mean age at the syncs) and the start-up the loop measured, and asserts every agreement bound of
  * closed-loop/compare.ts (issue 11, item 6): prediction against reality, in CI.
  */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,12 @@ import type { HorizontalPodAutoscaler } from '@mlscale/hpa';
 import { findPrometheus, REPO_ROOT } from '@mlscale/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { compareRuns, formatAgreement, measuredStartupSeconds } from '../closed-loop/compare.js';
+import {
+  compareRuns,
+  formatAgreement,
+  measuredScrapeOffset,
+  measuredStartupSeconds,
+} from '../closed-loop/compare.js';
 import { type ClosedLoopTrace, runClosedLoop } from '../closed-loop/run.js';
 import {
   EMULATED_POD,
@@ -177,6 +182,9 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
     // The pods the loop started served this long after the decision (start-up delay plus the
     // process start): the simulation's pods do the same.
     const startup = measuredStartupSeconds(trace) ?? STARTUP;
+    // Prometheus scraped each pod at a phase of its own: the samples the syncs read were this old.
+    const scrape = measuredScrapeOffset(trace, 0, SCRAPE);
+    expect(scrape, 'the syncs recorded how old the samples were').toBeDefined();
     const { run: simulated } = simulateLikeLoop({
       profile: PROFILE,
       load: loadCsv,
@@ -184,12 +192,13 @@ describe('the closed loop: real pods, Prometheus, adapter rules, the HPA port', 
       adapterValues: join(REPO_ROOT, 'infra/helm/prometheus-adapter-values.yaml'),
       syncPeriodSeconds: SYNC,
       scrapeIntervalSeconds: SCRAPE,
+      ...(scrape ? { scrapeOffsetSeconds: scrape.offsetSeconds } : {}),
       startupSeconds: startup,
       stepAt: STEP_AT,
     });
     const rows = compareRuns(simulated, trace, PHASES);
     console.log(
-      `simulated with pods serving ${startup.toFixed(2)} s after the decision (the loop's mean)`,
+      `simulated with pods serving ${startup.toFixed(2)} s after the decision (the loop's mean), samples ${scrape?.meanAgeSeconds.toFixed(2)} s old at a sync (--scrape-offset ${scrape?.offsetSeconds})`,
     );
     console.log(formatAgreement('simulated against the closed loop', rows));
     expect(rows.filter((r) => !r.ok).map((r) => r.figure)).toEqual([]);
