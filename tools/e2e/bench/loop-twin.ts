@@ -94,22 +94,34 @@ export interface LoopTwin {
   startup: number | undefined;
   /** The samples' mean age at a sync and the scrape phase simulated; undefined when not recorded. */
   scrape: { offsetSeconds: number; meanAgeSeconds: number } | undefined;
+  /** The twin at every scrape phase. */
+  phases: PhaseTwin[];
+}
+
+/** The simulation twin at one scrape phase, and its agreement with the loop. */
+export interface PhaseTwin {
+  /** `--scrape-offset` (seconds): the samples a sync reads are (0 - offset) mod the interval old. */
+  offsetSeconds: number;
+  agreement: Agreement[];
+  /** Every bound held at this phase. */
+  held: boolean;
 }
 
 /**
- * Runs a configuration through the closed loop, then its simulation twin, and prints the agreement;
- * the loop's record and the simulation's report go to the bench's folder.
- *
- * @param bench - from {@link startBench}
- * @param config - the HPA and its rules
- * @param settings - the rates, the profile, the phases and the start-up fallback
- * @returns the loop, the simulation, the agreement and the measured start-up
+ * The loop's record: run now, or read from `BENCH_RECORDS` (a folder of an earlier run's
+ * `closed-loop-<name>.json`), so the simulation side can be redone without the real-time run.
  */
-export async function runLoopTwin(
+async function loopRecord(
   bench: Bench,
   config: LoopConfig,
   settings: LoopTwinSettings,
-): Promise<LoopTwin> {
+): Promise<ClosedLoopTrace> {
+  const records = process.env.BENCH_RECORDS;
+  if (records) {
+    const file = join(records, `closed-loop-${config.name}.json`);
+    console.log(`\n== closed loop: ${config.name}, read from ${file} (BENCH_RECORDS)`);
+    return JSON.parse(readFileSync(file, 'utf8')) as ClosedLoopTrace;
+  }
   const hpa = parse(readFileSync(config.hpaFile, 'utf8')) as HorizontalPodAutoscaler;
   const initial = settings.initialReplicas;
   console.log(
@@ -134,22 +146,47 @@ export async function runLoopTwin(
       console.log(`  POD FAILED (replaced; figures now suspect): ${error.message}`),
   });
   writeTrace(bench.out, `closed-loop-${config.name}`, loop);
+  return loop;
+}
+
+/**
+ * Runs a configuration through the closed loop, then its simulation twin with the loop's start-up
+ * and the samples' mean age at its syncs, and prints the agreement; then the twin at every scrape
+ * phase (a real Prometheus scrapes each pod at a phase of its own, so a decision at a target's
+ * edge can go either way: which phases hold every bound, and each figure's range over them). The
+ * loop's record and the simulation's report go to the bench's folder.
+ *
+ * @param bench - from {@link startBench}
+ * @param config - the HPA and its rules
+ * @param settings - the rates, the profile, the phases and the start-up fallback
+ * @returns the loop, the simulation, the agreement, the measured start-up and sample age, and
+ *   the agreement at every scrape phase
+ */
+export async function runLoopTwin(
+  bench: Bench,
+  config: LoopConfig,
+  settings: LoopTwinSettings,
+): Promise<LoopTwin> {
+  const initial = settings.initialReplicas;
+  const loop = await loopRecord(bench, config, settings);
   const startup = measuredStartupSeconds(loop);
   // The loop's Prometheus scrapes each pod at a phase of its own: the simulation's syncs read
   // samples as old as the loop's did on average.
   const scrape = measuredScrapeOffset(loop, 0, SCRAPE);
-  const { report, run: sim } = simulateLikeLoop({
-    profile: settings.profile,
-    load: settings.loadCsv,
-    hpa: config.hpaFile,
-    adapterValues: config.rulesFile,
-    syncPeriodSeconds: SYNC,
-    scrapeIntervalSeconds: SCRAPE,
-    ...(scrape ? { scrapeOffsetSeconds: scrape.offsetSeconds } : {}),
-    startupSeconds: startup ?? settings.startupFallback,
-    stepAt: settings.stepAt,
-    ...(initial !== undefined ? { initialReplicas: initial } : {}),
-  });
+  const simulateAt = (scrapeOffsetSeconds: number | undefined) =>
+    simulateLikeLoop({
+      profile: settings.profile,
+      load: settings.loadCsv,
+      hpa: config.hpaFile,
+      adapterValues: config.rulesFile,
+      syncPeriodSeconds: SYNC,
+      scrapeIntervalSeconds: SCRAPE,
+      ...(scrapeOffsetSeconds !== undefined ? { scrapeOffsetSeconds } : {}),
+      startupSeconds: startup ?? settings.startupFallback,
+      stepAt: settings.stepAt,
+      ...(initial !== undefined ? { initialReplicas: initial } : {}),
+    });
+  const { report, run: sim } = simulateAt(scrape?.offsetSeconds);
   writeFileSync(
     join(bench.out, `simulated-${config.name}.json`),
     `${JSON.stringify(report, null, 1)}\n`,
@@ -166,5 +203,66 @@ export async function runLoopTwin(
       : `samples were ${scrape.meanAgeSeconds.toFixed(2)} s old at a sync on average: simulated with --scrape-offset ${scrape.offsetSeconds}`,
   );
   console.log(formatAgreement(`${config.name}: simulated against measured`, agreement));
-  return { name: config.name, loop, sim, agreement, startup, scrape };
+  const phases: PhaseTwin[] = Array.from({ length: SCRAPE / 0.25 }, (_, i) => {
+    const offsetSeconds = i * 0.25;
+    const rows = compareRuns(simulateAt(offsetSeconds).run, loop, settings.phases);
+    return { offsetSeconds, agreement: rows, held: rows.every((row) => row.ok) };
+  });
+  console.log(formatPhaseRange(config.name, phases));
+  return { name: config.name, loop, sim, agreement, startup, scrape, phases };
+}
+
+/** One figure over every scrape phase: the loop's value, the simulated range, where the bound held. */
+export interface PhaseRange {
+  figure: string;
+  bound: string;
+  /** The loop's value (for the replica rows: the difference to the simulation, as a range). */
+  loop: string;
+  simulated: string;
+  heldAt: number;
+  of: number;
+}
+
+/**
+ * Per figure, the range over every scrape phase: the simulated values against the loop's.
+ *
+ * @param phases - the twin at every scrape phase
+ * @returns one row per figure of the agreement
+ */
+export function phaseRanges(phases: readonly PhaseTwin[]): PhaseRange[] {
+  const range = (values: (number | undefined)[]) => {
+    const known = values.filter((v): v is number => v !== undefined);
+    if (known.length === 0) return '-';
+    const [low, high] = [Math.min(...known), Math.max(...known)];
+    const text = (v: number) => String(Math.round(v * 1000) / 1000);
+    return low === high ? text(low) : `${text(low)} to ${text(high)}`;
+  };
+  return (phases[0]?.agreement ?? []).map((row, i) => {
+    const at = phases.map((p) => p.agreement[i]);
+    // The replica rows carry the difference to the simulation as `measured`, and no simulated value.
+    const difference = at.every((a) => a?.simulated === undefined);
+    return {
+      figure: row.figure.replace(/ of \d+ syncs/, ''),
+      bound: row.bound,
+      loop: difference ? `difference ${range(at.map((a) => a?.measured))}` : range([row.measured]),
+      simulated: difference ? '-' : range(at.map((a) => a?.simulated)),
+      heldAt: at.filter((a) => a?.ok).length,
+      of: phases.length,
+    };
+  });
+}
+
+/** The phases at which every bound holds, and each figure's range over them all. */
+function formatPhaseRange(name: string, phases: readonly PhaseTwin[]): string {
+  const held = phases.filter((p) => p.held).map((p) => p.offsetSeconds);
+  return [
+    `== ${name}: simulated at every scrape phase (--scrape-offset 0 to ${SCRAPE - 0.25} s)`,
+    held.length > 0
+      ? `every bound holds at ${held.length} of ${phases.length} phases: --scrape-offset ${held.join(', ')}`
+      : `at no phase does every bound hold (of ${phases.length})`,
+    ...phaseRanges(phases).map(
+      (r) =>
+        `  ${r.figure}: loop ${r.loop}, simulated ${r.simulated}; within ${r.bound} at ${r.heldAt} of ${r.of}`,
+    ),
+  ].join('\n');
 }

@@ -7,7 +7,9 @@
  * 2. the configuration `mlscale tune` chooses for the window, tuned with the loop's timings (sync,
  *    scrape, and the start-up the guide's run measured).
  * Each run is compared with `mlscale simulate --profile --load` of the same window (the same
- * `time,rps` file) within compare.ts's agreement bounds, on thirds of the window.
+ * `time,rps` file) within compare.ts's agreement bounds, on thirds of the window: at the scrape
+ * phase the loop's samples had at its syncs (their mean age), and at every scrape phase.
+ * `BENCH_RECORDS=<folder>` redoes the simulation side on an earlier run's loop records.
  *
  * `pnpm --filter @mlscale/e2e bench:trace-loop` (needs Prometheus and a build; take the cluster
  * lock, it is timing-sensitive). Prints the tables; writes the chart, the window, the tuned config,
@@ -34,6 +36,7 @@ import {
 } from '../closed-loop/trace-window.js';
 import {
   type LoopConfig,
+  phaseRanges,
   runLoopTwin,
   SCRAPE,
   STARTUP,
@@ -202,6 +205,8 @@ writeFileSync(
         initialReplicas: r.initial,
         measuredStartupSeconds: r.startup,
         sampleAge: r.scrape,
+        scrapePhasesHeld: r.phases.filter((p) => p.held).map((p) => p.offsetSeconds),
+        overScrapePhases: phaseRanges(r.phases),
         loop: r.loop.summary,
         failedBy: r.loop.failedBy,
         sim: r.sim.summary,
