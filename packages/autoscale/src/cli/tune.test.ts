@@ -46,6 +46,9 @@ describe('mlscale tune', () => {
     expect(run.code).toBe(0);
     expect(run.out).toContain('budget: 2 % of 600 s = 12 s over p95=200ms');
     expect(run.out).toMatch(/^the guide's HPA +\d+/m);
+    expect(run.out).toContain(
+      "plan --base-rate 40 --peak-rate 120 (the trace's lowest minute and highest bin)",
+    );
     expect(run.out).toMatch(
       /^tuned: headroom \d+%, min \d+, down-window \d+s(, up \d pods?\/sync)?(, forecast \w+)? {2}← chosen/m,
     );
@@ -70,6 +73,14 @@ describe('mlscale tune', () => {
     expect(built.status).toBe(0);
     const threaded = JSON.parse(built.stdout) as TuneJson;
     expect(threaded.tried).toEqual(inProcess.tried);
+  }, 120_000);
+
+  it('names the plan it compares with by the rates it was sized from, a quiet one unrounded', async () => {
+    const quiet = await runCli([...args, '--rate-scale', '0.0375', '--from', '0', '--to', '600']);
+    expect(quiet.code).toBe(0);
+    expect(quiet.out).toContain(
+      "plan --base-rate 1.5 --peak-rate 4.5 (the window's lowest minute and highest bin)",
+    );
   }, 120_000);
 
   it('refuses a budget or a window that does not make sense', async () => {

@@ -444,11 +444,19 @@ function referenceConfigs(
     syncPeriodSeconds: timings.syncPeriodSeconds,
     scrapeIntervalSeconds: timings.scrapeIntervalSeconds,
   });
+  const sizedOn = flags.train
+    ? 'the training window'
+    : flags.from !== undefined || flags.to !== undefined
+      ? 'the window'
+      : 'the trace';
+  // Three significant digits: a quiet trace's lowest minute (1.5 req/s) rounded to 0 named a plan
+  // that `plan --base-rate 0` does not make.
+  const rate = (rps: number) => String(Number(rps.toPrecision(3)));
   return [
     { name: "the guide's HPA", hpaYaml: readText(guidePath), adapterYaml: DEFAULT_ADAPTER_VALUES },
     candidateFiles(
       plan,
-      `plan --base-rate ${Math.round(base)} --peak-rate ${Math.round(peak)} (the window's lowest minute and highest bin)`,
+      `plan --base-rate ${rate(base)} --peak-rate ${rate(peak)} (${sizedOn}'s lowest minute and highest bin)`,
     ),
   ];
 }
