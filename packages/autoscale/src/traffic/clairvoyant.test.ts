@@ -45,4 +45,19 @@ describe('the clairvoyant bound', () => {
       maxReplicas: 9,
     });
   });
+
+  it('gives 3,000 replica-seconds on the bursty code trace at ×6 (its peak bin at the same 196 req/s)', () => {
+    const text = gunzipSync(
+      readFileSync(
+        new URL('../../data/traces/azure-llm-inference-2023-code.csv.gz', import.meta.url),
+      ),
+    ).toString('utf8');
+    const { load, requests } = readLoad(text, { rateScale: 6 });
+    expect(requests).toBe(8819);
+    expect(Math.max(...load.points.map((p) => p.rps))).toBeCloseTo(196.2, 6);
+    expect(clairvoyantBound(podModel(profile), load, slo)).toMatchObject({
+      replicaSeconds: 3000,
+      maxReplicas: 9,
+    });
+  });
 });
