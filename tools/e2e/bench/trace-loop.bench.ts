@@ -205,7 +205,11 @@ writeFileSync(
         initialReplicas: r.initial,
         measuredStartupSeconds: r.startup,
         sampleAge: r.scrape,
-        scrapePhasesHeld: r.phases.filter((p) => p.held).map((p) => p.offsetSeconds),
+        // A string: JSON.stringify would spread the list over lines where biome keeps it on one.
+        scrapeOffsetsHeld: r.phases
+          .filter((p) => p.held)
+          .map((p) => p.offsetSeconds)
+          .join(', '),
         overScrapePhases: phaseRanges(r.phases),
         loop: r.loop.summary,
         failedBy: r.loop.failedBy,
