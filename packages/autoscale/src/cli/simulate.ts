@@ -30,12 +30,7 @@ import {
   runProfileSimulation,
   uniqueLabels,
 } from './simulate-profile.js';
-import {
-  scrapeOffsetOption,
-  syncOffsetOption,
-  syncOffsetSetting,
-  timingOptions,
-} from './timing-args.js';
+import { offsetOptions, syncOffsetSetting, timingOptions } from './timing-args.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -81,8 +76,7 @@ export function registerSimulateCommand(
     );
   replayOptions(command);
   timingOptions(command, 'profile only');
-  syncOffsetOption(command);
-  scrapeOffsetOption(command);
+  offsetOptions(command);
   profileOptions(command);
   command
     .addHelpText(

@@ -51,18 +51,40 @@ export function timingOptions(command: Command, scrapeInterval: 'default' | 'pro
 }
 
 /**
- * Adds `--sync-offset` to `simulate`: where the first HPA sync falls in the trace. A real
- * controller syncs every period from a phase of its own (when it started watching the HPA), so a
- * simulation compared sync by sync with a recorded run takes that run's phase.
+ * Adds `--sync-offset` and `--scrape-offset` to `simulate`: where the first HPA sync and the first
+ * Prometheus scrape fall in the trace. A real controller syncs every period from a phase of its own
+ * (when it started watching the HPA), and a real Prometheus scrapes each target at a phase of its
+ * own (a hash of the target), so the samples a sync reads are up to a scrape interval old; a
+ * simulation compared sync by sync with a recorded run takes that run's phases.
  *
  * @param command - the simulate command
  */
-export function syncOffsetOption(command: Command): void {
-  command.option(
-    '--sync-offset <seconds>',
-    "seconds from the trace's start to the first HPA sync, below --sync-period (default 0; a recorded run's phase)",
-    numberFlag('--sync-offset', { min: 0 }),
-  );
+export function offsetOptions(command: Command): void {
+  command
+    .option(
+      '--sync-offset <seconds>',
+      "seconds from the trace's start to the first HPA sync, below --sync-period (default 0; a recorded run's phase)",
+      numberFlag('--sync-offset', { min: 0 }),
+    )
+    .option(
+      '--scrape-offset <seconds>',
+      "with --profile: seconds from the trace's start to the first scrape, below --scrape-interval (default 0; a sync reads samples (sync offset - scrape offset) mod the interval old)",
+      numberFlag('--scrape-offset', { min: 0 }),
+    );
+}
+
+/** Refuses an offset that is not within the first period: `--x-offset 15 must be below --x-period 15`. */
+function checkWithinFirst(
+  offset: { flag: string; value: number },
+  period: { flag: string; value: number },
+  what: string,
+): void {
+  if (offset.value >= period.value) {
+    throw new CliError(
+      `${offset.flag} ${offset.value} must be below ${period.flag} ${period.value}: ${what}`,
+      ExitCode.Usage,
+    );
+  }
 }
 
 /**
@@ -74,12 +96,11 @@ export function syncOffsetOption(command: Command): void {
  */
 export function syncOffsetSetting(flags: TimingFlags): { syncOffsetSeconds?: number } {
   if (flags.syncOffset === undefined) return {};
-  if (flags.syncOffset >= flags.syncPeriod) {
-    throw new CliError(
-      `--sync-offset ${flags.syncOffset} must be below --sync-period ${flags.syncPeriod}: the first sync falls within the first period`,
-      ExitCode.Usage,
-    );
-  }
+  checkWithinFirst(
+    { flag: '--sync-offset', value: flags.syncOffset },
+    { flag: '--sync-period', value: flags.syncPeriod },
+    'the first sync falls within the first period',
+  );
   if (flags.phases) {
     throw new CliError(
       '--phases runs every sync offset (0, 1, … s); --sync-offset picks one: give one or the other',
@@ -87,22 +108,6 @@ export function syncOffsetSetting(flags: TimingFlags): { syncOffsetSeconds?: num
     );
   }
   return { syncOffsetSeconds: flags.syncOffset };
-}
-
-/**
- * Adds `--scrape-offset` to `simulate`: where Prometheus' scrapes fall in the trace. A real
- * Prometheus scrapes each target at a phase of its own (a hash of the target), so the samples a
- * sync reads are up to a scrape interval old; with the default (0) and syncs on multiples of the
- * interval, they are fresh.
- *
- * @param command - the simulate command
- */
-export function scrapeOffsetOption(command: Command): void {
-  command.option(
-    '--scrape-offset <seconds>',
-    "with --profile: seconds from the trace's start to the first scrape, below --scrape-interval (default 0; a sync reads samples (sync offset - scrape offset) mod the interval old)",
-    numberFlag('--scrape-offset', { min: 0 }),
-  );
 }
 
 /**
@@ -114,12 +119,10 @@ export function scrapeOffsetOption(command: Command): void {
  */
 export function scrapeOffsetSetting(flags: TimingFlags): { scrapeOffsetSeconds?: number } {
   if (flags.scrapeOffset === undefined) return {};
-  const interval = flags.scrapeInterval ?? 5;
-  if (flags.scrapeOffset >= interval) {
-    throw new CliError(
-      `--scrape-offset ${flags.scrapeOffset} must be below --scrape-interval ${interval}: the first scrape falls within the first interval`,
-      ExitCode.Usage,
-    );
-  }
+  checkWithinFirst(
+    { flag: '--scrape-offset', value: flags.scrapeOffset },
+    { flag: '--scrape-interval', value: flags.scrapeInterval ?? 5 },
+    'the first scrape falls within the first interval',
+  );
   return { scrapeOffsetSeconds: flags.scrapeOffset };
 }
