@@ -119,6 +119,11 @@ export function measuredStartupSeconds(measured: ClosedLoopTrace): number | unde
   return started.reduce((s, p) => s + ((p.readyAt as number) - p.createdAt), 0) / started.length;
 }
 
+/** `t` into [0, period): where it falls in a period (negative times included). */
+function phaseIn(t: number, periodSeconds: number): number {
+  return ((t % periodSeconds) + periodSeconds) % periodSeconds;
+}
+
 /**
  * Where the loop's syncs fall in the sync period: what `simulate --sync-offset` should be given so
  * that its syncs land beside the loop's. The local loop syncs at 0, 15, 30 s; a real controller
@@ -135,7 +140,7 @@ export function measuredSyncOffset(
   periodSeconds: number,
   tickSeconds = 0.25,
 ): number {
-  const phase = (t: number) => ((t % periodSeconds) + periodSeconds) % periodSeconds;
+  const phase = (t: number) => phaseIn(t, periodSeconds);
   const first = measured.syncs[0];
   if (!first) return 0;
   // Around the first sync's phase, so that 14.9 s and 0.1 s are 0.2 s apart, not 14.8 s.
@@ -200,9 +205,9 @@ export function measuredScrapeOffset(
     intervalSeconds - tickSeconds,
     Math.max(0, Math.round(meanAgeSeconds / tickSeconds) * tickSeconds),
   );
-  const offset =
-    (((syncOffsetSeconds - age) % intervalSeconds) + intervalSeconds) % intervalSeconds;
-  return { offsetSeconds: Math.round(offset / tickSeconds) * tickSeconds, meanAgeSeconds };
+  // Rounded first, then into [0, interval), as the sync phase is.
+  const offset = Math.round((syncOffsetSeconds - age) / tickSeconds) * tickSeconds;
+  return { offsetSeconds: phaseIn(offset, intervalSeconds), meanAgeSeconds };
 }
 
 /**
